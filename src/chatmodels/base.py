@@ -1,0 +1,413 @@
+"""BaseChatModel and BaseProvider: correct defaults for everything but the call itself.
+
+A subclass implements ``_invoke`` or ``_ainvoke`` (or both), and may add ``_stream``,
+``_astream``, ``_close``, ``_aclose`` and ``_health_check``. The base class validates
+input, refuses undeclared features with UnsupportedError, refuses calls after close,
+derives async from sync and back, and runs batches with bounded concurrency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+import time
+from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+
+from chatmodels._batching import (
+    DEFAULT_MAX_CONCURRENCY,
+    arun_batch,
+    check_concurrency,
+    run_batch,
+)
+from chatmodels.errors import (
+    ChatModelError,
+    ChatTimeoutError,
+    ClosedError,
+    InvalidConfigError,
+    UnsupportedError,
+)
+from chatmodels.messages import (
+    ChatChunk,
+    ChatResult,
+    Message,
+    MessageLike,
+    Role,
+    ToolCallDelta,
+    coerce_messages,
+)
+from chatmodels.options import ChatOptions, OptionsLike, ResponseFormat, coerce_options
+from chatmodels.provider import (
+    BatchResult,
+    Capability,
+    ChatModel,
+    HealthState,
+    HealthStatus,
+    ProviderMetadata,
+)
+
+__all__ = ["BaseChatModel", "BaseProvider", "check_supported", "result_as_chunk"]
+
+T = TypeVar("T")
+
+_NEEDS: tuple[tuple[str, Capability], ...] = (
+    ("tools", Capability.TOOLS),
+    ("stop", Capability.STOP_SEQUENCES),
+    ("max_tokens", Capability.MAX_TOKENS),
+    ("timeout", Capability.TIMEOUT),
+)
+
+
+def check_supported(
+    metadata: ProviderMetadata,
+    messages: Sequence[Message],
+    options: ChatOptions,
+    *,
+    op: str,
+    supported_extra: frozenset[str] = frozenset(),
+) -> None:
+    """Raise UnsupportedError for any requested feature the metadata does not declare."""
+
+    def refuse(what: str, capability: Capability | None = None) -> UnsupportedError:
+        needs = f" (capability {capability.value!r} is not declared)" if capability else ""
+        msg = f"provider {metadata.name!r} does not support {what}{needs}"
+        return UnsupportedError(msg, op=op, provider=metadata.name)
+
+    for field_name, capability in _NEEDS:
+        if getattr(options, field_name) and capability not in metadata.capabilities:
+            raise refuse(field_name, capability)
+    if options.tool_choice not in (None, "auto") and Capability.TOOL_CHOICE not in (
+        metadata.capabilities
+    ):
+        raise refuse(f"tool_choice={options.tool_choice!r}", Capability.TOOL_CHOICE)
+    if (
+        options.response_format is ResponseFormat.JSON
+        and Capability.JSON_MODE not in metadata.capabilities
+    ):
+        raise refuse("response_format='json'", Capability.JSON_MODE)
+    if Capability.SYSTEM_MESSAGES not in metadata.capabilities and any(
+        m.role is Role.SYSTEM for m in messages
+    ):
+        raise refuse("system messages", Capability.SYSTEM_MESSAGES)
+    unknown = sorted(set(options.extra) - supported_extra)
+    if unknown:
+        raise refuse(f"extra options {unknown!r}")
+
+
+def result_as_chunk(result: ChatResult) -> ChatChunk:
+    """Express a whole result as the single final chunk of a stream."""
+    deltas = tuple(
+        ToolCallDelta(index=i, id=c.id, name=c.name, arguments=c.arguments)
+        for i, c in enumerate(result.message.tool_calls)
+    )
+    return ChatChunk(
+        delta=result.message.content,
+        tool_call_deltas=deltas,
+        finish_reason=result.finish_reason,
+        usage=result.usage,
+        model=result.model,
+        response_id=result.response_id,
+    )
+
+
+async def _with_context(ctx: contextvars.Context, coro: Coroutine[Any, Any, T]) -> T:
+    for var, value in ctx.items():
+        var.set(value)
+    return await coro
+
+
+class _LoopThread:
+    """A private event loop on a daemon thread, for running async-only providers from sync code."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="chatmodels-loop", daemon=True
+        )
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        ctx = contextvars.copy_context()
+        future = asyncio.run_coroutine_threadsafe(_with_context(ctx, coro), self._loop)
+        return future.result()
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        if not self._thread.is_alive():
+            self._loop.close()
+
+
+class BaseChatModel:
+    """Derive the whole ChatModel interface from ``_invoke`` and/or ``_ainvoke``."""
+
+    #: Keys of ChatOptions.extra this model understands; others raise UnsupportedError.
+    supported_extra: frozenset[str] = frozenset()
+
+    def __init__(
+        self,
+        *,
+        metadata: ProviderMetadata,
+        model: str,
+        defaults: OptionsLike = None,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    ) -> None:
+        self._metadata = metadata
+        self._model = model
+        self._defaults = coerce_options(defaults)
+        self._max_concurrency = check_concurrency(max_concurrency, DEFAULT_MAX_CONCURRENCY)
+        self._closed = False
+        self._close_lock = threading.Lock()
+        self._loop_thread: _LoopThread | None = None
+        cls = type(self)
+        if cls._invoke is BaseChatModel._invoke and cls._ainvoke is BaseChatModel._ainvoke:
+            msg = f"{cls.__name__} must implement _invoke() or _ainvoke()"
+            raise TypeError(msg)
+
+    # -- what subclasses implement -------------------------------------------------
+
+    def _invoke(self, messages: tuple[Message, ...], options: ChatOptions) -> ChatResult:
+        """Answer synchronously; the default runs ``_ainvoke`` on a private loop."""
+        return self._private_loop().run(self._ainvoke(messages, options))
+
+    async def _ainvoke(self, messages: tuple[Message, ...], options: ChatOptions) -> ChatResult:
+        """Answer asynchronously; the default runs ``_invoke`` in a worker thread."""
+        return await asyncio.to_thread(self._invoke, messages, options)
+
+    def _stream(self, messages: tuple[Message, ...], options: ChatOptions) -> Iterator[ChatChunk]:
+        """Stream synchronously; the default is the whole answer as one chunk."""
+        yield result_as_chunk(self._invoke(messages, options))
+
+    async def _astream(
+        self, messages: tuple[Message, ...], options: ChatOptions
+    ) -> AsyncIterator[ChatChunk]:
+        """Stream asynchronously; the default pulls ``_stream`` through a worker thread."""
+        if type(self)._stream is BaseChatModel._stream:
+            yield result_as_chunk(await self._ainvoke(messages, options))
+            return
+        iterator = self._stream(messages, options)
+        done = object()
+        try:
+            while True:
+                chunk = await asyncio.to_thread(next, iterator, done)
+                if chunk is done:
+                    return
+                assert isinstance(chunk, ChatChunk)
+                yield chunk
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    def _close(self) -> None:
+        """Release the subclass's resources; called once."""
+
+    async def _aclose(self) -> None:
+        """Release the subclass's resources from async code; defaults to ``_close``."""
+        self._close()
+
+    def _health_check(self) -> HealthStatus:
+        """Probe by a tiny call; subclasses with a cheaper probe override this."""
+        start = time.perf_counter()
+        try:
+            self.invoke("ping")
+        except ChatModelError as exc:
+            return HealthStatus(HealthState.UNHEALTHY, time.perf_counter() - start, str(exc))
+        return HealthStatus(HealthState.HEALTHY, time.perf_counter() - start)
+
+    # -- the public interface --------------------------------------------------------
+
+    @property
+    def metadata(self) -> ProviderMetadata:
+        """The metadata of the provider that made this model."""
+        return self._metadata
+
+    @property
+    def model(self) -> str:
+        """The model name requests are sent for."""
+        return self._model
+
+    @property
+    def closed(self) -> bool:
+        """Tell whether close() has been called."""
+        return self._closed
+
+    def _prepare(
+        self, op: str, messages: Sequence[MessageLike] | str, options: OptionsLike
+    ) -> tuple[tuple[Message, ...], ChatOptions]:
+        if self._closed:
+            msg = f"{op}() called on a closed chat model {self._model!r}"
+            raise ClosedError(msg, op=op, provider=self._metadata.name)
+        try:
+            prepared = coerce_messages(messages)
+            merged = coerce_options(options).merged_over(self._defaults)
+        except ChatModelError as exc:
+            exc.op = exc.op or op
+            exc.provider = self._metadata.name
+            raise
+        check_supported(
+            self._metadata, prepared, merged, op=op, supported_extra=self.supported_extra
+        )
+        return prepared, merged
+
+    def invoke(
+        self, messages: Sequence[MessageLike] | str, options: OptionsLike = None
+    ) -> ChatResult:
+        """Answer the conversation."""
+        prepared, merged = self._prepare("invoke", messages, options)
+        return self._invoke(prepared, merged)
+
+    async def ainvoke(
+        self, messages: Sequence[MessageLike] | str, options: OptionsLike = None
+    ) -> ChatResult:
+        """Answer the conversation without blocking the event loop."""
+        prepared, merged = self._prepare("ainvoke", messages, options)
+        if merged.timeout is None:
+            return await self._ainvoke(prepared, merged)
+        try:
+            return await asyncio.wait_for(self._ainvoke(prepared, merged), merged.timeout)
+        except asyncio.TimeoutError as exc:
+            msg = f"ainvoke did not finish within {merged.timeout}s"
+            raise ChatTimeoutError(
+                msg, op="ainvoke", provider=self._metadata.name, cause=exc
+            ) from exc
+
+    def stream(
+        self, messages: Sequence[MessageLike] | str, options: OptionsLike = None
+    ) -> Iterator[ChatChunk]:
+        """Answer as a stream of deltas; validation errors raise before the first chunk."""
+        prepared, merged = self._prepare("stream", messages, options)
+        return self._stream(prepared, merged)
+
+    def astream(
+        self, messages: Sequence[MessageLike] | str, options: OptionsLike = None
+    ) -> AsyncIterator[ChatChunk]:
+        """Answer as an async stream of deltas."""
+        prepared, merged = self._prepare("astream", messages, options)
+        return self._astream(prepared, merged)
+
+    def batch(
+        self,
+        inputs: Sequence[Sequence[MessageLike] | str],
+        options: OptionsLike = None,
+        *,
+        max_concurrency: int | None = None,
+    ) -> BatchResult:
+        """Answer many conversations; a failed item holds its ChatModelError at its index."""
+        limit = check_concurrency(max_concurrency, self._max_concurrency)
+        return run_batch(lambda item: self.invoke(item, options), list(inputs), limit)
+
+    async def abatch(
+        self,
+        inputs: Sequence[Sequence[MessageLike] | str],
+        options: OptionsLike = None,
+        *,
+        max_concurrency: int | None = None,
+    ) -> BatchResult:
+        """Answer many conversations concurrently on the running loop."""
+        limit = check_concurrency(max_concurrency, self._max_concurrency)
+        return await arun_batch(lambda item: self.ainvoke(item, options), list(inputs), limit)
+
+    def health_check(self) -> HealthStatus:
+        """Probe whether the model answers; never raises for a provider failure."""
+        return self._health_check()
+
+    def _mark_closed(self) -> bool:
+        with self._close_lock:
+            if self._closed:
+                return False
+            self._closed = True
+            return True
+
+    def _stop_loop(self) -> None:
+        if self._loop_thread is not None:
+            self._loop_thread.stop()
+            self._loop_thread = None
+
+    def close(self) -> None:
+        """Release resources; idempotent, and later calls raise ClosedError."""
+        if self._mark_closed():
+            try:
+                self._close()
+            finally:
+                self._stop_loop()
+
+    async def aclose(self) -> None:
+        """Release resources from async code; idempotent."""
+        if self._mark_closed():
+            try:
+                await self._aclose()
+            finally:
+                self._stop_loop()
+
+    def _private_loop(self) -> _LoopThread:
+        with self._close_lock:
+            if self._loop_thread is None:
+                self._loop_thread = _LoopThread()
+            return self._loop_thread
+
+    def __enter__(self) -> ChatModel:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> ChatModel:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = " closed" if self._closed else ""
+        return f"<{type(self).__name__} {self._metadata.name}:{self._model}{state}>"
+
+
+class BaseProvider:
+    """A Provider holding validated options; subclasses set ``metadata`` and build models."""
+
+    metadata: ProviderMetadata
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        self.options: dict[str, Any] = dict(options or {})
+        known = {*self.metadata.required_options, *self.metadata.optional_options}
+        missing = [name for name in self.metadata.required_options if name not in self.options]
+        if missing:
+            msg = f"provider {self.metadata.name!r} needs option {missing[0]!r}"
+            raise InvalidConfigError(msg, op="create_provider", provider=self.metadata.name)
+        unknown = sorted(set(self.options) - known)
+        if unknown:
+            msg = (
+                f"provider {self.metadata.name!r} got unknown options {unknown!r}; "
+                f"expected among {sorted(known)!r}"
+            )
+            raise InvalidConfigError(msg, op="create_provider", provider=self.metadata.name)
+
+    def create_chat_model(self, model: str | None = None, options: OptionsLike = None) -> ChatModel:
+        """Make a model; subclasses must override."""
+        msg = f"{type(self).__name__} must implement create_chat_model()"
+        raise NotImplementedError(msg)
+
+    def health_check(self) -> HealthStatus:
+        """Probe by making a model and asking it."""
+        start = time.perf_counter()
+        try:
+            with self.create_chat_model() as model:
+                return model.health_check()
+        except ChatModelError as exc:
+            return HealthStatus(HealthState.UNHEALTHY, time.perf_counter() - start, str(exc))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.metadata.name!r}>"

@@ -1,0 +1,288 @@
+"""Messages, results, stream chunks and usage: the values that cross a provider's boundary."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from chatmodels.errors import InvalidInputError, InvalidResponseError
+
+__all__ = [
+    "ChatChunk",
+    "ChatResult",
+    "FinishReason",
+    "Message",
+    "MessageLike",
+    "Role",
+    "ToolCall",
+    "ToolCallDelta",
+    "Usage",
+    "coerce_messages",
+    "merge_chunks",
+]
+
+
+class Role(str, enum.Enum):
+    """Who speaks a message."""
+
+    SYSTEM = "system"
+    USER = "user"
+    ASSISTANT = "assistant"
+    TOOL = "tool"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class FinishReason(str, enum.Enum):
+    """Why the model stopped producing output."""
+
+    STOP = "stop"
+    LENGTH = "length"
+    TOOL_CALLS = "tool_calls"
+    CONTENT_FILTER = "content_filter"
+    ERROR = "error"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _invalid(field_name: str, value: object, expected: str) -> InvalidInputError:
+    msg = f"{field_name} must be {expected}, got {value!r}"
+    return InvalidInputError(msg, op="message")
+
+
+def _coerce_enum(enum_type: type[enum.Enum], value: object, field_name: str) -> Any:
+    try:
+        return enum_type(value)
+    except ValueError:
+        allowed = ", ".join(repr(m.value) for m in enum_type)
+        raise _invalid(field_name, value, f"one of {allowed}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A model's request to call a tool; ``arguments`` is a JSON object as text."""
+
+    id: str
+    name: str
+    arguments: str = "{}"
+
+    def __post_init__(self) -> None:
+        for name in ("id", "name", "arguments"):
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                raise _invalid(f"ToolCall.{name}", value, "a string")
+        if not self.name:
+            raise _invalid("ToolCall.name", self.name, "a non-empty string")
+
+    def parsed_arguments(self) -> Any:
+        """Decode ``arguments``; a model that emitted bad JSON gets an invalid_response error."""
+        try:
+            return json.loads(self.arguments)
+        except ValueError as exc:
+            msg = f"tool call {self.id!r} has arguments that are not JSON: {self.arguments!r}"
+            raise InvalidResponseError(msg, op="tool_call", cause=exc) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One turn of a conversation; tool messages answer the call named by ``tool_call_id``."""
+
+    role: Role
+    content: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "role", _coerce_enum(Role, self.role, "Message.role"))
+        if not isinstance(self.content, str):
+            raise _invalid("Message.content", self.content, "a string")
+        calls = tuple(self.tool_calls)
+        if not all(isinstance(c, ToolCall) for c in calls):
+            raise _invalid("Message.tool_calls", self.tool_calls, "a sequence of ToolCall")
+        object.__setattr__(self, "tool_calls", calls)
+        if calls and self.role is not Role.ASSISTANT:
+            raise _invalid("Message.tool_calls", calls, "empty unless role is 'assistant'")
+        if self.role is Role.TOOL:
+            if not isinstance(self.tool_call_id, str) or not self.tool_call_id:
+                raise _invalid(
+                    "Message.tool_call_id", self.tool_call_id, "the id of the tool call answered"
+                )
+        elif self.tool_call_id is not None:
+            raise _invalid("Message.tool_call_id", self.tool_call_id, "None unless role is 'tool'")
+
+    @classmethod
+    def system(cls, content: str) -> Message:
+        """Build a system instruction."""
+        return cls(Role.SYSTEM, content)
+
+    @classmethod
+    def user(cls, content: str) -> Message:
+        """Build a user turn."""
+        return cls(Role.USER, content)
+
+    @classmethod
+    def assistant(cls, content: str = "", tool_calls: Sequence[ToolCall] = ()) -> Message:
+        """Build an assistant turn, optionally carrying tool calls."""
+        return cls(Role.ASSISTANT, content, tuple(tool_calls))
+
+    @classmethod
+    def tool(cls, content: str, tool_call_id: str, name: str | None = None) -> Message:
+        """Build the result of the tool call *tool_call_id*."""
+        return cls(Role.TOOL, content, tool_call_id=tool_call_id, name=name)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Message:
+        """Build a message from an OpenAI-style mapping, rejecting unknown roles and keys."""
+        if not isinstance(data, Mapping):
+            raise _invalid("message", data, "a Message or a mapping with 'role' and 'content'")
+        unknown = set(data) - {"role", "content", "tool_calls", "tool_call_id", "name"}
+        if unknown:
+            raise _invalid("message keys", sorted(unknown), "only role, content, tool_calls, ...")
+        if "role" not in data:
+            raise _invalid("message", dict(data), "a mapping with a 'role' key")
+        calls = tuple(
+            c if isinstance(c, ToolCall) else ToolCall(**c) for c in data.get("tool_calls") or ()
+        )
+        content = data.get("content")
+        return cls(
+            role=data["role"],
+            content="" if content is None else content,
+            tool_calls=calls,
+            tool_call_id=data.get("tool_call_id"),
+            name=data.get("name"),
+        )
+
+
+MessageLike = Union[Message, Mapping[str, Any]]
+
+
+def coerce_messages(messages: Iterable[MessageLike] | str) -> tuple[Message, ...]:
+    """Normalise the accepted message forms; an empty conversation is invalid input."""
+    if isinstance(messages, str):
+        return (Message.user(messages),)
+    if isinstance(messages, Mapping) or not isinstance(messages, Iterable):
+        raise _invalid("messages", messages, "a sequence of Message or a string")
+    result = tuple(m if isinstance(m, Message) else Message.from_dict(m) for m in messages)
+    if not result:
+        raise _invalid("messages", [], "at least one message")
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts for one call; ``total_tokens`` defaults to input plus output."""
+
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int = -1
+
+    def __post_init__(self) -> None:
+        for name in ("input_tokens", "output_tokens"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise _invalid(f"Usage.{name}", value, "a non-negative int")
+        if self.total_tokens == -1:
+            object.__setattr__(self, "total_tokens", self.input_tokens + self.output_tokens)
+        elif isinstance(self.total_tokens, bool) or not isinstance(self.total_tokens, int):
+            raise _invalid("Usage.total_tokens", self.total_tokens, "an int")
+
+
+@dataclass(frozen=True, slots=True)
+class ChatResult:
+    """The complete answer to one call."""
+
+    message: Message
+    finish_reason: FinishReason
+    model: str
+    response_id: str
+    usage: Usage | None = None
+
+    def __post_init__(self) -> None:
+        reason = _coerce_enum(FinishReason, self.finish_reason, "ChatResult.finish_reason")
+        object.__setattr__(self, "finish_reason", reason)
+
+    @property
+    def text(self) -> str:
+        """The assistant's text."""
+        return self.message.content
+
+    @property
+    def tool_calls(self) -> tuple[ToolCall, ...]:
+        """The tool calls the assistant asked for."""
+        return self.message.tool_calls
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A fragment of a streamed tool call; fragments with the same ``index`` concatenate."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatChunk:
+    """One streamed delta; the final chunk carries the finish reason and the usage."""
+
+    delta: str = ""
+    tool_call_deltas: tuple[ToolCallDelta, ...] = ()
+    finish_reason: FinishReason | None = None
+    usage: Usage | None = None
+    model: str | None = None
+    response_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.finish_reason is not None:
+            reason = _coerce_enum(FinishReason, self.finish_reason, "ChatChunk.finish_reason")
+            object.__setattr__(self, "finish_reason", reason)
+        object.__setattr__(self, "tool_call_deltas", tuple(self.tool_call_deltas))
+
+
+@dataclass(slots=True)
+class _ToolCallParts:
+    id: str = ""
+    name: str = ""
+    arguments: list[str] = field(default_factory=list)
+
+
+def merge_chunks(chunks: Iterable[ChatChunk]) -> ChatResult:
+    """Fold a stream into the result an invoke would return; a stream with no finish is invalid."""
+    text: list[str] = []
+    calls: dict[int, _ToolCallParts] = {}
+    finish: FinishReason | None = None
+    usage: Usage | None = None
+    model = ""
+    response_id = ""
+    for chunk in chunks:
+        text.append(chunk.delta)
+        for delta in chunk.tool_call_deltas:
+            parts = calls.setdefault(delta.index, _ToolCallParts())
+            parts.id = parts.id or (delta.id or "")
+            parts.name = parts.name or (delta.name or "")
+            parts.arguments.append(delta.arguments)
+        finish = chunk.finish_reason or finish
+        usage = chunk.usage or usage
+        model = model or (chunk.model or "")
+        response_id = response_id or (chunk.response_id or "")
+    if finish is None:
+        msg = "the stream ended without a finish reason"
+        raise InvalidResponseError(msg, op="stream")
+    tool_calls = tuple(
+        ToolCall(id=p.id, name=p.name, arguments="".join(p.arguments) or "{}")
+        for _, p in sorted(calls.items())
+    )
+    return ChatResult(
+        message=Message.assistant("".join(text), tool_calls),
+        finish_reason=finish,
+        model=model,
+        response_id=response_id,
+        usage=usage,
+    )

@@ -1,0 +1,164 @@
+"""Per-call generation options, validated when built so bad values fail before any I/O."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from chatmodels.errors import InvalidInputError
+
+__all__ = ["ChatOptions", "OptionsLike", "ResponseFormat", "ToolSpec", "coerce_options"]
+
+
+class ResponseFormat(str, enum.Enum):
+    """The shape the answer must take."""
+
+    TEXT = "text"
+    JSON = "json"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _invalid(field_name: str, value: object, expected: str) -> InvalidInputError:
+    msg = f"{field_name} must be {expected}, got {value!r}"
+    return InvalidInputError(msg, op="options")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A tool the model may call; ``parameters`` is the JSON Schema of its arguments."""
+
+    name: str
+    description: str = ""
+    parameters: Mapping[str, Any] = field(
+        default_factory=lambda: {"type": "object", "properties": {}}
+    )
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise _invalid("ToolSpec.name", self.name, "a non-empty string")
+        if not isinstance(self.parameters, Mapping) or self.parameters.get("type") != "object":
+            raise _invalid("ToolSpec.parameters", self.parameters, "a JSON Schema of type 'object'")
+
+
+_TOOL_CHOICE_MODES = ("auto", "none", "required")
+
+
+@dataclass(frozen=True, slots=True)
+class ChatOptions:
+    """Generation settings for one call; unset fields leave the provider's defaults."""
+
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: tuple[str, ...] = ()
+    tools: tuple[ToolSpec, ...] = ()
+    tool_choice: str | None = None
+    response_format: ResponseFormat = ResponseFormat.TEXT
+    seed: int | None = None
+    timeout: float | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._check_sampling()
+        self._check_stop_and_tools()
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
+            raise _invalid("seed", self.seed, "an int")
+        if self.timeout is not None and (not _is_number(self.timeout) or self.timeout <= 0):
+            raise _invalid("timeout", self.timeout, "a number of seconds > 0")
+        try:
+            object.__setattr__(self, "response_format", ResponseFormat(self.response_format))
+        except ValueError:
+            raise _invalid("response_format", self.response_format, "'text' or 'json'") from None
+        if not isinstance(self.extra, Mapping):
+            raise _invalid("extra", self.extra, "a mapping")
+
+    def _check_sampling(self) -> None:
+        if self.temperature is not None and (
+            not _is_number(self.temperature) or self.temperature < 0
+        ):
+            raise _invalid("temperature", self.temperature, "a number >= 0")
+        if self.top_p is not None and (not _is_number(self.top_p) or not 0 < self.top_p <= 1):
+            raise _invalid("top_p", self.top_p, "a number in (0, 1]")
+        if self.max_tokens is not None and (
+            isinstance(self.max_tokens, bool)
+            or not isinstance(self.max_tokens, int)
+            or self.max_tokens < 1
+        ):
+            raise _invalid("max_tokens", self.max_tokens, "an int >= 1")
+
+    def _check_stop_and_tools(self) -> None:
+        stop = (self.stop,) if isinstance(self.stop, str) else tuple(self.stop)
+        if not all(isinstance(s, str) and s for s in stop):
+            raise _invalid("stop", self.stop, "a sequence of non-empty strings")
+        object.__setattr__(self, "stop", stop)
+        tools = tuple(t if isinstance(t, ToolSpec) else ToolSpec(**t) for t in self.tools)
+        object.__setattr__(self, "tools", tools)
+        names = [t.name for t in tools]
+        if len(set(names)) != len(names):
+            raise _invalid("tools", names, "tools with unique names")
+        choice = self.tool_choice
+        if choice is None:
+            return
+        if not isinstance(choice, str) or not choice:
+            raise _invalid("tool_choice", choice, "'auto', 'none', 'required' or a tool name")
+        if choice not in _TOOL_CHOICE_MODES:
+            if not tools:
+                raise _invalid("tool_choice", choice, "a mode, since no tools are offered")
+            if choice not in names:
+                raise _invalid("tool_choice", choice, f"one of the offered tools {names!r}")
+
+    @property
+    def forced_tool(self) -> str | None:
+        """The tool name tool_choice forces, if it names one."""
+        if self.tool_choice is None or self.tool_choice in _TOOL_CHOICE_MODES:
+            return None
+        return self.tool_choice
+
+    def merged_over(self, defaults: ChatOptions) -> ChatOptions:
+        """Return these options with unset fields taken from *defaults*."""
+        changes: dict[str, Any] = {}
+        blank = _BLANK
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "extra":
+                changes["extra"] = {**defaults.extra, **self.extra}
+            elif value == getattr(blank, f.name):
+                changes[f.name] = getattr(defaults, f.name)
+        return dataclasses.replace(self, **changes)
+
+
+_BLANK = ChatOptions()
+
+OptionsLike = Union[ChatOptions, Mapping[str, Any], None]
+
+_FIELD_NAMES = frozenset(f.name for f in dataclasses.fields(ChatOptions))
+
+
+def coerce_options(options: OptionsLike) -> ChatOptions:
+    """Normalise the accepted option forms; unknown keys are invalid input, not ignored."""
+    if options is None:
+        return _BLANK
+    if isinstance(options, ChatOptions):
+        return options
+    if not isinstance(options, Mapping):
+        raise _invalid("options", options, "a ChatOptions, a mapping or None")
+    unknown = sorted(set(options) - _FIELD_NAMES)
+    if unknown:
+        raise _invalid("options", unknown, f"keys among {sorted(_FIELD_NAMES)}")
+    values = dict(options)
+    for key in ("stop", "tools"):
+        if key in values and isinstance(values[key], Sequence):
+            values[key] = (
+                (values[key],) if isinstance(values[key], str) else tuple(values[key])
+            )
+    return ChatOptions(**values)
