@@ -1,0 +1,145 @@
+"""The plugin's command-line options and ini keys, and the parsers that validate them."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+__all__ = [
+    "FLAG",
+    "SUITE_NAMES",
+    "add_options",
+    "parse_key_value",
+    "parse_suites",
+    "resolve_env",
+]
+
+FLAG = "--chatmodels-conformance"
+SUITE_NAMES = ("contract", "concurrency", "telemetry", "performance", "faults")
+
+AddIni = Callable[..., None]
+
+
+def parse_key_value(text: str) -> tuple[str, str]:
+    """Split ``KEY=VALUE``; anything else is a usage error quoting the bad text."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        msg = f"expected KEY=VALUE, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return key.strip(), value.strip()
+
+
+def parse_suites(text: str) -> tuple[str, ...]:
+    """Parse a comma-separated list of suite names."""
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in SUITE_NAMES]
+    if unknown or not names:
+        msg = f"expected suite names among {', '.join(SUITE_NAMES)}, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return names
+
+
+def resolve_env(options: Mapping[str, str]) -> dict[str, str]:
+    """Replace ``env:NAME`` values with the environment variable, so keys stay out of history."""
+    resolved: dict[str, str] = {}
+    for key, value in options.items():
+        if value.startswith("env:"):
+            var = value[4:]
+            if var not in os.environ:
+                msg = f"option {key!r} reads environment variable {var!r}, which is not set"
+                raise KeyError(msg)
+            resolved[key] = os.environ[var]
+        else:
+            resolved[key] = value
+    return resolved
+
+
+def add_options(group: Any, addini: AddIni) -> None:
+    """Register every ``--chatmodels-*`` option on *group* and the matching ini keys."""
+    group.addoption(
+        FLAG,
+        action="store_true",
+        dest="chatmodels_conformance",
+        default=False,
+        help="Run the chat-model conformance suites against a provider. Default: %(default)r",
+    )
+    group.addoption(
+        "--chatmodels-provider",
+        dest="chatmodels_provider",
+        metavar="NAME",
+        default=None,
+        help="Registered provider to test (ini: chatmodels_provider). Default: the "
+        "chatmodels_provider fixture if overridden, else 'reference'.",
+    )
+    group.addoption(
+        "--chatmodels-model",
+        dest="chatmodels_model",
+        metavar="MODEL",
+        default=None,
+        help="Model name (ini: chatmodels_model). Default: the provider's default model.",
+    )
+    group.addoption(
+        "--chatmodels-option",
+        dest="chatmodels_options",
+        metavar="KEY=VALUE",
+        action="append",
+        type=parse_key_value,
+        default=[],
+        help="Provider option, repeatable; VALUE env:NAME reads an environment variable "
+        "(ini: chatmodels_options). Default: %(default)r",
+    )
+    group.addoption(
+        "--chatmodels-setting",
+        dest="chatmodels_settings",
+        metavar="KEY=VALUE",
+        action="append",
+        type=parse_key_value,
+        default=[],
+        help="Suite tunable or budget.<REQ-ID> override, repeatable (ini: chatmodels_settings). "
+        "Default: %(default)r",
+    )
+    group.addoption(
+        "--chatmodels-suite",
+        dest="chatmodels_suites",
+        metavar="NAMES",
+        type=parse_suites,
+        default=None,
+        help=f"Comma-separated suites to run, among {', '.join(SUITE_NAMES)} "
+        "(ini: chatmodels_suites). Default: all.",
+    )
+    group.addoption(
+        "--chatmodels-report",
+        dest="chatmodels_report",
+        metavar="DIR",
+        default=None,
+        help="Folder for the compliance report (ini: chatmodels_report). Default: 'reports'.",
+    )
+    group.addoption(
+        "--chatmodels-expectations",
+        dest="chatmodels_expectations",
+        metavar="PATH",
+        default=None,
+        help="TOML file of waived requirements (ini: chatmodels_expectations). Default: none.",
+    )
+    addini("chatmodels_provider", "Registered provider to test.", default=None)
+    addini("chatmodels_model", "Model name to test.", default=None)
+    addini("chatmodels_options", "Provider options, one KEY=VALUE a line.", type="linelist")
+    addini("chatmodels_settings", "Suite tunables, one KEY=VALUE a line.", type="linelist")
+    addini("chatmodels_suites", "Comma-separated suites to run.", default=None)
+    addini("chatmodels_report", "Folder for the compliance report.", default=None)
+    addini("chatmodels_expectations", "TOML file of waived requirements.", default=None)
+
+
+def key_values(lines: Iterable[str], *, source: str) -> dict[str, str]:
+    """Parse ``KEY=VALUE`` lines from an ini value, naming *source* in errors."""
+    result: dict[str, str] = {}
+    for line in lines:
+        try:
+            key, value = parse_key_value(line)
+        except argparse.ArgumentTypeError as exc:
+            msg = f"{source}: {exc}"
+            raise ValueError(msg) from None
+        result[key] = value
+    return result

@@ -1,0 +1,1 @@
+"""Requirement entries and tunables, one module per suite area."""

@@ -1,0 +1,156 @@
+"""Fixtures the suites use; registered as a plugin only when the conformance flag is on."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from chatmodels.conformance.capture import TelemetryCapture
+from chatmodels.conformance.outcomes import FIGURE_PROPERTY, UNSUPPORTED, Figure
+from chatmodels.conformance.requirements import CATALOGUE
+from chatmodels.conformance.session import SESSION_KEY, ConformanceSession
+from chatmodels.conformance.settings import Settings
+from chatmodels.conformance.subject import Subject
+from chatmodels.options import OptionsLike
+from chatmodels.provider import Capability, ChatModel, Provider, ProviderMetadata
+
+RecordFigure = Callable[..., Figure]
+
+
+def _session(config: pytest.Config) -> ConformanceSession:
+    return config.stash[SESSION_KEY]
+
+
+@pytest.fixture(scope="session")
+def chatmodels_provider() -> object:
+    """Override in your conftest.py to return a Provider, a provider factory or a ChatModel."""
+    return None
+
+
+@pytest.fixture(scope="session")
+def conformance_subject(request: pytest.FixtureRequest) -> Subject:
+    """The provider under test, resolved by option, ini, fixture override, then 'reference'."""
+    return _session(request.config).resolve_subject(request)
+
+
+@pytest.fixture(scope="session")
+def provider(conformance_subject: Subject) -> Provider:
+    """The provider under test."""
+    if conformance_subject.provider is None:
+        pytest.skip("the chatmodels_provider fixture returned a ChatModel, not a Provider")
+    return conformance_subject.provider
+
+
+@pytest.fixture(scope="session")
+def provider_metadata(conformance_subject: Subject) -> ProviderMetadata:
+    """What the provider under test declares."""
+    return conformance_subject.metadata
+
+
+@pytest.fixture(scope="session")
+def chat_model(conformance_subject: Subject) -> Iterator[ChatModel]:
+    """The one shared model the suites call, as an application would share it."""
+    if conformance_subject.lone_model is not None:
+        yield conformance_subject.lone_model
+        return
+    model = conformance_subject.create_chat_model()
+    try:
+        yield model
+    finally:
+        model.close()
+
+
+@pytest.fixture
+def make_chat_model(conformance_subject: Subject) -> Iterator[Callable[..., ChatModel]]:
+    """Make fresh models (closed after the test), for tests that close or break them."""
+    made: list[ChatModel] = []
+
+    def make(options: OptionsLike = None) -> ChatModel:
+        try:
+            model = conformance_subject.create_chat_model(options)
+        except LookupError as exc:
+            pytest.skip(str(exc))
+        made.append(model)
+        return model
+
+    yield make
+    for model in reversed(made):
+        model.close()
+
+
+@pytest.fixture
+def make_provider(conformance_subject: Subject) -> Callable[..., Provider]:
+    """Make the provider again with option overrides, e.g. a base_url or a latency."""
+
+    def make(overrides: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Provider:
+        try:
+            return conformance_subject.make_provider({**(overrides or {}), **kwargs})
+        except LookupError as exc:
+            pytest.skip(str(exc))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def conformance_settings(request: pytest.FixtureRequest) -> Settings:
+    """The suite tunables and budgets of this run."""
+    return _session(request.config).settings
+
+
+@pytest.fixture
+def record_figure(request: pytest.FixtureRequest) -> RecordFigure:
+    """Attach a measured value to this test's requirement in the report."""
+
+    def record(
+        name: str,
+        value: float,
+        unit: str,
+        *,
+        budget: float | None = None,
+        higher_is_better: bool = False,
+        detail: str = "",
+    ) -> Figure:
+        if not math.isfinite(value):
+            msg = f"figure {name!r} must be a finite number, got {value!r}"
+            raise ValueError(msg)
+        figure = Figure(name, float(value), unit, budget, higher_is_better, detail)
+        request.node.user_properties.append((FIGURE_PROPERTY, figure.to_json()))
+        return figure
+
+    return record
+
+
+@pytest.fixture
+def conformance_telemetry() -> Iterator[TelemetryCapture]:
+    """SDK tracer and meter providers with in-memory exporters, never installed globally."""
+    capture = TelemetryCapture()
+    try:
+        yield capture
+    finally:
+        capture.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _chatmodels_capability_gate(request: pytest.FixtureRequest) -> None:
+    """Skip a requirement's tests when the provider does not declare its capability."""
+    marker = request.node.get_closest_marker("requirement")
+    if marker is None:
+        return
+    requirement = CATALOGUE.get(marker.args[0])
+    needed: list[Capability] = []
+    if requirement.capability is not None:
+        needed.append(requirement.capability)
+    for cap_marker in request.node.iter_markers("capability"):
+        needed.extend(Capability(c) for c in cap_marker.args)
+    if not needed:
+        return
+    metadata: ProviderMetadata = request.getfixturevalue("provider_metadata")
+    missing = [c.value for c in needed if c not in metadata.capabilities]
+    if missing:
+        pytest.skip(
+            f"{UNSUPPORTED}provider {metadata.name!r} does not declare capability "
+            f"{missing[0]!r}, which {requirement.id} needs"
+        )

@@ -1,0 +1,51 @@
+"""The pytest plugin: ``pytest --chatmodels-conformance`` runs the suites against a provider.
+
+Without the flag the plugin registers its options and markers and does nothing else:
+no provider, no exporters, no report, no extra collection.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from chatmodels.conformance._options import FLAG, add_options
+
+__all__ = ["pytest_addoption", "pytest_configure"]
+
+_MARKERS = (
+    "requirement(id): the catalogue requirement this conformance test checks, e.g. 'STREAM-003'",
+    "capability(*names): capabilities the provider must declare for this test to apply",
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("chatmodels", "chat-model provider conformance")
+    add_options(group, parser.addini)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    for line in _MARKERS:
+        config.addinivalue_line("markers", line)
+    if not config.getoption("chatmodels_conformance"):
+        return
+    from chatmodels.conformance import fixtures
+    from chatmodels.conformance.session import SESSION_KEY, SUITES_DIR, ConformanceSession
+
+    session = ConformanceSession(config)
+    config.stash[SESSION_KEY] = session
+    config.pluginmanager.register(session, "chatmodels-conformance-session")
+    config.pluginmanager.register(fixtures, "chatmodels-conformance-fixtures")
+    if config.getoption("dist", "no") == "load":
+        # The performance suite is pinned to one worker with an xdist_group marker.
+        config.option.dist = "loadgroup"
+    if config.args_source is not pytest.Config.ArgsSource.ARGS:
+        config.args[:] = [str(SUITES_DIR)]
+    elif str(SUITES_DIR) not in config.args:
+        config.args.append(str(SUITES_DIR))
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if not config.getoption("chatmodels_conformance"):
+        return None
+    return f"chatmodels-conformance: {FLAG} on"

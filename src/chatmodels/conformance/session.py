@@ -1,0 +1,362 @@
+"""Run-wide state of a conformance run: provider choice, collection, outcomes, the report."""
+
+from __future__ import annotations
+
+import datetime
+import platform
+import time
+from collections.abc import Iterable, Sequence
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatmodels.conformance._options import SUITE_NAMES, key_values, resolve_env
+from chatmodels.conformance.outcomes import (
+    FIGURE_PROPERTY,
+    LEVEL_PROPERTY,
+    NOT_RUN,
+    REQUIREMENT_PROPERTY,
+    Figure,
+    Outcome,
+    TestOutcome,
+    classify_skip,
+)
+from chatmodels.conformance.requirements import CATALOGUE
+from chatmodels.conformance.settings import Settings, SettingsError
+from chatmodels.conformance.subject import Subject, subject_from_fixture
+from chatmodels.errors import ChatModelError, ProviderNotFoundError
+from chatmodels.registry import default_registry
+
+__all__ = ["SESSION_KEY", "SUITES_DIR", "ConformanceSession"]
+
+SUITES_DIR = Path(__file__).parent / "suites"
+DEFAULT_PROVIDER = "reference"
+_WORKER_KEY = "chatmodels_conformance"
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib_metadata.version(distribution)
+    except importlib_metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _short_message(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None:
+        return str(crash.message)
+    text = str(report.longrepr or "")
+    return text[-1000:]
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+class _NodeResult:
+    """Phases of one test folded into one outcome."""
+
+    def __init__(self, requirement_id: str) -> None:
+        self.requirement_id = requirement_id
+        self.outcome: Outcome = "not_run"
+        self.message = ""
+        self.duration = 0.0
+        self.figures: list[Figure] = []
+
+    def add(self, report: pytest.TestReport) -> None:
+        self.duration += report.duration
+        figures = [Figure.from_json(v) for k, v in report.user_properties if k == FIGURE_PROPERTY]
+        if len(figures) >= len(self.figures):
+            self.figures = figures
+        if report.skipped:
+            outcome, reason = classify_skip(_skip_reason(report))
+            if self.outcome in ("not_run", "passed"):
+                self.outcome, self.message = outcome, reason
+        elif report.failed:
+            failed: Outcome = "failed" if report.when == "call" else "error"
+            if self.outcome not in ("failed", "error"):
+                self.outcome, self.message = failed, _short_message(report)
+        elif report.when == "call":
+            self.outcome = "passed"
+
+
+class ConformanceSession:
+    """Registered as a plugin when the flag is on; owns everything a run decides."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.started = time.time()
+        self.is_worker = hasattr(config, "workerinput")
+        self.provider_name: str | None = config.getoption("chatmodels_provider") or config.getini(
+            "chatmodels_provider"
+        )
+        self.model_name: str | None = config.getoption("chatmodels_model") or config.getini(
+            "chatmodels_model"
+        )
+        try:
+            options = key_values(config.getini("chatmodels_options"), source="chatmodels_options")
+            options.update(dict(config.getoption("chatmodels_options")))
+            self.options = resolve_env(options)
+            settings = key_values(
+                config.getini("chatmodels_settings"), source="chatmodels_settings"
+            )
+            settings.update(dict(config.getoption("chatmodels_settings")))
+            self.settings = Settings(CATALOGUE, settings)
+        except (KeyError, ValueError, SettingsError) as exc:
+            raise pytest.UsageError(str(exc.args[0] if exc.args else exc)) from None
+        self.suites = self._selected_suites()
+        self.report_dir = Path(
+            config.getoption("chatmodels_report") or config.getini("chatmodels_report") or "reports"
+        )
+        self.waivers = self._load_waivers()
+        self.subject: Subject | None = None
+        if self.provider_name:
+            self.subject = self._subject_from_registry(self.provider_name)
+        self._results: dict[str, _NodeResult] = {}
+        self._worker_subjects: list[dict[str, Any]] = []
+        self.partial = False
+        self.report: Any = None
+        self.report_paths: dict[str, Path] = {}
+
+    # -- configuration ---------------------------------------------------------------
+
+    def _selected_suites(self) -> tuple[str, ...]:
+        chosen = self.config.getoption("chatmodels_suites")
+        if chosen is None:
+            ini = self.config.getini("chatmodels_suites")
+            if ini:
+                from chatmodels.conformance._options import parse_suites
+
+                try:
+                    chosen = parse_suites(ini)
+                except ValueError as exc:
+                    msg = f"ini chatmodels_suites: {exc}"
+                    raise pytest.UsageError(msg) from None
+        return tuple(chosen) if chosen else SUITE_NAMES
+
+    def _load_waivers(self) -> dict[str, str]:
+        path = self.config.getoption("chatmodels_expectations") or self.config.getini(
+            "chatmodels_expectations"
+        )
+        if not path:
+            return {}
+        from chatmodels.conformance.report import load_expectations
+
+        try:
+            return load_expectations(Path(path), CATALOGUE)
+        except (OSError, ValueError) as exc:
+            msg = f"--chatmodels-expectations {path!r}: {exc}"
+            raise pytest.UsageError(msg) from None
+
+    def _subject_from_registry(self, name: str) -> Subject:
+        registry = default_registry()
+        try:
+            provider = registry.create(name, self.options)
+        except ProviderNotFoundError:
+            installed = ", ".join(registry.names()) or "none"
+            msg = f"unknown chat-model provider {name!r}; installed providers: {installed}"
+            raise pytest.UsageError(msg) from None
+        except ChatModelError as exc:
+            msg = f"cannot create provider {name!r}: {exc}"
+            raise pytest.UsageError(msg) from None
+        return Subject(
+            name,
+            "option",
+            dict(self.options),
+            self.model_name,
+            provider=provider,
+            maker=lambda options: registry.create(name, options),
+        )
+
+    def resolve_subject(self, request: pytest.FixtureRequest) -> Subject:
+        """Pick the provider: option or ini, then the fixture override, then the default."""
+        if self.subject is None:
+            value = request.getfixturevalue("chatmodels_provider")
+            if value is None:
+                self.subject = self._subject_from_registry(DEFAULT_PROVIDER)
+                self.subject.source = "default"
+            else:
+                try:
+                    self.subject = subject_from_fixture(value, dict(self.options), self.model_name)
+                except (TypeError, ChatModelError) as exc:
+                    raise pytest.UsageError(str(exc)) from None
+        return self.subject
+
+    # -- collection --------------------------------------------------------------------
+
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> pytest.Module | None:
+        if (
+            file_path.parent == SUITES_DIR
+            and file_path.name.startswith("suite_")
+            and file_path.suffix == ".py"
+        ):
+            module: pytest.Module = pytest.Module.from_parent(parent, path=file_path)
+            return module
+        return None
+
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        problems: list[str] = []
+        keep: list[pytest.Item] = []
+        dropped: list[pytest.Item] = []
+        for item in items:
+            path = Path(str(item.path))
+            if path.parent != SUITES_DIR:
+                keep.append(item)
+                continue
+            markers = list(item.iter_markers("requirement"))
+            if len(markers) != 1 or len(markers[0].args) != 1:
+                problems.append(f"{item.nodeid}: needs exactly one requirement marker")
+                continue
+            req_id = markers[0].args[0]
+            if req_id not in CATALOGUE:
+                problems.append(f"{item.nodeid}: requirement {req_id!r} is not in the catalogue")
+                continue
+            suite = path.stem.removeprefix("suite_").split("_", 1)[0]
+            if suite not in self.suites:
+                dropped.append(item)
+                continue
+            item.user_properties.append((REQUIREMENT_PROPERTY, req_id))
+            item.user_properties.append((LEVEL_PROPERTY, CATALOGUE.get(req_id).level.value))
+            if suite == "performance":
+                item.add_marker(pytest.mark.xdist_group("chatmodels-performance"))
+            keep.append(item)
+        if problems:
+            raise pytest.UsageError("conformance suite problems:\n" + "\n".join(problems))
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+    def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
+        if any(Path(str(i.path)).parent == SUITES_DIR for i in items):
+            suites_deselected = {
+                Path(str(i.path)).stem.removeprefix("suite_").split("_", 1)[0] for i in items
+            }
+            if not suites_deselected <= set(SUITE_NAMES) - set(self.suites):
+                self.partial = True
+
+    # -- outcomes ------------------------------------------------------------------------
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        requirement_id = next(
+            (v for k, v in report.user_properties if k == REQUIREMENT_PROPERTY), None
+        )
+        if requirement_id is None:
+            return
+        result = self._results.setdefault(report.nodeid, _NodeResult(requirement_id))
+        result.add(report)
+
+    def outcomes(self) -> list[TestOutcome]:
+        """One outcome per suite test seen so far."""
+        return [
+            TestOutcome(
+                nodeid,
+                r.requirement_id,
+                r.outcome,
+                r.duration,
+                r.message,
+                tuple(r.figures),
+            )
+            for nodeid, r in self._results.items()
+        ]
+
+    # -- xdist ----------------------------------------------------------------------------
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        output = getattr(node, "workeroutput", {}).get(_WORKER_KEY)
+        if output:
+            self._worker_subjects.append(output)
+
+    def _subject_summary(self) -> dict[str, Any] | None:
+        subject = self.subject
+        if subject is None:
+            return None
+        metadata = subject.metadata
+        return {
+            "name": metadata.name,
+            "version": metadata.version,
+            "model": subject.model,
+            "capabilities": sorted(c.value for c in metadata.capabilities),
+            "options": subject.redacted_options(),
+            "secrets": subject.secret_values(),
+        }
+
+    # -- the report -----------------------------------------------------------------------
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.is_worker:
+            summary = self._subject_summary()
+            if summary is not None:
+                self.config.workeroutput[_WORKER_KEY] = summary  # type: ignore[attr-defined]
+            return
+        if session.shouldstop or session.shouldfail or exitstatus == pytest.ExitCode.INTERRUPTED:
+            self.partial = True
+        if self.config.getoption("lf", False) or self.config.getoption("keyword", "") or (
+            self.config.getoption("markexpr", "")
+        ):
+            self.partial = True
+        self.write_report()
+
+    def write_report(self) -> None:
+        """Build the report from the outcomes and write it; never lose it to a render error."""
+        from chatmodels.conformance.report import RunInfo, build_report, write_reports
+
+        subject = self._subject_summary() or next(iter(self._worker_subjects), None)
+        if subject is None:
+            subject = {
+                "name": self.provider_name or DEFAULT_PROVIDER,
+                "version": "unknown",
+                "model": self.model_name or "unknown",
+                "capabilities": [],
+                "options": {k: "***" for k in self.options},
+                "secrets": list(self.options.values()),
+            }
+        run = RunInfo(
+            provider_name=subject["name"],
+            provider_version=subject["version"],
+            model=subject["model"],
+            capabilities=tuple(subject["capabilities"]),
+            options=subject["options"],
+            started_at=datetime.datetime.fromtimestamp(self.started, datetime.timezone.utc)
+            .isoformat(timespec="seconds")
+            .replace("+00:00", "Z"),
+            duration=round(time.time() - self.started, 3),
+            python=platform.python_version(),
+            platform=f"{platform.system()} {platform.machine()}",
+            pytest_version=pytest.__version__,
+            otel_sdk_version=_version("opentelemetry-sdk"),
+            suites=self.suites,
+            partial=self.partial,
+            workers=len(self._worker_subjects),
+        )
+        secrets: Iterable[str] = subject.get("secrets", [])
+        self.report = build_report(
+            CATALOGUE, self.outcomes(), run, self.waivers, secrets=list(secrets)
+        )
+        self.report_paths = write_reports(self.report, self.report_dir)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.report is None:
+            return
+        from chatmodels.conformance.report import terminal_summary
+
+        terminalreporter.section("chatmodels conformance")
+        for line in terminal_summary(self.report):
+            terminalreporter.write_line(line)
+        json_path = self.report_paths.get("json")
+        if json_path is not None:
+            terminalreporter.write_line(f"report: {json_path}")
+
+
+def not_run_reason(reason: str) -> str:
+    """Build a skip reason that the report files as ``not_run``."""
+    return NOT_RUN + reason
+
+
+SESSION_KEY = pytest.StashKey[ConformanceSession]()

@@ -1,0 +1,97 @@
+"""Suite tunables and budget overrides, parsed once and checked against the catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from chatmodels.conformance.requirements import Catalogue
+
+__all__ = ["Settings", "SettingsError"]
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+_BUDGET_PREFIX = "budget."
+
+
+class SettingsError(ValueError):
+    """A setting key is unknown or its value has the wrong form."""
+
+
+def _parse(key: str, raw: str, default: float | int | bool | str) -> float | int | bool | str:
+    text = raw.strip()
+    try:
+        if isinstance(default, bool):
+            if text.lower() in _TRUE | _FALSE:
+                return text.lower() in _TRUE
+            raise ValueError(text)
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+    except ValueError:
+        kind = type(default).__name__
+        msg = f"setting {key!r} must be a {kind} like {default!r}, got {raw!r}"
+        raise SettingsError(msg) from None
+    return text
+
+
+class Settings:
+    """Read-only typed view of the tunables; unset keys give the catalogue default."""
+
+    def __init__(self, catalogue: Catalogue, raw: Mapping[str, str] | None = None) -> None:
+        self._catalogue = catalogue
+        known = catalogue.settings
+        values: dict[str, float | int | bool | str] = {
+            key: s.default for key, s in known.items()
+        }
+        budgets: dict[str, float] = {}
+        for key, text in (raw or {}).items():
+            if key.startswith(_BUDGET_PREFIX):
+                req_id = key[len(_BUDGET_PREFIX) :]
+                if req_id not in catalogue or catalogue.get(req_id).budget is None:
+                    with_budget = [r.id for r in catalogue if r.budget is not None]
+                    msg = f"{key!r} names no budgeted requirement; budgeted ones: {with_budget!r}"
+                    raise SettingsError(msg)
+                budgets[req_id] = float(_parse(key, text, 0.0))
+            elif key in known:
+                values[key] = _parse(key, text, known[key].default)
+            else:
+                msg = f"unknown setting {key!r}; known settings: {sorted(known)!r}"
+                raise SettingsError(msg)
+        self._values = values
+        self._budgets = budgets
+
+    def int(self, key: str) -> int:
+        """The integer tunable *key*."""
+        return int(self._value(key))
+
+    def float(self, key: str) -> float:
+        """The float tunable *key*."""
+        return float(self._value(key))
+
+    def bool(self, key: str) -> bool:
+        """The boolean tunable *key*."""
+        return bool(self._value(key))
+
+    def str(self, key: str) -> str:
+        """The string tunable *key*."""
+        return str(self._value(key))
+
+    def budget(self, requirement_id: str) -> float | None:
+        """The budget for *requirement_id*: the override if set, else the catalogue's."""
+        if requirement_id in self._budgets:
+            return self._budgets[requirement_id]
+        return self._catalogue.get(requirement_id).budget
+
+    def as_dict(self) -> dict[str, float | int | bool | str]:
+        """Every tunable with its effective value, for the report."""
+        result = dict(self._values)
+        result.update({f"{_BUDGET_PREFIX}{k}": v for k, v in self._budgets.items()})
+        return result
+
+    def _value(self, key: str) -> float | int | bool | str:
+        try:
+            return self._values[key]
+        except KeyError:
+            msg = f"unknown setting {key!r}; known settings: {sorted(self._values)!r}"
+            raise SettingsError(msg) from None
