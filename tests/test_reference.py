@@ -7,7 +7,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any
 
 import jsonschema
@@ -446,20 +446,28 @@ class TestTimeouts:
 class TestCancellation:
     LATENCY = 0.5
 
-    def test_ainvoke_is_cancellable(self) -> None:
-        """Cancelling an ainvoke task ends it promptly with CancelledError."""
-        model = make(latency=self.LATENCY)
+    @staticmethod
+    def cancel_took(work: Coroutine[Any, Any, object], ready: asyncio.Event | None) -> float:
+        """Start *work*, cancel it once *ready* is set (or soon), and time the cancellation."""
 
         async def run() -> float:
-            task = asyncio.ensure_future(model.ainvoke("x"))
-            await asyncio.sleep(0.01)
+            task = asyncio.ensure_future(work)
+            if ready is None:
+                await asyncio.sleep(0.01)
+            else:
+                await ready.wait()
             start = time.perf_counter()
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
             return time.perf_counter() - start
 
-        assert asyncio.run(run()) < self.LATENCY * 0.5
+        return asyncio.run(run())
+
+    def test_ainvoke_is_cancellable(self) -> None:
+        """Cancelling an ainvoke task ends it promptly with CancelledError."""
+        model = make(latency=self.LATENCY)
+        assert self.cancel_took(model.ainvoke("x"), None) < self.LATENCY * 0.5
 
     def test_async_stream_cancellation_returns_promptly(self) -> None:
         """Cancelling a task consuming a slow astream ends it long before the next chunk."""
@@ -470,16 +478,7 @@ class TestCancellation:
             async for _ in model.astream("a b c d"):
                 first.set()
 
-        async def run() -> float:
-            task = asyncio.ensure_future(consume())
-            await first.wait()
-            start = time.perf_counter()
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
-            return time.perf_counter() - start
-
-        assert asyncio.run(run()) < self.LATENCY * 0.5
+        assert self.cancel_took(consume(), first) < self.LATENCY * 0.5
 
     def test_async_stream_aclose_releases_it(self) -> None:
         """aclose() after the first chunk ends the stream without waiting for the rest."""
