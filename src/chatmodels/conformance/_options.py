@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -39,6 +40,16 @@ def parse_suites(text: str) -> tuple[str, ...]:
         msg = f"expected suite names among {', '.join(SUITE_NAMES)}, got {text!r}"
         raise argparse.ArgumentTypeError(msg)
     return names
+
+
+def parse_id_list(text: str) -> tuple[str, ...]:
+    """Parse comma-separated requirement IDs or area names such as ``STREAM``."""
+    items = tuple(i.strip().upper() for i in text.split(",") if i.strip())
+    bad = [i for i in items if not re.fullmatch(r"[A-Z]+(-[0-9]{3})?", i)]
+    if bad or not items:
+        msg = f"expected requirement IDs like 'STREAM-003' or areas like 'STREAM', got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return items
 
 
 def resolve_env(options: Mapping[str, str]) -> dict[str, str]:
@@ -108,6 +119,15 @@ def add_options(group: Any, addini: AddIni) -> None:
         default=None,
         help=f"Comma-separated suites to run, among {', '.join(SUITE_NAMES)} "
         "(ini: chatmodels_suites). Default: all.",
+    )
+    group.addoption(
+        "--chatmodels-requirements",
+        dest="chatmodels_requirements",
+        metavar="IDS",
+        type=parse_id_list,
+        default=None,
+        help="Comma-separated requirement IDs or areas (e.g. 'STREAM,CORE-001') to run; "
+        "the rest are reported not_run. Default: all.",
     )
     group.addoption(
         "--chatmodels-report",

@@ -150,13 +150,14 @@ class Catalogue:
 def _build() -> Catalogue:
     from chatmodels.conformance.catalogue import (
         concurrency,
-        contract,
+        contract_core,
+        contract_features,
         faults,
         performance,
         telemetry,
     )
 
-    areas = (contract, concurrency, telemetry, performance, faults)
+    areas = (contract_core, contract_features, concurrency, telemetry, performance, faults)
     return Catalogue(
         (r for area in areas for r in area.REQUIREMENTS),
         (s for area in areas for s in area.SETTINGS),

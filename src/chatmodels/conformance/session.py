@@ -109,6 +109,12 @@ class ConformanceSession:
         except (KeyError, ValueError, SettingsError) as exc:
             raise pytest.UsageError(str(exc.args[0] if exc.args else exc)) from None
         self.suites = self._selected_suites()
+        self.only: tuple[str, ...] = config.getoption("chatmodels_requirements") or ()
+        unknown = [i for i in self.only if "-" in i and i not in CATALOGUE]
+        unknown += [i for i in self.only if "-" not in i and i not in CATALOGUE.areas]
+        if unknown:
+            msg = f"--chatmodels-requirements: unknown {unknown!r}; areas are {CATALOGUE.areas!r}"
+            raise pytest.UsageError(msg)
         self.report_dir = Path(
             config.getoption("chatmodels_report") or config.getini("chatmodels_report") or "reports"
         )
@@ -120,6 +126,7 @@ class ConformanceSession:
         self._worker_subjects: list[dict[str, Any]] = []
         self.partial = False
         self.report: Any = None
+        self.report_error = ""
         self.report_paths: dict[str, Path] = {}
 
     # -- configuration ---------------------------------------------------------------
@@ -218,7 +225,7 @@ class ConformanceSession:
                 problems.append(f"{item.nodeid}: requirement {req_id!r} is not in the catalogue")
                 continue
             suite = path.stem.removeprefix("suite_").split("_", 1)[0]
-            if suite not in self.suites:
+            if suite not in self.suites or not self._wanted(req_id):
                 dropped.append(item)
                 continue
             item.user_properties.append((REQUIREMENT_PROPERTY, req_id))
@@ -232,12 +239,17 @@ class ConformanceSession:
             config.hook.pytest_deselected(items=dropped)
         items[:] = keep
 
+    def _wanted(self, requirement_id: str) -> bool:
+        if not self.only:
+            return True
+        return requirement_id in self.only or requirement_id.split("-")[0] in self.only
+
     def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
         if any(Path(str(i.path)).parent == SUITES_DIR for i in items):
             suites_deselected = {
                 Path(str(i.path)).stem.removeprefix("suite_").split("_", 1)[0] for i in items
             }
-            if not suites_deselected <= set(SUITE_NAMES) - set(self.suites):
+            if self.only or not suites_deselected <= set(SUITE_NAMES) - set(self.suites):
                 self.partial = True
 
     # -- outcomes ------------------------------------------------------------------------
@@ -301,7 +313,10 @@ class ConformanceSession:
             self.config.getoption("markexpr", "")
         ):
             self.partial = True
-        self.write_report()
+        try:
+            self.write_report()
+        except Exception as exc:  # a report bug must not hide the test results
+            self.report_error = f"{type(exc).__name__}: {exc}"
 
     def write_report(self) -> None:
         """Build the report from the outcomes and write it; never lose it to a render error."""
@@ -342,6 +357,10 @@ class ConformanceSession:
         self.report_paths = write_reports(self.report, self.report_dir)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.report_error:
+            terminalreporter.section("chatmodels conformance", red=True)
+            terminalreporter.write_line(f"the report could not be written: {self.report_error}")
+            return
         if self.report is None:
             return
         from chatmodels.conformance.report import terminal_summary

@@ -1,4 +1,4 @@
-"""Requirements and tunables of the contract suite."""
+"""Requirements and tunables of the contract suite, part one: core calls, streams, batches, messages, options and usage."""
 
 from __future__ import annotations
 

@@ -1,0 +1,105 @@
+"""Shared test helpers: run the conformance suites in-process against a chosen provider."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from chatmodels.conformance.outcomes import REQUIREMENT_PROPERTY, classify_skip
+
+_SEVERITY = {
+    "error": 6,
+    "failed": 5,
+    "inconclusive": 4,
+    "passed": 3,
+    "unsupported": 2,
+    "skipped": 1,
+    "not_run": 0,
+}
+
+
+@dataclass
+class SuiteRun:
+    """The per-requirement verdicts of one in-process conformance run."""
+
+    ret: int
+    statuses: dict[str, str] = field(default_factory=dict)
+    messages: dict[str, list[str]] = field(default_factory=dict)
+    output: str = ""
+
+    @property
+    def failing(self) -> set[str]:
+        """Requirement IDs that failed or errored."""
+        return {r for r, s in self.statuses.items() if s in ("failed", "error")}
+
+    def assert_caught(self, requirement_id: str, *, also: set[str] | frozenset[str] = frozenset()):
+        """Assert *requirement_id* failed, and nothing failed beyond it and the documented *also*."""
+        __tracebackhide__ = True
+        assert self.statuses.get(requirement_id) in ("failed", "error"), (
+            f"{requirement_id} was {self.statuses.get(requirement_id)!r}, expected failed; "
+            f"statuses: {self.statuses}\n{self.output[-4000:]}"
+        )
+        unexpected = self.failing - {requirement_id} - set(also)
+        assert not unexpected, f"also failed: {sorted(unexpected)}; messages: " + repr(
+            {r: self.messages.get(r) for r in unexpected}
+        )
+
+    def assert_all_pass(self) -> None:
+        """Assert no requirement failed, errored or was inconclusive."""
+        __tracebackhide__ = True
+        bad = {r: s for r, s in self.statuses.items() if s in ("failed", "error", "inconclusive")}
+        assert not bad, f"{bad}; messages: { {r: self.messages.get(r) for r in bad} }"
+
+
+RunConformance = Callable[..., SuiteRun]
+
+
+@pytest.fixture
+def run_conformance(pytester: pytest.Pytester) -> RunConformance:
+    """Run ``pytest --chatmodels-conformance`` in-process; *provider* is 'module:Factory'."""
+
+    def run(provider: str | None = None, *args: str) -> SuiteRun:
+        if provider is not None:
+            module, _, name = provider.partition(":")
+            pytester.makeconftest(
+                f"""
+                import pytest
+                from {module} import {name}
+
+                @pytest.fixture(scope="session")
+                def chatmodels_provider():
+                    return {name}
+                """
+            )
+        recorder = pytester.inline_run(
+            "--chatmodels-conformance", "-p", "no:cacheprovider", "-q", *args
+        )
+        result = SuiteRun(ret=int(recorder.ret))
+        lines: list[str] = []
+        for report in recorder.getreports("pytest_runtest_logreport"):
+            props = dict(report.user_properties)
+            requirement_id = props.get(REQUIREMENT_PROPERTY)
+            if requirement_id is None:
+                continue
+            if report.skipped:
+                reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+                status, message = classify_skip(str(reason).removeprefix("Skipped: "))
+            elif report.failed:
+                status = "failed" if report.when == "call" else "error"
+                message = str(report.longrepr)[-2000:]
+            elif report.when == "call":
+                status, message = "passed", ""
+            else:
+                continue
+            previous = result.statuses.get(requirement_id, "not_run")
+            if _SEVERITY[status] > _SEVERITY[previous]:
+                result.statuses[requirement_id] = status
+            if message:
+                result.messages.setdefault(requirement_id, []).append(message)
+            lines.append(f"{report.nodeid} {report.when} {status} {message[:300]}")
+        result.output = "\n".join(lines)
+        return result
+
+    return run
