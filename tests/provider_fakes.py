@@ -1,9 +1,10 @@
-"""Small in-process providers for tests that need a registry entry but not the real reference provider."""
+"""In-process providers for tests that need a registry entry but not the reference provider."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chatmodels.base import BaseChatModel, BaseProvider
@@ -18,6 +19,7 @@ __all__ = [
     "SecretProvider",
     "StreamingEchoProvider",
     "echo_metadata",
+    "race",
 ]
 
 _ids = itertools.count()
@@ -92,3 +94,23 @@ class SecretProvider(EchoProvider):
 
 #: Something an entry point could wrongly point at: not callable, no metadata.
 NOT_A_FACTORY = 42
+
+
+def race(count: int, work: Callable[[int], object]) -> list[BaseException]:
+    """Run work(i) in *count* threads released together; return what they raised."""
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            work(i)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors

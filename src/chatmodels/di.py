@@ -38,6 +38,8 @@ _RESOLVING: contextvars.ContextVar[tuple[object, ...]] = contextvars.ContextVar(
 
 _ASYNC_LOCK_POLL = 0.001
 
+_MISSING: Any = object()
+
 
 class ServiceNotFoundError(LookupError):
     """No service is registered under the requested key."""
@@ -203,12 +205,9 @@ class Container:
 
     def get(self, key: type[T] | str) -> Any:
         """Return the service for *key*, building it on first use."""
-        if self._overrides and key in self._overrides:
-            return self._overrides[key]
-        try:
-            return self._instances[key]
-        except KeyError:
-            pass
+        found = self._cached(key)
+        if found is not _MISSING:
+            return found
         service, lock, token = self._enter(key)
         try:
             if service.is_async:
@@ -241,12 +240,9 @@ class Container:
 
     async def aget(self, key: type[T] | str) -> Any:
         """Return the service for *key*, awaiting async factories and async context managers."""
-        if self._overrides and key in self._overrides:
-            return self._overrides[key]
-        try:
-            return self._instances[key]
-        except KeyError:
-            pass
+        found = self._cached(key)
+        if found is not _MISSING:
+            return found
         service, lock, token = self._enter(key)
         try:
             while not lock.acquire(blocking=False):  # never block the event loop on a thread lock
@@ -268,6 +264,12 @@ class Container:
                 lock.release()
         finally:
             _RESOLVING.reset(token)
+
+    def _cached(self, key: object) -> object:
+        """Return the override or the built instance of *key*, else _MISSING; takes no lock."""
+        if self._overrides and key in self._overrides:
+            return self._overrides[key]
+        return self._instances.get(key, _MISSING)
 
     def _enter(self, key: object) -> tuple[_Service, threading.Lock, contextvars.Token[Any]]:
         """Find *key*'s service and lock, and mark it as being built (or report the cycle)."""
