@@ -219,7 +219,7 @@ class TestCreate:
 
     def test_factory_returning_non_provider(self, reg: ProviderRegistry) -> None:
         """A factory returning something without create_chat_model is a load failure."""
-        reg.register("odd", lambda options: object(), metadata=echo_metadata("odd"))  # type: ignore[arg-type,return-value]
+        reg.register("odd", lambda options: object(), metadata=echo_metadata("odd"))  # type: ignore[arg-type]
         with pytest.raises(ProviderLoadError, match="returned a object; expected a Provider"):
             reg.create("odd")
 

@@ -16,18 +16,29 @@ import logging
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, TypeVar, cast, overload
+from typing import Any, TypeVar, Union, cast, overload
 
 from opentelemetry import metrics, trace
 
 from chatmodels.provider import HealthState, HealthStatus
 
-__all__ = ["Container", "DependencyCycleError", "ServiceNotFoundError"]
+__all__ = ["Container", "DependencyCycleError", "ServiceFactory", "ServiceNotFoundError"]
 
 T = TypeVar("T")
+
+#: What register_factory accepts: a callable returning the service, or something yielding,
+#: awaiting to, or entering into it.
+ServiceFactory = Union[  # noqa: UP007 (a runtime alias; keeps 3.10 happy)
+    Callable[..., T],
+    Callable[..., Iterator[T]],
+    Callable[..., AsyncIterator[T]],
+    Callable[..., Awaitable[T]],
+    Callable[..., contextlib.AbstractContextManager[T]],
+    Callable[..., contextlib.AbstractAsyncContextManager[T]],
+]
 
 _logger = logging.getLogger("chatmodels")
 
@@ -46,7 +57,7 @@ class ServiceNotFoundError(LookupError):
 
     def __init__(self, key: object, registered: list[str]) -> None:
         listed = ", ".join(registered) if registered else "none"
-        msg = f"no service is registered for {key_name(key)!r}; registered: {listed}"
+        msg = f"no service is registered for {_key_name(key)!r}; registered: {listed}"
         super().__init__(msg)
         self.key = key
 
@@ -56,10 +67,10 @@ class DependencyCycleError(RuntimeError):
 
     def __init__(self, cycle: tuple[object, ...]) -> None:
         self.cycle = cycle
-        super().__init__("dependency cycle: " + " -> ".join(key_name(k) for k in cycle))
+        super().__init__("dependency cycle: " + " -> ".join(_key_name(k) for k in cycle))
 
 
-def key_name(key: object) -> str:
+def _key_name(key: object) -> str:
     """Name a service key the way errors and ping() report it."""
     if isinstance(key, type):
         if key.__module__ == "builtins":
@@ -141,10 +152,30 @@ class Container:
 
     # -- registration ----------------------------------------------------------------
 
+    @overload
+    def register_factory(
+        self,
+        key: type[T],
+        factory: ServiceFactory[T],
+        *,
+        ping: Callable[[T], object] | None = None,
+        on_close: Callable[[T], object] | None = None,
+    ) -> None: ...
+
+    @overload
+    def register_factory(
+        self,
+        key: str,
+        factory: Callable[..., Any],
+        *,
+        ping: Callable[[Any], object] | None = None,
+        on_close: Callable[[Any], object] | None = None,
+    ) -> None: ...
+
     def register_factory(
         self,
         key: type[T] | str,
-        factory: Callable[..., T],
+        factory: ServiceFactory[T],
         *,
         ping: Callable[[T], object] | None = None,
         on_close: Callable[[T], object] | None = None,
@@ -154,7 +185,7 @@ class Container:
         Re-registering a key drops its cached instance; that instance is still cleaned up at close.
         """
         if not callable(factory):
-            msg = f"factory for {key_name(key)!r} must be callable, got {factory!r}"
+            msg = f"factory for {_key_name(key)!r} must be callable, got {factory!r}"
             raise TypeError(msg)
         raw: Callable[..., object] = factory
         if inspect.isgeneratorfunction(factory):
@@ -164,6 +195,16 @@ class Container:
         is_async = inspect.iscoroutinefunction(factory) or inspect.isasyncgenfunction(factory)
         build = raw if _takes_container(factory) else _ignore_container(raw)
         self._add(key, _Service(build, is_async, False, ping, on_close))
+
+    @overload
+    def register_value(
+        self, key: type[T], value: T, *, ping: Callable[[T], object] | None = None
+    ) -> None: ...
+
+    @overload
+    def register_value(
+        self, key: str, value: Any, *, ping: Callable[[Any], object] | None = None
+    ) -> None: ...
 
     def register_value(
         self, key: type[T] | str, value: T, *, ping: Callable[[T], object] | None = None
@@ -211,7 +252,7 @@ class Container:
         service, lock, token = self._enter(key)
         try:
             if service.is_async:
-                msg = f"the factory for {key_name(key)!r} is async; use `await container.aget()`"
+                msg = f"the factory for {_key_name(key)!r} is async; use `await container.aget()`"
                 raise TypeError(msg)
             with lock:
                 if key in self._instances:
@@ -222,7 +263,7 @@ class Container:
                 if inspect.isawaitable(value) or (_is_async_cm(value) and not _is_sync_cm(value)):
                     _discard(value)
                     msg = (
-                        f"the factory for {key_name(key)!r} returned {type(value).__name__}, "
+                        f"the factory for {_key_name(key)!r} returned {type(value).__name__}, "
                         "which needs async code; use `await container.aget()`"
                     )
                     raise TypeError(msg)
@@ -279,7 +320,7 @@ class Container:
         with self._lock:
             service = self._services.get(key)
             if service is None:
-                registered = sorted(key_name(k) for k in self._services)
+                registered = sorted(_key_name(k) for k in self._services)
                 raise ServiceNotFoundError(key, registered) from None
             lock = self._key_locks.setdefault(key, threading.Lock())
         return service, lock, _RESOLVING.set((*stack, key))
@@ -298,7 +339,7 @@ class Container:
 
     def _push(self, key: object, run: Callable[[], object], is_async: bool) -> None:
         with self._lock:
-            self._cleanups.append(_Cleanup(key_name(key), run, is_async))
+            self._cleanups.append(_Cleanup(_key_name(key), run, is_async))
 
     def _store(self, key: object, service: _Service, value: object) -> object:
         if service.on_close is not None:
@@ -317,7 +358,7 @@ class Container:
         with self._lock:
             checks = [(k, s.ping) for k, s in self._services.items()]
         return {
-            key_name(key): self._ping_one(key, ping) for key, ping in checks if ping is not None
+            _key_name(key): self._ping_one(key, ping) for key, ping in checks if ping is not None
         }
 
     def _ping_one(self, key: object, ping: Callable[[Any], object]) -> HealthStatus:
