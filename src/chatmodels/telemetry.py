@@ -255,6 +255,8 @@ class InstrumentedChatModel:
     # -- attribute building ------------------------------------------------------------
 
     def _span_attributes(self, options: OptionsLike) -> Attributes:
+        if options is None:
+            return self._base_span
         last = self._last_options
         if options is last[0]:
             return last[1]
