@@ -1,0 +1,20 @@
+"""An OpenAI-compatible server on loopback that answers like the reference model, or misbehaves."""
+
+from __future__ import annotations
+
+from ._app import DEFAULT_RANDOM_FAULTS
+from ._fault import FAULT_HEADER, FAULT_KINDS, Fault, FaultError, RequestRecord, parse_fault
+from ._server import FaultServer, check_loopback, serve_forever
+
+__all__ = [
+    "DEFAULT_RANDOM_FAULTS",
+    "FAULT_HEADER",
+    "FAULT_KINDS",
+    "Fault",
+    "FaultError",
+    "FaultServer",
+    "RequestRecord",
+    "check_loopback",
+    "parse_fault",
+    "serve_forever",
+]

@@ -1,0 +1,291 @@
+"""The aiohttp application of the fault server: answers like the reference model, or misbehaves."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import random
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from aiohttp import web
+
+from chatmodels.errors import ChatModelError, ErrorCode
+from chatmodels.messages import ChatChunk, ChatResult
+from chatmodels.provider import ChatModel
+from chatmodels.providers.reference import REFERENCE_METADATA, ReferenceProvider
+
+from ._fault import FAULT_HEADER, Fault, FaultError, RequestRecord, parse_fault
+from ._openai_json import (
+    BadRequest,
+    ChatRequest,
+    chunk_events,
+    completion_json,
+    error_json,
+    parse_chat_request,
+)
+
+__all__ = ["DEFAULT_RANDOM_FAULTS", "FaultApp"]
+
+#: Transient faults a client with retries should ride out, drawn when fault_rate > 0.
+DEFAULT_RANDOM_FAULTS: tuple[Fault, ...] = (
+    Fault.http_status(500),
+    Fault.http_status(502),
+    Fault.http_status(503),
+    Fault.http_status(429, retry_after=0),
+    Fault.reset(),
+    Fault.latency(0.05),
+)
+
+_STATUS_TYPES = {
+    400: ("invalid_request_error", None),
+    401: ("invalid_request_error", "invalid_api_key"),
+    403: ("permission_error", None),
+    404: ("invalid_request_error", "model_not_found"),
+    408: ("timeout", None),
+    429: ("rate_limit_exceeded", "rate_limit_exceeded"),
+}
+
+_STATUS_FOR_CODE = {
+    ErrorCode.INVALID_INPUT: 400,
+    ErrorCode.UNSUPPORTED: 400,
+    ErrorCode.MODEL_NOT_FOUND: 404,
+    ErrorCode.TIMEOUT: 408,
+    ErrorCode.RATE_LIMIT: 429,
+}
+
+_MALFORMED = b'{"id": "chatcmpl-malformed", "object": "chat.completion", "choices": [{"index": '
+_HTML = "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>"
+
+
+def _error_response(status: int, message: str, *, retry_after: object = None) -> web.Response:
+    kind, code = _STATUS_TYPES.get(status, ("server_error" if status >= 500 else "api_error", None))
+    headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
+    body = json.dumps(error_json(message, kind=kind, code=code))
+    return web.Response(status=status, text=body, content_type="application/json", headers=headers)
+
+
+def _sse(event: Any) -> bytes:
+    text = event if isinstance(event, str) else json.dumps(event, ensure_ascii=False)
+    return f"data: {text}\n\n".encode()
+
+
+class FaultApp:
+    """Hold the fault plan and the request log, and serve the OpenAI-compatible endpoints."""
+
+    def __init__(
+        self,
+        *,
+        fault_rate: float = 0.0,
+        fault_seed: int = 0,
+        random_faults: Sequence[Fault] = DEFAULT_RANDOM_FAULTS,
+    ) -> None:
+        if not 0.0 <= fault_rate <= 1.0:
+            msg = f"fault_rate must be a probability in [0, 1], got {fault_rate!r}"
+            raise FaultError(msg)
+        if fault_rate > 0 and not random_faults:
+            msg = "random_faults must hold at least one Fault when fault_rate > 0, got ()"
+            raise FaultError(msg)
+        self._fault_rate = fault_rate
+        self._random_faults = tuple(random_faults)
+        self._rng = random.Random(fault_seed)
+        self._lock = threading.Lock()
+        self._plan: collections.deque[Fault] = collections.deque()
+        self._default: Fault | None = None
+        self._log: list[RequestRecord] = []
+        self._reference = ReferenceProvider({"latency": 0})
+        self._models: dict[str, ChatModel] = {}
+
+    # -- plan and log ------------------------------------------------------------------
+
+    def script(self, *faults: Fault) -> None:
+        """Give the next requests these faults, in order."""
+        with self._lock:
+            self._plan.extend(faults)
+
+    def set_default(self, fault: Fault | None) -> None:
+        """Play *fault* whenever nothing else is planned; None restores normal answers."""
+        with self._lock:
+            self._default = fault
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """A snapshot of the request log, in arrival order."""
+        with self._lock:
+            return sorted(self._log, key=lambda r: r.time)
+
+    def reset_log(self) -> None:
+        """Forget the requests seen so far."""
+        with self._lock:
+            self._log.clear()
+
+    def _choose(self, header: str | None) -> Fault:
+        if header:
+            return parse_fault(header)
+        with self._lock:
+            if self._plan:
+                return self._plan.popleft()
+            if self._fault_rate > 0 and self._rng.random() < self._fault_rate:
+                return self._rng.choice(self._random_faults)
+            return self._default or Fault.ok()
+
+    def close(self) -> None:
+        """Close the reference models."""
+        with self._lock:
+            models, self._models = list(self._models.values()), {}
+        for model in models:
+            model.close()
+
+    # -- the application ---------------------------------------------------------------
+
+    def build(self) -> web.Application:
+        """Make the aiohttp application."""
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_get("/v1/models", self._list_models)
+        app.router.add_get("/health", self._health)
+        return app
+
+    def _record(self, record: RequestRecord) -> None:
+        with self._lock:
+            self._log.append(record)
+
+    async def _health(self, request: web.Request) -> web.StreamResponse:
+        self._record(RequestRecord(time.monotonic(), "GET", request.path, False, "ok", 200))
+        return web.json_response({"status": "ok"})
+
+    async def _list_models(self, request: web.Request) -> web.StreamResponse:
+        self._record(RequestRecord(time.monotonic(), "GET", request.path, False, "ok", 200))
+        data = [
+            {"id": name, "object": "model", "created": 0, "owned_by": "chatmodels"}
+            for name in REFERENCE_METADATA.models
+        ]
+        return web.json_response({"object": "list", "data": data})
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        arrived = time.monotonic()
+        raw = await request.read()
+        try:
+            body: Any = json.loads(raw)
+        except ValueError:
+            body = None
+        stream = isinstance(body, dict) and bool(body.get("stream"))
+        kind, status = "ok", None
+        try:
+            try:
+                fault = self._choose(request.headers.get(FAULT_HEADER))
+            except FaultError as exc:
+                response: web.StreamResponse = _error_response(400, str(exc))
+            else:
+                kind = fault.kind
+                response = await self._answer(request, raw, fault)
+            status = None if kind == "reset" else response.status
+            return response
+        finally:
+            self._record(RequestRecord(arrived, "POST", request.path, stream, kind, status, body))
+
+    async def _answer(self, request: web.Request, raw: bytes, fault: Fault) -> web.StreamResponse:
+        if fault.kind == "reset":
+            return self._abort(request)
+        if fault.kind == "latency":
+            await asyncio.sleep(fault.delay)
+        if fault.kind == "status":
+            message = f"fault injected: HTTP {fault.status}"
+            return _error_response(fault.status, message, retry_after=fault.retry_after)
+        try:
+            chat = parse_chat_request(raw)
+        except BadRequest as exc:
+            body = error_json(exc.message, kind="invalid_request_error", param=exc.param)
+            return web.json_response(body, status=400)
+        try:
+            if chat.stream:
+                chunks = list(self._model(chat.model).stream(chat.messages, chat.options))
+                return await self._send_stream(request, chat, chunks, fault)
+            result = self._model(chat.model).invoke(chat.messages, chat.options)
+        except ChatModelError as exc:
+            return _error_response(_STATUS_FOR_CODE.get(exc.code, 500), exc.message)
+        return await self._send_completion(request, result, fault)
+
+    def _model(self, name: str) -> ChatModel:
+        with self._lock:
+            model = self._models.get(name)
+            if model is None:
+                model = self._models[name] = self._reference.create_chat_model(name)
+            return model
+
+    @staticmethod
+    def _abort(request: web.Request) -> web.StreamResponse:
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=200)
+
+    async def _send_completion(
+        self, request: web.Request, result: ChatResult, fault: Fault
+    ) -> web.StreamResponse:
+        payload = completion_json(result, created=int(time.time()))
+        if fault.kind == "huge_body":
+            payload["x_padding"] = "x" * fault.size
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        shaped = self._shaped(fault, body, "application/json")
+        if shaped is not None:
+            return shaped
+        if fault.kind in ("cut_stream", "drip"):
+            response = web.StreamResponse(status=200)
+            response.content_type = "application/json"
+            response.content_length = len(body)
+            await response.prepare(request)
+            if fault.kind == "cut_stream":
+                await response.write(body[: len(body) // 2])
+                return self._abort(request)
+            step = max(1, len(body) // 8)
+            for start in range(0, len(body), step):
+                await response.write(body[start : start + step])
+                await asyncio.sleep(fault.delay)
+            await response.write_eof()
+            return response
+        return web.Response(status=200, body=body, content_type="application/json")
+
+    @staticmethod
+    def _shaped(fault: Fault, body: bytes, content_type: str) -> web.Response | None:
+        """Answer the faults that replace the body outright, or return None."""
+        if fault.kind == "malformed_json":
+            broken = (
+                _sse(_MALFORMED.decode()) if content_type == "text/event-stream" else _MALFORMED
+            )
+            return web.Response(status=200, body=broken, content_type=content_type)
+        if fault.kind == "wrong_content_type":
+            return web.Response(status=200, text=_HTML, content_type="text/html")
+        if fault.kind == "empty_200":
+            return web.Response(status=200, body=b"", content_type=content_type)
+        return None
+
+    async def _send_stream(
+        self, request: web.Request, chat: ChatRequest, chunks: list[ChatChunk], fault: Fault
+    ) -> web.StreamResponse:
+        shaped = self._shaped(fault, b"", "text/event-stream")
+        if shaped is not None:
+            return shaped
+        events, content_events = chunk_events(
+            chunks, model=chat.model, created=int(time.time()), include_usage=chat.include_usage
+        )
+        if fault.kind == "huge_body":
+            events[0]["x_padding"] = "x" * fault.size
+        response = web.StreamResponse(status=200, headers={"Cache-Control": "no-cache"})
+        response.content_type = "text/event-stream"
+        cut = fault.kind == "cut_stream"
+        if cut:
+            events = events[: min(fault.after_chunks, content_events)]
+            response.force_close()
+        await response.prepare(request)
+        delay = fault.delay if fault.kind == "drip" else 0.0
+        for event in events:
+            await response.write(_sse(event))
+            if delay:
+                await asyncio.sleep(delay)
+        if not cut:
+            await response.write(_sse("[DONE]"))
+        await response.write_eof()
+        return response

@@ -1,0 +1,307 @@
+"""Translate OpenAI chat-completions JSON to reference calls and reference answers back to JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from chatmodels.errors import ChatModelError
+from chatmodels.messages import (
+    ChatChunk,
+    ChatResult,
+    Message,
+    Role,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
+from chatmodels.options import ChatOptions, ResponseFormat, ToolSpec
+
+__all__ = [
+    "BadRequest",
+    "ChatRequest",
+    "chunk_events",
+    "completion_json",
+    "error_json",
+    "parse_chat_request",
+]
+
+_ROLES = {
+    "system": Role.SYSTEM,
+    "developer": Role.SYSTEM,
+    "user": Role.USER,
+    "assistant": Role.ASSISTANT,
+    "tool": Role.TOOL,
+}
+
+
+class BadRequest(Exception):
+    """The request is one a real server would refuse with HTTP 400."""
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """A validated chat-completions request, in chatmodels terms."""
+
+    model: str
+    messages: tuple[Message, ...]
+    options: ChatOptions
+    stream: bool
+    include_usage: bool
+
+
+def error_json(
+    message: str, *, kind: str, param: str | None = None, code: str | None = None
+) -> Any:
+    """Build an OpenAI-style error body."""
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+def _content(value: Any, index: int) -> str:
+    if value is None or isinstance(value, str):
+        return value or ""
+    if isinstance(value, list):
+        texts = [p.get("text") for p in value if isinstance(p, Mapping) and p.get("type") == "text"]
+        if len(texts) == len(value) and all(isinstance(t, str) for t in texts):
+            return "".join(str(t) for t in texts)
+    msg = f"messages[{index}].content must be a string or a list of text parts, got {value!r}"
+    raise BadRequest(msg, f"messages[{index}].content")
+
+
+def _tool_calls(value: Any, index: int) -> tuple[ToolCall, ...]:
+    if value is None:
+        return ()
+    where = f"messages[{index}].tool_calls"
+    if not isinstance(value, list):
+        raise BadRequest(f"{where} must be a list, got {value!r}", where)
+    calls = []
+    for call in value:
+        function = call.get("function") if isinstance(call, Mapping) else None
+        if not isinstance(function, Mapping):
+            raise BadRequest(f"{where} holds {call!r}; expected a function tool call", where)
+        calls.append(
+            ToolCall(
+                id=call.get("id"),
+                name=str(function.get("name") or ""),
+                arguments=function.get("arguments") or "{}",
+            )
+        )
+    return tuple(calls)
+
+
+def _message(data: Any, index: int) -> Message:
+    if not isinstance(data, Mapping):
+        raise BadRequest(f"messages[{index}] must be an object, got {data!r}", "messages")
+    role = data.get("role")
+    if role not in _ROLES:
+        msg = f"messages[{index}].role must be one of {sorted(_ROLES)!r}, got {role!r}"
+        raise BadRequest(msg, f"messages[{index}].role")
+    return Message(
+        role=_ROLES[role],
+        content=_content(data.get("content"), index),
+        tool_calls=_tool_calls(data.get("tool_calls"), index),
+        tool_call_id=data.get("tool_call_id") if role == "tool" else None,
+        name=data.get("name") if isinstance(data.get("name"), str) else None,
+    )
+
+
+def _number(body: Mapping[str, Any], name: str, low: float, high: float) -> float | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not ok or not low <= value <= high:
+        raise BadRequest(f"{name} must be a number in [{low:g}, {high:g}], got {value!r}", name)
+    return float(value)
+
+
+def _max_tokens(body: Mapping[str, Any]) -> int | None:
+    for name in ("max_tokens", "max_completion_tokens"):
+        value = body.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise BadRequest(f"{name} must be an integer >= 1, got {value!r}", name)
+        return value
+    return None
+
+
+def _tools(value: Any) -> tuple[ToolSpec, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise BadRequest(f"tools must be a list, got {value!r}", "tools")
+    specs = []
+    for tool in value:
+        function = tool.get("function") if isinstance(tool, Mapping) else None
+        if not isinstance(function, Mapping) or tool.get("type") != "function":
+            raise BadRequest(f"tools holds {tool!r}; expected a function tool", "tools")
+        parameters = function.get("parameters") or {"type": "object", "properties": {}}
+        specs.append(
+            ToolSpec(
+                name=str(function.get("name") or ""),
+                description=function.get("description") or "",
+                parameters=parameters,
+            )
+        )
+    return tuple(specs)
+
+
+def _tool_choice(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    function = value.get("function") if isinstance(value, Mapping) else None
+    if isinstance(function, Mapping) and isinstance(function.get("name"), str):
+        return str(function["name"])
+    raise BadRequest(
+        f"tool_choice must be a mode or a function object, got {value!r}", "tool_choice"
+    )
+
+
+def _options(body: Mapping[str, Any]) -> ChatOptions:
+    if body.get("n") not in (None, 1):
+        raise BadRequest(f"n must be 1, got {body.get('n')!r}", "n")
+    stop = body.get("stop")
+    response_format = body.get("response_format") or {}
+    json_mode = isinstance(response_format, Mapping) and response_format.get("type") in (
+        "json_object",
+        "json_schema",
+    )
+    return ChatOptions(
+        temperature=_number(body, "temperature", 0, 2),
+        top_p=_number(body, "top_p", 0, 1) or None,
+        max_tokens=_max_tokens(body),
+        stop=() if stop is None else ((stop,) if isinstance(stop, str) else tuple(stop)),
+        tools=_tools(body.get("tools")),
+        tool_choice=_tool_choice(body.get("tool_choice")),
+        response_format=ResponseFormat.JSON if json_mode else ResponseFormat.TEXT,
+        seed=body.get("seed"),
+    )
+
+
+def parse_chat_request(raw: bytes) -> ChatRequest:
+    """Validate a request body the way an OpenAI-compatible server does."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise BadRequest("the request body is not valid JSON") from None
+    if not isinstance(body, Mapping):
+        raise BadRequest(f"the request body must be a JSON object, got {body!r}")
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise BadRequest(f"model must be a non-empty string, got {model!r}", "model")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise BadRequest(f"messages must be a non-empty list, got {messages!r}", "messages")
+    stream_options = body.get("stream_options") or {}
+    try:
+        return ChatRequest(
+            model=model,
+            messages=tuple(_message(m, i) for i, m in enumerate(messages)),
+            options=_options(body),
+            stream=bool(body.get("stream")),
+            include_usage=isinstance(stream_options, Mapping)
+            and bool(stream_options.get("include_usage")),
+        )
+    except ChatModelError as exc:
+        raise BadRequest(exc.message) from exc
+    except TypeError as exc:
+        raise BadRequest(f"the request has a field of the wrong type: {exc}") from exc
+
+
+def _usage_json(usage: Usage | None) -> Any:
+    if usage is None:
+        return None
+    return {
+        "prompt_tokens": usage.input_tokens,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+
+
+def completion_json(result: ChatResult, *, created: int) -> dict[str, Any]:
+    """Express a reference result as a chat.completion object."""
+    message: dict[str, Any] = {"role": "assistant", "content": result.text}
+    if result.tool_calls:
+        message["content"] = result.text or None
+        message["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in result.tool_calls
+        ]
+    return {
+        "id": result.response_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": result.model,
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "finish_reason": result.finish_reason.value,
+                "logprobs": None,
+            }
+        ],
+        "usage": _usage_json(result.usage),
+    }
+
+
+def _tool_delta_json(delta: ToolCallDelta) -> dict[str, Any]:
+    data: dict[str, Any] = {"index": delta.index}
+    if delta.id is not None:
+        data["id"] = delta.id
+        data["type"] = "function"
+    function: dict[str, Any] = {"arguments": delta.arguments}
+    if delta.name is not None:
+        function["name"] = delta.name
+    data["function"] = function
+    return data
+
+
+def chunk_events(
+    chunks: Sequence[ChatChunk], *, model: str, created: int, include_usage: bool
+) -> tuple[list[dict[str, Any]], int]:
+    """Express a reference stream as chat.completion.chunk events (without ``[DONE]``).
+
+    Returns the events and how many of them are content events, before the finish event.
+    """
+    response_id = next((c.response_id for c in chunks if c.response_id), "")
+    finish = next((c.finish_reason for c in reversed(chunks) if c.finish_reason), None)
+    usage = next((c.usage for c in reversed(chunks) if c.usage), None)
+    answer_model = next((c.model for c in chunks if c.model), model)
+
+    def event(delta: dict[str, Any], reason: str | None) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": response_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": answer_model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": reason, "logprobs": None}],
+        }
+        if include_usage:
+            data["usage"] = None
+        return data
+
+    events = [event({"role": "assistant", "content": ""}, None)]
+    for chunk in chunks:
+        delta: dict[str, Any] = {}
+        if chunk.delta:
+            delta["content"] = chunk.delta
+        if chunk.tool_call_deltas:
+            delta["tool_calls"] = [_tool_delta_json(d) for d in chunk.tool_call_deltas]
+        if delta:
+            events.append(event(delta, None))
+    content_events = len(events)
+    events.append(event({}, finish.value if finish else "stop"))
+    if include_usage:
+        final = event({}, None)
+        final["choices"] = []
+        final["usage"] = _usage_json(usage)
+        events.append(final)
+    return events, content_events

@@ -1,0 +1,340 @@
+"""The OpenAI chat-completions wire format: request bodies, answers and SSE streams."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from chatmodels.errors import ChatModelError, ErrorCode, make_error
+from chatmodels.messages import (
+    ChatChunk,
+    ChatResult,
+    FinishReason,
+    Message,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
+from chatmodels.options import ChatOptions, ResponseFormat
+from chatmodels.providers._openai_errors import PROVIDER_NAME, invalid_response
+
+__all__ = [
+    "SSEDecoder",
+    "StreamAssembler",
+    "build_request_body",
+    "is_json_type",
+    "message_to_wire",
+    "parse_completion",
+    "parse_finish_reason",
+    "parse_json_body",
+    "parse_usage",
+    "tool_choice_to_wire",
+]
+
+_FINISH_REASONS: dict[str, FinishReason] = {
+    "stop": FinishReason.STOP,
+    "length": FinishReason.LENGTH,
+    "tool_calls": FinishReason.TOOL_CALLS,
+    "function_call": FinishReason.TOOL_CALLS,
+    "content_filter": FinishReason.CONTENT_FILTER,
+}
+
+
+def message_to_wire(message: Message) -> dict[str, Any]:
+    """Express one message as the API expects it."""
+    wire: dict[str, Any] = {"role": message.role.value, "content": message.content}
+    if message.tool_calls:
+        wire["content"] = message.content or None
+        wire["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments},
+            }
+            for call in message.tool_calls
+        ]
+    if message.tool_call_id is not None:
+        wire["tool_call_id"] = message.tool_call_id
+    if message.name is not None:
+        wire["name"] = message.name
+    return wire
+
+
+def tool_choice_to_wire(choice: str) -> str | dict[str, Any]:
+    """Keep a mode as text; a tool name becomes the object that forces that tool."""
+    if choice in ("auto", "none", "required"):
+        return choice
+    return {"type": "function", "function": {"name": choice}}
+
+
+def build_request_body(
+    model: str, messages: Sequence[Message], options: ChatOptions, *, stream: bool
+) -> dict[str, Any]:
+    """Build the JSON body of POST /chat/completions, leaving unset options to the server."""
+    body: dict[str, Any] = {"model": model, "messages": [message_to_wire(m) for m in messages]}
+    for name in ("temperature", "top_p", "max_tokens", "seed"):
+        value = getattr(options, name)
+        if value is not None:
+            body[name] = value
+    if options.stop:
+        body["stop"] = list(options.stop)
+    if options.tools:
+        body["tools"] = [
+            {
+                "type": "function",
+                "function": {
+                    "name": tool.name,
+                    "description": tool.description,
+                    "parameters": dict(tool.parameters),
+                },
+            }
+            for tool in options.tools
+        ]
+    if options.tool_choice is not None:
+        body["tool_choice"] = tool_choice_to_wire(options.tool_choice)
+    if options.response_format is ResponseFormat.JSON:
+        body["response_format"] = {"type": "json_object"}
+    if stream:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+    return body
+
+
+def is_json_type(content_type: str | None) -> bool:
+    """Tell whether a Content-Type header announces JSON."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+def parse_json_body(body: bytes, content_type: str | None, *, op: str) -> Any:
+    """Decode a 2xx body, refusing empty bodies, other media types and invalid JSON."""
+    if not is_json_type(content_type):
+        msg = f"{op} expected an application/json answer, got Content-Type {content_type!r}"
+        raise invalid_response(msg, op=op)
+    if not body.strip():
+        msg = f"{op} got an empty answer body with HTTP 2xx"
+        raise invalid_response(msg, op=op)
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        msg = f"{op} got an answer that is not valid JSON: {body[:80]!r}"
+        raise invalid_response(msg, op=op, cause=exc) from exc
+
+
+def _field(data: Any, name: str, kind: type | tuple[type, ...], *, op: str, where: str) -> Any:
+    value = data.get(name) if isinstance(data, Mapping) else None
+    if not isinstance(value, kind) or isinstance(value, bool):
+        msg = f"{op} got an answer whose {where}{name!r} is {value!r}; expected {_kind_name(kind)}"
+        raise invalid_response(msg, op=op)
+    return value
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(k.__name__ for k in kinds)
+
+
+def parse_finish_reason(value: Any, *, op: str) -> FinishReason:
+    """Map the API's finish reason; an unknown one means the answer cannot be trusted."""
+    if isinstance(value, str) and value in _FINISH_REASONS:
+        return _FINISH_REASONS[value]
+    msg = f"{op} got finish_reason {value!r}; expected one of {sorted(_FINISH_REASONS)!r}"
+    raise invalid_response(msg, op=op)
+
+
+def parse_usage(value: Any, *, op: str) -> Usage | None:
+    """Read the usage object, when the server sent one."""
+    if value is None:
+        return None
+    prompt = _field(value, "prompt_tokens", int, op=op, where="usage ")
+    completion = _field(value, "completion_tokens", int, op=op, where="usage ")
+    total = value.get("total_tokens")
+    try:
+        if isinstance(total, int) and not isinstance(total, bool):
+            return Usage(prompt, completion, total)
+        return Usage(prompt, completion)
+    except ChatModelError as exc:
+        msg = f"{op} got an invalid usage object {value!r}"
+        raise invalid_response(msg, op=op, cause=exc) from exc
+
+
+def _parse_tool_calls(value: Any, *, op: str) -> tuple[ToolCall, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        msg = f"{op} got tool_calls {value!r}; expected a list"
+        raise invalid_response(msg, op=op)
+    calls = []
+    for item in value:
+        function = _field(item, "function", Mapping, op=op, where="tool call ")
+        arguments = function.get("arguments")
+        try:
+            calls.append(
+                ToolCall(
+                    id=_field(item, "id", str, op=op, where="tool call "),
+                    name=_field(function, "name", str, op=op, where="tool call function "),
+                    arguments=arguments if isinstance(arguments, str) and arguments else "{}",
+                )
+            )
+        except ChatModelError as exc:
+            msg = f"{op} got an invalid tool call {item!r}"
+            raise invalid_response(msg, op=op, cause=exc) from exc
+    return tuple(calls)
+
+
+def parse_completion(payload: Any, *, op: str, fallback_model: str) -> ChatResult:
+    """Turn a chat.completion object into a ChatResult, refusing missing or mistyped fields."""
+    if not isinstance(payload, Mapping):
+        msg = f"{op} got an answer that is not a JSON object: {str(payload)[:80]!r}"
+        raise invalid_response(msg, op=op)
+    choices = _field(payload, "choices", list, op=op, where="")
+    if not choices:
+        msg = f"{op} got an answer with no choices"
+        raise invalid_response(msg, op=op)
+    message = _field(choices[0], "message", Mapping, op=op, where="choice ")
+    content = message.get("content")
+    if content is not None and not isinstance(content, str):
+        msg = f"{op} got message content {content!r}; expected a string or null"
+        raise invalid_response(msg, op=op)
+    return ChatResult(
+        message=Message.assistant(
+            content or "", _parse_tool_calls(message.get("tool_calls"), op=op)
+        ),
+        finish_reason=parse_finish_reason(choices[0].get("finish_reason"), op=op),
+        model=str(payload.get("model") or fallback_model),
+        response_id=str(payload.get("id") or ""),
+        usage=parse_usage(payload.get("usage"), op=op),
+    )
+
+
+class SSEDecoder:
+    """Cut a text/event-stream into the data payloads of its events."""
+
+    def __init__(self) -> None:
+        self._data: list[str] = []
+
+    def feed(self, line: str) -> str | None:
+        """Take one line; return a payload when a blank line ends an event that carried data."""
+        line = line.rstrip("\r\n")
+        if not line:
+            return self.flush()
+        if line.startswith(":"):
+            return None
+        field, _, value = line.partition(":")
+        if field == "data":
+            self._data.append(value[1:] if value.startswith(" ") else value)
+        return None
+
+    def flush(self) -> str | None:
+        """Return the pending payload, if any; called at a blank line and at the end of input."""
+        if not self._data:
+            return None
+        payload = "\n".join(self._data)
+        self._data = []
+        return payload
+
+
+class StreamAssembler:
+    """Turn SSE payloads into ChatChunks; the last chunk carries finish reason and usage."""
+
+    def __init__(self, *, op: str, fallback_model: str) -> None:
+        self._op = op
+        self._decoder = SSEDecoder()
+        self._model = fallback_model
+        self._response_id: str | None = None
+        self._finish: FinishReason | None = None
+        self._usage: Usage | None = None
+        self._done = False
+
+    @property
+    def done(self) -> bool:
+        """Tell whether the terminating ``[DONE]`` arrived."""
+        return self._done
+
+    def feed_line(self, line: str) -> list[ChatChunk]:
+        """Take one line of the stream; return the chunks it completes."""
+        payload = self._decoder.feed(line)
+        return [] if payload is None else self._payload(payload)
+
+    def finish(self) -> list[ChatChunk]:
+        """Close the stream; a stream cut before its finish reason or ``[DONE]`` is invalid."""
+        payload = self._decoder.flush()
+        chunks = [] if payload is None else self._payload(payload)
+        if not self._done:
+            what = "a finish reason" if self._finish is None else "the [DONE] event"
+            msg = f"{self._op} ended before {what}: the stream was cut short"
+            raise invalid_response(msg, op=self._op)
+        return chunks
+
+    def _payload(self, payload: str) -> list[ChatChunk]:
+        if self._done:
+            return []
+        if payload.strip() == "[DONE]":
+            if self._finish is None:
+                msg = f"{self._op} got [DONE] before any finish reason"
+                raise invalid_response(msg, op=self._op)
+            self._done = True
+            return [self._chunk(finish_reason=self._finish, usage=self._usage)]
+        try:
+            event = json.loads(payload)
+        except ValueError as exc:
+            msg = f"{self._op} got a stream event that is not JSON: {payload[:80]!r}"
+            raise invalid_response(msg, op=self._op, cause=exc) from exc
+        if not isinstance(event, Mapping):
+            msg = f"{self._op} got a stream event that is not an object: {payload[:80]!r}"
+            raise invalid_response(msg, op=self._op)
+        if "error" in event:
+            error = event["error"]
+            text = error.get("message") if isinstance(error, Mapping) else error
+            msg = f"{self._op} failed: the server reported mid-stream: {str(text)[:300]}"
+            raise make_error(ErrorCode.SERVER_ERROR, msg, op=self._op, provider=PROVIDER_NAME)
+        return self._event(event)
+
+    def _event(self, event: Mapping[str, Any]) -> list[ChatChunk]:
+        self._model = str(event.get("model") or self._model)
+        self._response_id = self._response_id or (str(event.get("id") or "") or None)
+        self._usage = parse_usage(event.get("usage"), op=self._op) or self._usage
+        choices = event.get("choices") or []
+        if not isinstance(choices, list):
+            msg = f"{self._op} got stream choices {choices!r}; expected a list"
+            raise invalid_response(msg, op=self._op)
+        if not choices:
+            return []
+        delta = _field(choices[0], "delta", Mapping, op=self._op, where="stream choice ")
+        text = delta.get("content") or ""
+        if not isinstance(text, str):
+            msg = f"{self._op} got delta content {text!r}; expected a string"
+            raise invalid_response(msg, op=self._op)
+        deltas = self._tool_deltas(delta.get("tool_calls"))
+        reason = choices[0].get("finish_reason")
+        if reason is not None:
+            self._finish = parse_finish_reason(reason, op=self._op)
+        if not text and not deltas:
+            return []
+        return [self._chunk(delta=text, tool_call_deltas=deltas)]
+
+    def _tool_deltas(self, value: Any) -> tuple[ToolCallDelta, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            msg = f"{self._op} got tool_calls delta {value!r}; expected a list"
+            raise invalid_response(msg, op=self._op)
+        deltas = []
+        for item in value:
+            index = _field(item, "index", int, op=self._op, where="tool call delta ")
+            function = item.get("function") or {}
+            name = function.get("name") if isinstance(function, Mapping) else None
+            arguments = function.get("arguments") if isinstance(function, Mapping) else None
+            deltas.append(
+                ToolCallDelta(
+                    index=index,
+                    id=item.get("id") if isinstance(item.get("id"), str) else None,
+                    name=name if isinstance(name, str) else None,
+                    arguments=arguments if isinstance(arguments, str) else "",
+                )
+            )
+        return tuple(deltas)
+
+    def _chunk(self, **fields: Any) -> ChatChunk:
+        return ChatChunk(model=self._model, response_id=self._response_id, **fields)
