@@ -1,0 +1,144 @@
+"""Fold test outcomes into one result per requirement, apply waivers, and keep secrets out."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+
+from chatmodels.conformance.outcomes import TestOutcome
+from chatmodels.conformance.report._errors import ReportError
+from chatmodels.conformance.report._model import Report, RequirementResult, RunInfo
+from chatmodels.conformance.requirements import SUITE_VERSION, Catalogue, Requirement
+
+__all__ = [
+    "MESSAGE_LIMIT",
+    "MIN_SECRET_LENGTH",
+    "REDACTED",
+    "aggregate",
+    "build_report",
+    "redact",
+    "scrub",
+]
+
+REDACTED = "***"
+
+#: Failure messages longer than this are cut, so one chatty test cannot bloat the report.
+MESSAGE_LIMIT = 500
+
+_SECRET_KEY = re.compile(r"key|token|secret|password|authorization", re.IGNORECASE)
+
+#: Secret values shorter than this are not scrubbed from text: masking "0" or "no" would
+#: mangle every message, and a value that short protects nothing.
+MIN_SECRET_LENGTH = 4
+
+#: Aggregation precedence: the first status any test reached wins.
+_PRECEDENCE = ("error", "failed", "inconclusive", "passed", "unsupported", "skipped", "not_run")
+
+
+def redact(options: Mapping[str, object], secret_names: Iterable[str] = ()) -> dict[str, str]:
+    """Stringify *options*, masking values whose key is named secret or looks like a credential."""
+    named = {n.lower() for n in secret_names}
+    return {
+        str(key): REDACTED
+        if str(key).lower() in named or _SECRET_KEY.search(str(key))
+        else str(value)
+        for key, value in options.items()
+    }
+
+
+def scrub(text: str, secrets: Sequence[str]) -> str:
+    """Replace every literal secret value in *text*; longest first so overlaps mask fully."""
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def _shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"
+
+
+def aggregate(outcomes: Sequence[TestOutcome]) -> str:
+    """The status of a requirement given its tests' outcomes; ``not_run`` when it has none."""
+    seen = {o.outcome for o in outcomes}
+    for status in _PRECEDENCE:
+        if status in seen:
+            return status
+    return "not_run"
+
+
+def _result(
+    requirement: Requirement, outcomes: Sequence[TestOutcome], secrets: Sequence[str]
+) -> RequirementResult:
+    status = aggregate(outcomes)
+    deciding = [o for o in outcomes if o.outcome == status]
+    texts = [scrub(o.message, secrets).strip() for o in deciding if o.message.strip()]
+    texts = list(dict.fromkeys(texts))
+    message = reason = ""
+    if status in ("failed", "error", "inconclusive"):
+        message = _shorten("\n".join(texts))
+    elif status in ("skipped", "unsupported", "not_run"):
+        reason = _shorten("; ".join(texts))
+    return RequirementResult(
+        id=requirement.id,
+        level=requirement.level,
+        title=requirement.title,
+        area=requirement.area,
+        capability=requirement.capability.value if requirement.capability else None,
+        status=status,
+        reason=reason,
+        tests=tuple(scrub(o.nodeid, secrets) for o in outcomes),
+        message=message,
+        figures=tuple(
+            replace(f, detail=scrub(f.detail, secrets)) for o in outcomes for f in o.figures
+        ),
+    )
+
+
+def _apply_waiver(result: RequirementResult, waiver: str) -> RequirementResult:
+    if result.status in ("failed", "error"):
+        return replace(result, status="waived", reason=waiver, waiver=waiver)
+    return replace(result, waiver=waiver, unexpected_pass=result.status == "passed")
+
+
+def build_report(
+    catalogue: Catalogue,
+    outcomes: Sequence[TestOutcome],
+    run: RunInfo,
+    waivers: Mapping[str, str] | None = None,
+    *,
+    secrets: Iterable[str] = (),
+) -> Report:
+    """Build the report of one run; *secrets* are literal values masked wherever they appear."""
+    masked = sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
+    by_id: defaultdict[str, list[TestOutcome]] = defaultdict(list)
+    for outcome in outcomes:
+        if outcome.requirement_id not in catalogue:
+            msg = (
+                f"test {outcome.nodeid!r} names requirement {outcome.requirement_id!r}, "
+                "which is not in the catalogue"
+            )
+            raise ReportError(msg)
+        by_id[outcome.requirement_id].append(outcome)
+    for waived in waivers or {}:
+        if waived not in catalogue:
+            msg = f"waiver names requirement {waived!r}, which is not in the catalogue"
+            raise ReportError(msg)
+    results = []
+    for requirement in catalogue:
+        tests = sorted(by_id.get(requirement.id, ()), key=lambda o: o.nodeid)
+        result = _result(requirement, tests, masked)
+        if waivers and requirement.id in waivers:
+            result = _apply_waiver(result, scrub(waivers[requirement.id], masked))
+        results.append(result)
+    options = {k: scrub(v, masked) for k, v in redact(run.options).items()}
+    return Report(
+        suite_version=SUITE_VERSION,
+        catalogue_digest=catalogue.digest(),
+        run=replace(run, options=options),
+        requirements=tuple(results),
+    )

@@ -1,0 +1,96 @@
+"""The CI gate's rules: each returns the reasons a report fails, one line per reason."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from chatmodels.conformance.report._model import Report, RequirementResult
+from chatmodels.conformance.requirements import Level
+
+__all__ = ["gate", "first_line", "regressed"]
+
+
+def first_line(text: str, limit: int = 160) -> str:
+    """The first line of *text*, cut to *limit* characters, for one-line listings."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _label(result: RequirementResult) -> str:
+    return f"{result.id} ({result.level.value})"
+
+
+def regressed(before: RequirementResult, after: RequirementResult, *, partial: bool) -> bool:
+    """Whether a requirement that passed before does not now; not_run in a partial run is spared."""
+    if before.status != "passed" or after.status == "passed":
+        return False
+    return not (partial and after.status == "not_run")
+
+
+def _failures(report: Report, level: Level) -> list[str]:
+    reasons = []
+    for result in report.failing_at(level):
+        if result.unexpected_pass:
+            continue
+        detail = first_line(result.message)
+        reasons.append(f"{_label(result)} {result.status}" + (f": {detail}" if detail else ""))
+    for result in report.requirements:
+        if result.unexpected_pass:
+            reasons.append(
+                f"{_label(result)} passed unexpectedly: it is waived "
+                f"({first_line(result.waiver, 80)!r}); remove the waiver"
+            )
+    return reasons
+
+
+def _regressions(report: Report, baseline: Report) -> list[str]:
+    reasons = []
+    for after in report.requirements:
+        before = baseline.get(after.id)
+        if before is not None and regressed(before, after, partial=report.run.partial):
+            reasons.append(f"{_label(after)} regressed: passed in the baseline, {after.status} now")
+    return reasons
+
+
+def _budgets(report: Report, maxima: Mapping[str, float]) -> list[str]:
+    reasons = []
+    for name, limit in maxima.items():
+        found = [(r, f) for r, f in report.figures if f.name == name]
+        if not found:
+            reasons.append(f"figure {name!r} (--max {name}={limit:g}) is not in the report")
+        for result, figure in found:
+            if figure.value > limit:
+                reasons.append(
+                    f"figure {name!r} of {result.id} is {figure.value:g}{figure.unit}, "
+                    f"over --max {limit:g}{figure.unit}"
+                )
+    return reasons
+
+
+def _completeness(report: Report) -> list[str]:
+    reasons = []
+    if report.run.partial:
+        reasons.append("the run was partial (filtered or stopped early); a full run is required")
+    reasons.extend(f"{_label(r)} was not run" for r in report.requirements if r.status == "not_run")
+    return reasons
+
+
+def gate(
+    report: Report,
+    *,
+    level: Level = Level.MUST,
+    baseline: Report | None = None,
+    maxima: Mapping[str, float] | None = None,
+    require_complete: bool = False,
+) -> list[str]:
+    """Every reason *report* fails the gate; empty when it passes.
+
+    Failures count at *level* or stricter; unexpected passes count at every level.
+    """
+    reasons = _failures(report, level)
+    if baseline is not None:
+        reasons += _regressions(report, baseline)
+    reasons += _budgets(report, maxima or {})
+    if require_complete:
+        reasons += _completeness(report)
+    return reasons

@@ -1,0 +1,345 @@
+"""The report model: one result per requirement, and the verdict and summaries derived from them.
+
+Summaries and the verdict are always recomputed from the requirement entries, so a report
+whose stored verdict was edited by hand cannot fool the gate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatmodels.conformance.outcomes import Figure
+from chatmodels.conformance.report._errors import ReportError
+from chatmodels.conformance.requirements import Level
+
+__all__ = [
+    "FAILING_STATUSES",
+    "SCHEMA_VERSION",
+    "STATUSES",
+    "Report",
+    "RequirementResult",
+    "RunInfo",
+    "Tally",
+    "VERDICT_MUST",
+    "VERDICT_NONE",
+    "VERDICT_SHOULD",
+]
+
+#: Bump when the JSON layout changes; readers refuse other versions.
+SCHEMA_VERSION = "1.0"
+
+#: Every requirement status, in display order.
+STATUSES: tuple[str, ...] = (
+    "passed",
+    "failed",
+    "error",
+    "inconclusive",
+    "waived",
+    "unsupported",
+    "skipped",
+    "not_run",
+)
+
+#: Statuses that count against conformance (an unexpected pass counts too).
+FAILING_STATUSES = frozenset({"failed", "error", "inconclusive"})
+
+VERDICT_SHOULD = "conformant at SHOULD"
+VERDICT_MUST = "conformant at MUST"
+VERDICT_NONE = "not conformant"
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """Who and what was tested, where, and how the run was shaped."""
+
+    provider_name: str
+    provider_version: str
+    model: str
+    capabilities: tuple[str, ...]
+    options: Mapping[str, str]
+    started_at: str
+    duration: float
+    python: str
+    platform: str
+    pytest_version: str
+    otel_sdk_version: str
+    suites: tuple[str, ...]
+    partial: bool = False
+    workers: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementResult:
+    """The aggregated verdict on one requirement over all the tests behind it."""
+
+    id: str
+    level: Level
+    title: str
+    area: str
+    capability: str | None
+    status: str
+    reason: str = ""
+    tests: tuple[str, ...] = ()
+    message: str = ""
+    figures: tuple[Figure, ...] = ()
+    waiver: str = ""
+    unexpected_pass: bool = False
+
+    @property
+    def failing(self) -> bool:
+        """Whether this entry counts against conformance at its level."""
+        return self.status in FAILING_STATUSES or self.unexpected_pass
+
+    @property
+    def over_budget(self) -> tuple[Figure, ...]:
+        """The figures that missed their budget."""
+        return tuple(f for f in self.figures if f.within_budget is False)
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Counts of requirement statuses in one slice of the report (a level, an area)."""
+
+    counts: Mapping[str, int] = field(default_factory=dict)
+    unexpected_passes: int = 0
+
+    @classmethod
+    def of(cls, results: Iterable[RequirementResult]) -> Tally:
+        """Count *results* by status."""
+        counts = dict.fromkeys(STATUSES, 0)
+        unexpected = 0
+        for result in results:
+            counts[result.status] += 1
+            unexpected += result.unexpected_pass
+        return cls(counts, unexpected)
+
+    @property
+    def total(self) -> int:
+        """How many requirements are in the slice."""
+        return sum(self.counts.values())
+
+    @property
+    def failing(self) -> int:
+        """How many requirements in the slice count against conformance."""
+        return sum(self.counts[s] for s in FAILING_STATUSES) + self.unexpected_passes
+
+    def to_dict(self) -> dict[str, int]:
+        """JSON form: every status count, the total, and the unexpected passes."""
+        return {
+            **self.counts,
+            "unexpected_pass": self.unexpected_passes,
+            "total": self.total,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One conformance run's results: the source of truth every rendering reads."""
+
+    suite_version: str
+    catalogue_digest: str
+    run: RunInfo
+    requirements: tuple[RequirementResult, ...]
+    schema_version: str = SCHEMA_VERSION
+
+    def get(self, requirement_id: str) -> RequirementResult | None:
+        """The entry for *requirement_id*, or None when the report has none."""
+        for result in self.requirements:
+            if result.id == requirement_id:
+                return result
+        return None
+
+    def failing_at(self, level: Level) -> tuple[RequirementResult, ...]:
+        """Failing entries at *level* or stricter, in catalogue order."""
+        return tuple(r for r in self.requirements if r.failing and r.level.rank <= level.rank)
+
+    @property
+    def failing(self) -> tuple[RequirementResult, ...]:
+        """Every failing entry, at any level."""
+        return self.failing_at(Level.MAY)
+
+    @property
+    def failing_ids(self) -> tuple[str, ...]:
+        """IDs of every failing entry, at any level."""
+        return tuple(r.id for r in self.failing)
+
+    @property
+    def unexpected_passes(self) -> tuple[str, ...]:
+        """IDs of waived requirements that passed: their waivers are stale."""
+        return tuple(r.id for r in self.requirements if r.unexpected_pass)
+
+    @property
+    def not_run(self) -> tuple[str, ...]:
+        """IDs of requirements no test ran for."""
+        return tuple(r.id for r in self.requirements if r.status == "not_run")
+
+    @property
+    def complete(self) -> bool:
+        """Whether the run was unfiltered and every requirement ran."""
+        return not self.run.partial and not self.not_run
+
+    @property
+    def verdict(self) -> str:
+        """The strongest level with no failing requirement at or above it."""
+        if self.failing_at(Level.MUST):
+            return VERDICT_NONE
+        if self.failing_at(Level.SHOULD):
+            return VERDICT_MUST
+        return VERDICT_SHOULD
+
+    @property
+    def figures(self) -> tuple[tuple[RequirementResult, Figure], ...]:
+        """Every recorded figure with the requirement it belongs to."""
+        return tuple((r, f) for r in self.requirements for f in r.figures)
+
+    @property
+    def by_status(self) -> Tally:
+        """Status counts over the whole report."""
+        return Tally.of(self.requirements)
+
+    @property
+    def by_level(self) -> dict[str, Tally]:
+        """Status counts per RFC 2119 level, strongest first."""
+        return {
+            level.value: Tally.of(r for r in self.requirements if r.level is level)
+            for level in Level
+        }
+
+    @property
+    def by_area(self) -> dict[str, Tally]:
+        """Status counts per area, in order of first appearance."""
+        areas = dict.fromkeys(r.area for r in self.requirements)
+        return {a: Tally.of(r for r in self.requirements if r.area == a) for a in areas}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form validated by the shipped schema."""
+        run = self.run
+        return {
+            "schema_version": self.schema_version,
+            "suite_version": self.suite_version,
+            "catalogue_digest": self.catalogue_digest,
+            "verdict": self.verdict,
+            "failing_ids": list(self.failing_ids),
+            "unexpected_passes": list(self.unexpected_passes),
+            "provider": {
+                "name": run.provider_name,
+                "version": run.provider_version,
+                "model": run.model,
+                "capabilities": list(run.capabilities),
+            },
+            "options": dict(run.options),
+            "environment": {
+                "python": run.python,
+                "platform": run.platform,
+                "pytest": run.pytest_version,
+                "opentelemetry_sdk": run.otel_sdk_version,
+            },
+            "run": {
+                "started_at": run.started_at,
+                "duration": run.duration,
+                "suites": list(run.suites),
+                "partial": run.partial,
+                "workers": run.workers,
+            },
+            "summary": {
+                "total": self.by_status.to_dict(),
+                "by_level": {k: v.to_dict() for k, v in self.by_level.items()},
+                "by_area": {k: v.to_dict() for k, v in self.by_area.items()},
+            },
+            "requirements": [_result_to_dict(r) for r in self.requirements],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Report:
+        """Rebuild a report from its JSON form; derived fields are recomputed, not trusted."""
+        try:
+            provider, env, run = data["provider"], data["environment"], data["run"]
+            info = RunInfo(
+                provider_name=provider["name"],
+                provider_version=provider["version"],
+                model=provider["model"],
+                capabilities=tuple(provider["capabilities"]),
+                options={str(k): str(v) for k, v in data["options"].items()},
+                started_at=run["started_at"],
+                duration=float(run["duration"]),
+                python=env["python"],
+                platform=env["platform"],
+                pytest_version=env["pytest"],
+                otel_sdk_version=env["opentelemetry_sdk"],
+                suites=tuple(run["suites"]),
+                partial=bool(run["partial"]),
+                workers=int(run["workers"]),
+            )
+            return cls(
+                suite_version=data["suite_version"],
+                catalogue_digest=data["catalogue_digest"],
+                run=info,
+                requirements=tuple(_result_from_dict(r) for r in data["requirements"]),
+                schema_version=data["schema_version"],
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            msg = f"report data is malformed: {type(exc).__name__}: {exc}"
+            raise ReportError(msg) from None
+
+
+def _figure_to_dict(figure: Figure) -> dict[str, Any]:
+    return {
+        "name": figure.name,
+        "value": figure.value,
+        "unit": figure.unit,
+        "budget": figure.budget,
+        "higher_is_better": figure.higher_is_better,
+        "within_budget": figure.within_budget,
+        "detail": figure.detail,
+    }
+
+
+def _result_to_dict(result: RequirementResult) -> dict[str, Any]:
+    return {
+        "id": result.id,
+        "level": result.level.value,
+        "title": result.title,
+        "area": result.area,
+        "capability": result.capability,
+        "status": result.status,
+        "reason": result.reason,
+        "waiver": result.waiver,
+        "unexpected_pass": result.unexpected_pass,
+        "tests": list(result.tests),
+        "message": result.message,
+        "figures": [_figure_to_dict(f) for f in result.figures],
+    }
+
+
+def _result_from_dict(data: Mapping[str, Any]) -> RequirementResult:
+    figures = tuple(
+        Figure(
+            name=f["name"],
+            value=float(f["value"]),
+            unit=f["unit"],
+            budget=None if f["budget"] is None else float(f["budget"]),
+            higher_is_better=bool(f["higher_is_better"]),
+            detail=f.get("detail", ""),
+        )
+        for f in data["figures"]
+    )
+    status = data["status"]
+    if status not in STATUSES:
+        msg = f"status {status!r} of {data['id']!r} is not one of {STATUSES!r}"
+        raise ValueError(msg)
+    return RequirementResult(
+        id=data["id"],
+        level=Level(data["level"]),
+        title=data["title"],
+        area=data["area"],
+        capability=data["capability"],
+        status=status,
+        reason=data["reason"],
+        tests=tuple(data["tests"]),
+        message=data["message"],
+        figures=figures,
+        waiver=data.get("waiver", ""),
+        unexpected_pass=bool(data["unexpected_pass"]),
+    )

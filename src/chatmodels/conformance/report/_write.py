@@ -1,0 +1,55 @@
+"""Write every rendering of a report atomically, so a reader never sees half a file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from chatmodels.conformance.report._load import dumps
+from chatmodels.conformance.report._model import Report
+from chatmodels.conformance.report._render import render_badge, render_html, render_markdown
+
+__all__ = ["FILENAMES", "atomic_write", "write_reports"]
+
+#: The file each rendering is written to, inside the report directory.
+FILENAMES = {
+    "json": "chatmodels-conformance.json",
+    "html": "chatmodels-conformance.html",
+    "md": "chatmodels-conformance.md",
+    "badge": "badge.json",
+}
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Replace *path* with *text* through a temporary file in the same directory."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+
+
+def write_reports(report: Report, directory: Path) -> dict[str, Path]:
+    """Render every format first, then write each; a failed render leaves old files untouched."""
+    texts = {
+        "json": dumps(report),
+        "html": render_html(report),
+        "md": render_markdown(report),
+        "badge": render_badge(report),
+    }
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for kind in ("html", "md", "badge", "json"):
+        path = directory / FILENAMES[kind]
+        atomic_write(path, texts[kind])
+        paths[kind] = path
+    return {kind: paths[kind] for kind in FILENAMES}
