@@ -11,7 +11,7 @@ import pytest
 from chatmodels.conformance.capture import TelemetryCapture
 from chatmodels.conformance.outcomes import FIGURE_PROPERTY, UNSUPPORTED, Figure
 from chatmodels.conformance.requirements import CATALOGUE
-from chatmodels.conformance.session import SESSION_KEY, ConformanceSession
+from chatmodels.conformance.session import SESSION_PLUGIN, ConformanceSession
 from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.subject import Subject
 from chatmodels.options import OptionsLike
@@ -21,7 +21,9 @@ RecordFigure = Callable[..., Figure]
 
 
 def _session(config: pytest.Config) -> ConformanceSession:
-    return config.stash[SESSION_KEY]
+    session = config.pluginmanager.get_plugin(SESSION_PLUGIN)
+    assert isinstance(session, ConformanceSession), "the conformance session is not registered"
+    return session
 
 
 @pytest.fixture(scope="session")

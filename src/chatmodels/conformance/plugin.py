@@ -6,6 +6,8 @@ no provider, no exporters, no report, no extra collection.
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from chatmodels.conformance._options import FLAG, add_options
@@ -29,20 +31,23 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
     if not config.getoption("chatmodels_conformance"):
         return
-    from chatmodels.conformance import fixtures
-    from chatmodels.conformance.session import SESSION_KEY, SUITES_DIR, ConformanceSession
+    # import_module, not "from package import", so a re-imported module (pytester's inline
+    # runs restore sys.modules) is never paired with a stale sibling.
+    fixtures = importlib.import_module("chatmodels.conformance.fixtures")
+    session_module = importlib.import_module("chatmodels.conformance.session")
 
-    session = ConformanceSession(config)
-    config.stash[SESSION_KEY] = session
-    config.pluginmanager.register(session, "chatmodels-conformance-session")
+    session = session_module.ConformanceSession(config)
+    config.stash[session_module.SESSION_KEY] = session
+    config.pluginmanager.register(session, session_module.SESSION_PLUGIN)
     config.pluginmanager.register(fixtures, "chatmodels-conformance-fixtures")
+    suites_dir = session_module.SUITES_DIR
     if config.getoption("dist", "no") == "load":
         # The performance suite is pinned to one worker with an xdist_group marker.
         config.option.dist = "loadgroup"
     if config.args_source is not pytest.Config.ArgsSource.ARGS:
-        config.args[:] = [str(SUITES_DIR)]
-    elif str(SUITES_DIR) not in config.args:
-        config.args.append(str(SUITES_DIR))
+        config.args[:] = [str(suites_dir)]
+    elif str(suites_dir) not in config.args:
+        config.args.append(str(suites_dir))
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

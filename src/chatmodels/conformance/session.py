@@ -29,7 +29,9 @@ from chatmodels.conformance.subject import Subject, subject_from_fixture
 from chatmodels.errors import ChatModelError, ProviderNotFoundError
 from chatmodels.registry import default_registry
 
-__all__ = ["SESSION_KEY", "SUITES_DIR", "ConformanceSession"]
+__all__ = ["SESSION_KEY", "SESSION_PLUGIN", "SUITES_DIR", "ConformanceSession"]
+
+SESSION_PLUGIN = "chatmodels-conformance-session"
 
 SUITES_DIR = Path(__file__).parent / "suites"
 DEFAULT_PROVIDER = "reference"
@@ -183,19 +185,22 @@ class ConformanceSession:
         """Pick the provider: option or ini, then the fixture override, then the default."""
         if self.subject is None:
             value = request.getfixturevalue("chatmodels_provider")
-            if value is None:
-                self.subject = self._subject_from_registry(DEFAULT_PROVIDER)
-                self.subject.source = "default"
-            else:
-                try:
+            try:
+                if value is None:
+                    self.subject = self._subject_from_registry(DEFAULT_PROVIDER)
+                    self.subject.source = "default"
+                else:
                     self.subject = subject_from_fixture(value, dict(self.options), self.model_name)
-                except (TypeError, ChatModelError) as exc:
-                    raise pytest.UsageError(str(exc)) from None
+            except (pytest.UsageError, TypeError, ChatModelError) as exc:
+                # A bad provider is a usage error for the whole run, not one test's failure.
+                pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
         return self.subject
 
     # -- collection --------------------------------------------------------------------
 
-    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> pytest.Module | None:
+    def pytest_collect_file(
+        self, file_path: Path, parent: pytest.Collector
+    ) -> pytest.Module | None:
         if (
             file_path.parent == SUITES_DIR
             and file_path.name.startswith("suite_")
@@ -309,8 +314,10 @@ class ConformanceSession:
             return
         if session.shouldstop or session.shouldfail or exitstatus == pytest.ExitCode.INTERRUPTED:
             self.partial = True
-        if self.config.getoption("lf", False) or self.config.getoption("keyword", "") or (
-            self.config.getoption("markexpr", "")
+        if (
+            self.config.getoption("lf", False)
+            or self.config.getoption("keyword", "")
+            or (self.config.getoption("markexpr", ""))
         ):
             self.partial = True
         try:
