@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
+import itertools
 import json
 import random
 import threading
@@ -95,7 +97,8 @@ class FaultApp:
         self._lock = threading.Lock()
         self._plan: collections.deque[Fault] = collections.deque()
         self._default: Fault | None = None
-        self._log: list[RequestRecord] = []
+        self._log: dict[int, RequestRecord] = {}
+        self._serial = itertools.count()
         self._reference = ReferenceProvider({"latency": 0})
         self._models: dict[str, ChatModel] = {}
 
@@ -115,7 +118,7 @@ class FaultApp:
     def requests(self) -> list[RequestRecord]:
         """A snapshot of the request log, in arrival order."""
         with self._lock:
-            return sorted(self._log, key=lambda r: r.time)
+            return sorted(self._log.values(), key=lambda r: r.time)
 
     def reset_log(self) -> None:
         """Forget the requests seen so far."""
@@ -149,9 +152,15 @@ class FaultApp:
         app.router.add_get("/health", self._health)
         return app
 
-    def _record(self, record: RequestRecord) -> None:
+    def _record(self, record: RequestRecord, serial: int | None = None) -> int:
+        """Log a request when it arrives; its completion replaces the entry unless it was reset."""
         with self._lock:
-            self._log.append(record)
+            if serial is None:
+                serial = next(self._serial)
+            elif serial not in self._log:
+                return serial
+            self._log[serial] = record
+            return serial
 
     async def _health(self, request: web.Request) -> web.StreamResponse:
         self._record(RequestRecord(time.monotonic(), "GET", request.path, False, "ok", 200))
@@ -173,19 +182,20 @@ class FaultApp:
         except ValueError:
             body = None
         stream = isinstance(body, dict) and bool(body.get("stream"))
-        kind, status = "ok", None
         try:
-            try:
-                fault = self._choose(request.headers.get(FAULT_HEADER))
-            except FaultError as exc:
-                response: web.StreamResponse = _error_response(400, str(exc))
-            else:
-                kind = fault.kind
-                response = await self._answer(request, raw, fault)
+            fault: Fault | None = self._choose(request.headers.get(FAULT_HEADER))
+        except FaultError as exc:
+            fault, refusal = None, _error_response(400, str(exc))
+        kind = "ok" if fault is None else fault.kind
+        record = RequestRecord(arrived, "POST", request.path, stream, kind, None, body)
+        serial = self._record(record)
+        status = None
+        try:
+            response = refusal if fault is None else await self._answer(request, raw, fault)
             status = None if kind == "reset" else response.status
             return response
         finally:
-            self._record(RequestRecord(arrived, "POST", request.path, stream, kind, status, body))
+            self._record(dataclasses.replace(record, status=status), serial)
 
     async def _answer(self, request: web.Request, raw: bytes, fault: Fault) -> web.StreamResponse:
         if fault.kind == "reset":
