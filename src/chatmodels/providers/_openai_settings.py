@@ -61,16 +61,15 @@ def _number(name: str, value: object, *, minimum: float, strict: bool) -> float:
 
 def _integer(name: str, value: object, *, minimum: int) -> int:
     expected = f"an int >= {minimum}"
-    if isinstance(value, bool):
-        raise _bad(name, value, expected)
+    number: object = value
     if isinstance(value, str):
         try:
-            value = int(value.strip())
+            number = int(value.strip())
         except ValueError:
             raise _bad(name, value, expected) from None
-    if not isinstance(value, int) or value < minimum:
+    if isinstance(number, bool) or not isinstance(number, int) or number < minimum:
         raise _bad(name, value, expected)
-    return value
+    return number
 
 
 def _boolean(name: str, value: object) -> bool:
