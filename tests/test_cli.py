@@ -1,0 +1,280 @@
+"""``chatmodels-conformance``: every subcommand, every gate exit code, and the error lines."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+import report_samples as rs
+from chatmodels.conformance.cli import main, parse_level, parse_max
+from chatmodels.conformance.outcomes import Figure
+from chatmodels.conformance.report import dumps, schema
+from chatmodels.conformance.requirements import Level
+from chatmodels.conformance.spec import render_spec
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv], catalogue=rs.catalogue())
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def good(tmp_path: Path) -> Path:
+    return rs.write(
+        rs.report(figures=(Figure("latency_p50", 120.0, "ms"),)), tmp_path / "good.json"
+    )
+
+
+@pytest.fixture
+def bad(tmp_path: Path) -> Path:
+    return rs.write(rs.report({"CORE-001": "failed", "STREAM-002": "error"}), tmp_path / "bad.json")
+
+
+class TestGateExitCodes:
+    def test_pass(self, capsys: pytest.CaptureFixture[str], good: Path) -> None:
+        """A clean report exits 0 with one PASS line."""
+        code, out, _ = _run(capsys, "gate", good)
+        assert code == 0
+        assert out.startswith("PASS: conformant at SHOULD (--level must)")
+
+    def test_fail_names_ids(self, capsys: pytest.CaptureFixture[str], bad: Path) -> None:
+        """A failing MUST exits 1, one FAIL line per reason, naming the ID."""
+        code, out, _ = _run(capsys, "gate", bad)
+        assert code == 1
+        assert out.splitlines()[0] == "FAIL: CORE-001 (MUST) failed: CORE-001 went wrong"
+        assert "STREAM-002" not in out.splitlines()[0]
+
+    def test_level_should(self, capsys: pytest.CaptureFixture[str], bad: Path) -> None:
+        """--level should also makes SHOULD failures fatal."""
+        code, out, _ = _run(capsys, "gate", bad, "--level", "SHOULD")
+        assert code == 1
+        assert [line for line in out.splitlines() if line.startswith("FAIL")] == [
+            "FAIL: CORE-001 (MUST) failed: CORE-001 went wrong",
+            "FAIL: STREAM-002 (SHOULD) error: STREAM-002 went wrong",
+        ]
+
+    def test_baseline_regression(
+        self, capsys: pytest.CaptureFixture[str], good: Path, bad: Path
+    ) -> None:
+        """A requirement passing in the baseline and failing now exits 1 as a regression."""
+        code, out, _ = _run(capsys, "gate", bad, "--baseline", good, "--level", "may")
+        assert code == 1
+        assert "FAIL: STREAM-002 (SHOULD) regressed: passed in the baseline, error now" in out
+
+    def test_max(self, capsys: pytest.CaptureFixture[str], good: Path) -> None:
+        """--max passes within budget and exits 1 above it."""
+        assert _run(capsys, "gate", good, "--max", "latency_p50=150")[0] == 0
+        code, out, _ = _run(capsys, "gate", good, "--max", "latency_p50=100", "--max", "x=1")
+        assert code == 1
+        assert "over --max 100ms" in out
+        assert "figure 'x'" in out
+
+    def test_require_complete(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """--require-complete exits 1 on a partial run."""
+        path = rs.write(rs.report({"CONC-002": "not_run"}, partial=True), tmp_path / "p.json")
+        assert _run(capsys, "gate", path)[0] == 0
+        code, out, _ = _run(capsys, "gate", path, "--require-complete")
+        assert code == 1
+        assert "FAIL: CONC-002 (MAY) was not run" in out
+
+    def test_unexpected_pass(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """A waived requirement that passed exits 1; a waived failure exits 0."""
+        stale = rs.write(rs.report(waivers={"CORE-001": "x"}), tmp_path / "s.json")
+        waived = rs.write(
+            rs.report({"CORE-001": "failed"}, waivers={"CORE-001": "x"}), tmp_path / "w.json"
+        )
+        assert _run(capsys, "gate", stale)[0] == 1
+        assert _run(capsys, "gate", waived)[0] == 0
+
+
+class TestGateUnusableReports:
+    def _data(self) -> dict[str, object]:
+        return rs.report().to_dict()
+
+    def _assert_error(self, capsys: pytest.CaptureFixture[str], path: Path, pattern: str) -> None:
+        code, out, err = _run(capsys, "gate", path)
+        assert code == 2
+        assert out == ""
+        assert err.count("\n") == 1
+        assert err.startswith("chatmodels-conformance: error: ")
+        assert pattern in err
+
+    def test_missing_file(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """A missing report exits 2 naming the file."""
+        self._assert_error(capsys, tmp_path / "gone.json", "report file not found")
+
+    def test_truncated(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """Truncated JSON exits 2."""
+        path = tmp_path / "t.json"
+        path.write_text(dumps(rs.report())[:-40])
+        self._assert_error(capsys, path, "invalid JSON")
+
+    def test_empty_file(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """An empty file exits 2 as invalid JSON."""
+        path = tmp_path / "e.json"
+        path.write_text("")
+        self._assert_error(capsys, path, "invalid JSON")
+
+    def test_schema_version(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """A wrong schema version exits 2."""
+        data = self._data()
+        data["schema_version"] = "2.0"
+        self._assert_error(capsys, rs.write(data, tmp_path / "v.json"), "schema version mismatch")
+
+    def test_schema_violation(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """A missing field exits 2 naming the schema violation."""
+        data = self._data()
+        del data["run"]
+        self._assert_error(capsys, rs.write(data, tmp_path / "s.json"), "schema violation at $")
+
+    def test_suite_version(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """A report from another suite version exits 2."""
+        data = self._data()
+        data["suite_version"] = "0.9.0"
+        self._assert_error(capsys, rs.write(data, tmp_path / "s.json"), "suite version mismatch")
+
+    def test_unknown_requirement(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """A requirement ID outside the catalogue exits 2."""
+        data = rs.report().to_dict()
+        data["requirements"][3]["id"] = "FAKE-001"
+        self._assert_error(capsys, rs.write(data, tmp_path / "u.json"), "'FAKE-001'")
+
+    def test_bad_baseline(
+        self, capsys: pytest.CaptureFixture[str], good: Path, tmp_path: Path
+    ) -> None:
+        """An unusable baseline exits 2 too."""
+        code, _, err = _run(capsys, "gate", good, "--baseline", tmp_path / "none.json")
+        assert code == 2
+        assert "none.json" in err
+
+    @pytest.mark.parametrize("value", ["latency", "=5", "latency=fast", "latency=nan", "x=inf"])
+    def test_bad_max(self, capsys: pytest.CaptureFixture[str], good: Path, value: str) -> None:
+        """A malformed --max exits 2 quoting the value and the expected form."""
+        code, _, err = _run(capsys, "gate", good, "--max", value)
+        assert code == 2
+        assert f"invalid budget {value!r}; expected FIGURE=VALUE" in err
+
+    def test_bad_level(self, capsys: pytest.CaptureFixture[str], good: Path) -> None:
+        """An unknown --level exits 2 listing the choices."""
+        code, _, err = _run(capsys, "gate", good, "--level", "could")
+        assert code == 2
+        assert "invalid level 'could'; expected one of must, should, may" in err
+
+
+class TestParsers:
+    def test_parse_max(self) -> None:
+        """FIGURE=VALUE parses to a name and a float."""
+        assert parse_max(" p50 =2.5") == ("p50", 2.5)
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_max("p50")
+
+    def test_parse_level(self) -> None:
+        """Levels parse case-insensitively."""
+        assert parse_level("may") is Level.MAY
+
+
+class TestRender:
+    @pytest.mark.parametrize(
+        ("fmt", "needle"),
+        [("html", "<!doctype html>"), ("md", "## ✅"), ("badge", '"schemaVersion": 1')],
+    )
+    def test_stdout(
+        self, capsys: pytest.CaptureFixture[str], good: Path, fmt: str, needle: str
+    ) -> None:
+        """Each format renders to stdout by default."""
+        code, out, _ = _run(capsys, "render", good, "--format", fmt)
+        assert code == 0
+        assert needle in out
+
+    def test_output_file(
+        self, capsys: pytest.CaptureFixture[str], good: Path, tmp_path: Path
+    ) -> None:
+        """-o writes the rendering to a file, creating its folder."""
+        target = tmp_path / "out" / "r.html"
+        code, out, _ = _run(capsys, "render", good, "--format", "html", "-o", target)
+        assert (code, out) == (0, "")
+        assert "conformant at SHOULD" in target.read_text()
+
+    def test_needs_format(self, capsys: pytest.CaptureFixture[str], good: Path) -> None:
+        """--format is required and limited to html, md and badge."""
+        assert _run(capsys, "render", good)[0] == 2
+        assert _run(capsys, "render", good, "--format", "pdf")[0] == 2
+
+    def test_unusable_report(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """Rendering a missing report exits 2."""
+        assert _run(capsys, "render", tmp_path / "x.json", "--format", "md")[0] == 2
+
+
+class TestDiff:
+    def test_table(self, capsys: pytest.CaptureFixture[str], good: Path, bad: Path) -> None:
+        """diff prints regressions with their level and exits 0."""
+        code, out, _ = _run(capsys, "diff", good, bad)
+        assert code == 0
+        lines = out.splitlines()
+        assert lines[0] == "verdict: conformant at SHOULD -> not conformant"
+        assert lines[2].split()[:5] == ["CORE-001", "MUST", "passed", "failed", "regression"]
+        assert lines[-1] == "2 regression(s), 0 fix(es), 2 change(s)"
+        code, out, _ = _run(capsys, "diff", bad, good)
+        assert "0 regression(s), 2 fix(es), 2 change(s)" in out
+
+
+class TestSchemaAndSpec:
+    def test_schema(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """schema prints the shipped JSON Schema."""
+        code, out, _ = _run(capsys, "schema")
+        assert code == 0
+        assert json.loads(out) == schema()
+
+    def test_spec_render_and_check(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """spec renders the catalogue; --check passes on a fresh file and fails on a stale one."""
+        code, out, _ = _run(capsys, "spec")
+        assert code == 0
+        assert out == render_spec(rs.catalogue())
+        assert "### STREAM-001: Streams end with one final chunk" in out
+        assert "providers declaring `streaming`" in out
+        assert f"`{rs.catalogue().digest()}`" in out
+        target = tmp_path / "SPEC.md"
+        assert _run(capsys, "spec", "-o", target)[0] == 0
+        assert _run(capsys, "spec", "--check", target)[0] == 0
+        target.write_text(target.read_text().replace("MUST", "MAY", 1))
+        code, out, _ = _run(capsys, "spec", "--check", target)
+        assert code == 1
+        assert "is stale; regenerate it with: chatmodels-conformance spec -o" in out
+        assert _run(capsys, "spec", "--check", tmp_path / "missing.md")[0] == 1
+
+
+class TestHelp:
+    def test_top_level_help(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """--help lists every subcommand and exits 0."""
+        code, out, _ = _run(capsys, "--help")
+        assert code == 0
+        for command in ("gate", "render", "diff", "schema", "spec"):
+            assert command in out
+
+    @pytest.mark.parametrize("command", ["gate", "render", "diff", "schema", "spec"])
+    def test_subcommand_help(self, capsys: pytest.CaptureFixture[str], command: str) -> None:
+        """Each subcommand has its own help."""
+        code, out, _ = _run(capsys, command, "--help")
+        assert code == 0
+        assert f"usage: chatmodels-conformance {command}" in out
+
+    def test_no_command(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """No subcommand is a usage error."""
+        assert _run(capsys)[0] == 2
+
+    def test_works_without_fault_server(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, good: Path
+    ) -> None:
+        """When the fault server module is absent, serve is missing and the rest works."""
+        monkeypatch.setitem(sys.modules, "chatmodels.conformance.faults.cli", None)
+        code, out, _ = _run(capsys, "--help")
+        assert code == 0
+        assert "serve" not in out
+        assert _run(capsys, "gate", good)[0] == 0

@@ -1,0 +1,129 @@
+"""The gate's rules, checked on reports built in memory (exit codes are in test_cli.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+import report_samples as rs
+from chatmodels.conformance.outcomes import Figure
+from chatmodels.conformance.report import diff, format_diff, gate
+from chatmodels.conformance.requirements import Level
+
+
+class TestLevels:
+    def test_clean_report_passes(self) -> None:
+        """A report with nothing failing gives no reason at any level."""
+        assert gate(rs.report(), level=Level.MAY) == []
+
+    @pytest.mark.parametrize(
+        ("rid", "fails_at"),
+        [("CORE-001", Level.MUST), ("STREAM-002", Level.SHOULD), ("CONC-001", Level.MAY)],
+    )
+    @pytest.mark.parametrize("status", ["failed", "error", "inconclusive"])
+    def test_failures_count_at_their_level_and_weaker_thresholds(
+        self, rid: str, fails_at: Level, status: str
+    ) -> None:
+        """A failing requirement is fatal at thresholds that include its level, and only those."""
+        report = rs.report({rid: status})
+        for level in Level:
+            reasons = gate(report, level=level)
+            if level.rank >= fails_at.rank:
+                assert reasons == [f"{rid} ({fails_at.value}) {status}: {rid} went wrong"]
+            else:
+                assert reasons == []
+
+    @pytest.mark.parametrize("status", ["unsupported", "skipped", "not_run"])
+    def test_non_failures_pass(self, status: str) -> None:
+        """Unsupported, skipped and not-run requirements are not failures by default."""
+        assert gate(rs.report({"CORE-001": status}), level=Level.MAY) == []
+
+
+class TestWaivers:
+    def test_waived_failure_passes(self) -> None:
+        """A waived failing MUST does not fail the gate."""
+        assert gate(rs.report({"CORE-001": "failed"}, waivers={"CORE-001": "bug #1"})) == []
+
+    def test_unexpected_pass_fails_at_every_level(self) -> None:
+        """A waived requirement that passed fails the gate, even a MAY under --level must."""
+        reasons = gate(rs.report(waivers={"CONC-001": "bug #2"}), level=Level.MUST)
+        assert len(reasons) == 1
+        assert reasons[0].startswith("CONC-001 (MAY) passed unexpectedly")
+        assert "remove the waiver" in reasons[0]
+
+
+class TestBaseline:
+    def test_regression_fails(self) -> None:
+        """A requirement that passed in the baseline and does not now fails the gate."""
+        reasons = gate(rs.report({"CONC-002": "skipped"}), baseline=rs.report())
+        assert reasons == ["CONC-002 (MAY) regressed: passed in the baseline, skipped now"]
+
+    def test_regression_to_waived_fails(self) -> None:
+        """Waiving a requirement that used to pass is still a regression."""
+        reasons = gate(
+            rs.report({"CORE-001": "failed"}, waivers={"CORE-001": "x"}), baseline=rs.report()
+        )
+        assert reasons == ["CORE-001 (MUST) regressed: passed in the baseline, waived now"]
+
+    def test_not_run_in_partial_run_is_spared(self) -> None:
+        """In a filtered run, requirements not run are left to --require-complete."""
+        current = rs.report({"CONC-002": "not_run"}, partial=True)
+        assert gate(current, baseline=rs.report()) == []
+        assert gate(rs.report({"CONC-002": "not_run"}), baseline=rs.report()) != []
+
+    def test_fix_is_not_a_failure(self) -> None:
+        """A requirement failing in the baseline and passing now is fine."""
+        assert gate(rs.report(), baseline=rs.report({"CONC-001": "failed"})) == []
+
+
+class TestBudgets:
+    def test_figure_over_max_fails(self) -> None:
+        """A recorded figure above its --max fails; one at or below passes."""
+        report = rs.report(figures=(Figure("latency_p50", 250.0, "ms"),))
+        assert gate(report, maxima={"latency_p50": 250.0}) == []
+        assert gate(report, maxima={"latency_p50": 200.0}) == [
+            "figure 'latency_p50' of PERF-001 is 250ms, over --max 200ms"
+        ]
+
+    def test_unknown_figure_fails(self) -> None:
+        """A budget on a figure the report never recorded is a failure, not a silent pass."""
+        assert gate(rs.report(), maxima={"latency_p50": 1.0}) == [
+            "figure 'latency_p50' (--max latency_p50=1) is not in the report"
+        ]
+
+
+class TestComplete:
+    def test_partial_run_fails_when_required(self) -> None:
+        """--require-complete fails a partial run and names each requirement not run."""
+        report = rs.report({"CONC-002": "not_run"}, partial=True)
+        assert gate(report) == []
+        assert gate(report, require_complete=True) == [
+            "the run was partial (filtered or stopped early); a full run is required",
+            "CONC-002 (MAY) was not run",
+        ]
+
+    def test_complete_run_passes(self) -> None:
+        """A full run passes --require-complete."""
+        assert gate(rs.report(), require_complete=True) == []
+
+
+class TestDiff:
+    def test_regressions_and_fixes(self) -> None:
+        """Status changes are classified and tabulated with their level."""
+        old = rs.report({"CORE-001": "failed", "CONC-001": "skipped"})
+        new = rs.report({"STREAM-002": "error", "CONC-001": "failed"})
+        changes = {c.id: (c.before, c.after, c.kind) for c in diff(old, new)}
+        assert changes == {
+            "CORE-001": ("failed", "passed", "fix"),
+            "STREAM-002": ("passed", "error", "regression"),
+            "CONC-001": ("skipped", "failed", "regression"),
+        }
+        lines = format_diff(diff(old, new), old, new)
+        assert lines[0] == "verdict: not conformant -> conformant at MUST"
+        assert lines[1].split() == ["ID", "LEVEL", "BEFORE", "AFTER", "CHANGE", "TITLE"]
+        assert lines[-1] == "2 regression(s), 1 fix(es), 3 change(s)"
+
+    def test_no_change(self) -> None:
+        """Identical reports say so."""
+        assert format_diff(diff(rs.report(), rs.report()), rs.report(), rs.report())[-1] == (
+            "no requirement changed status"
+        )
