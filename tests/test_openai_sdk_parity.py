@@ -1,0 +1,149 @@
+"""The official openai SDK and OpenAIProvider get the same answers from the fault server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import openai
+import pytest
+
+from chatmodels import ChatOptions, ChatResult, ToolSpec
+from chatmodels.conformance.faults import FaultServer
+from chatmodels.messages import merge_chunks
+from chatmodels.providers.openai import OpenAIChatModel, OpenAIProvider
+
+WEATHER = ToolSpec(
+    "get_weather",
+    "Look up the weather.",
+    {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+)
+WEATHER_WIRE = {
+    "type": "function",
+    "function": {
+        "name": WEATHER.name,
+        "description": WEATHER.description,
+        "parameters": dict(WEATHER.parameters),
+    },
+}
+
+#: (messages, our options, the same options as SDK keyword arguments)
+CASES: list[tuple[list[dict[str, Any]], ChatOptions, dict[str, Any]]] = [
+    ([{"role": "user", "content": "Hello there"}], ChatOptions(), {}),
+    (
+        [{"role": "system", "content": "terse"}, {"role": "user", "content": "one two three"}],
+        ChatOptions(stop=("three",), temperature=0.2),
+        {"stop": ["three"], "temperature": 0.2},
+    ),
+    (
+        [{"role": "user", "content": "count to ten slowly"}],
+        ChatOptions(max_tokens=3, seed=4),
+        {"max_tokens": 3, "seed": 4},
+    ),
+    (
+        [{"role": "user", "content": "answer as json"}],
+        ChatOptions(response_format="json"),
+        {"response_format": {"type": "json_object"}},
+    ),
+    (
+        [{"role": "user", "content": "weather in Oslo via get_weather"}],
+        ChatOptions(tools=(WEATHER,), tool_choice="get_weather"),
+        {
+            "tools": [WEATHER_WIRE],
+            "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+        },
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FaultServer]:
+    with FaultServer() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def sdk(server: FaultServer) -> Iterator[openai.OpenAI]:
+    client = openai.OpenAI(base_url=server.url, api_key="test", max_retries=0)
+    with client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def ours(server: FaultServer) -> Iterator[OpenAIChatModel]:
+    provider = OpenAIProvider({"base_url": server.url, "api_key": "test", "max_retries": 0})
+    with provider.create_chat_model("reference-echo") as model:
+        yield model
+
+
+def summary(result: ChatResult) -> tuple[Any, ...]:
+    usage = result.usage
+    counts = (
+        None if usage is None else (usage.input_tokens, usage.output_tokens, usage.total_tokens)
+    )
+    calls = tuple((c.id, c.name, c.arguments) for c in result.tool_calls)
+    return result.text, result.finish_reason.value, counts, calls, result.model
+
+
+def sdk_summary(completion: Any) -> tuple[Any, ...]:
+    choice = completion.choices[0]
+    usage = completion.usage
+    counts = (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
+    calls = tuple(
+        (c.id, c.function.name, c.function.arguments) for c in choice.message.tool_calls or ()
+    )
+    return choice.message.content or "", choice.finish_reason, counts, calls, completion.model
+
+
+def sdk_stream_summary(chunks: list[Any]) -> tuple[Any, ...]:
+    text, finish, counts, model = "", None, None, ""
+    calls: dict[int, list[str]] = {}
+    for chunk in chunks:
+        model = chunk.model or model
+        if chunk.usage is not None:
+            usage = chunk.usage
+            counts = (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
+        for choice in chunk.choices:
+            text += choice.delta.content or ""
+            finish = choice.finish_reason or finish
+            for delta in choice.delta.tool_calls or ():
+                parts = calls.setdefault(delta.index, ["", "", ""])
+                parts[0] = parts[0] or (delta.id or "")
+                parts[1] = parts[1] or (delta.function.name or "")
+                parts[2] += delta.function.arguments or ""
+    return text, finish, counts, tuple(tuple(p) for _, p in sorted(calls.items())), model
+
+
+class TestSdkParity:
+    @pytest.mark.parametrize(("messages", "options", "kwargs"), CASES)
+    def test_invoke_matches_sdk(
+        self,
+        sdk: openai.OpenAI,
+        ours: OpenAIChatModel,
+        messages: list[dict[str, Any]],
+        options: ChatOptions,
+        kwargs: dict[str, Any],
+    ) -> None:
+        """Text, finish reason, usage and tool calls agree with the SDK's, not streamed."""
+        theirs = sdk.chat.completions.create(model="reference-echo", messages=messages, **kwargs)
+        assert summary(ours.invoke(messages, options)) == sdk_summary(theirs)
+
+    @pytest.mark.parametrize(("messages", "options", "kwargs"), CASES)
+    def test_stream_matches_sdk(
+        self,
+        sdk: openai.OpenAI,
+        ours: OpenAIChatModel,
+        messages: list[dict[str, Any]],
+        options: ChatOptions,
+        kwargs: dict[str, Any],
+    ) -> None:
+        """Streamed answers fold to the same text, finish reason, usage and tool calls."""
+        with sdk.chat.completions.create(
+            model="reference-echo",
+            messages=messages,
+            stream=True,
+            stream_options={"include_usage": True},
+            **kwargs,
+        ) as stream:
+            theirs = sdk_stream_summary(list(stream))
+        assert summary(merge_chunks(ours.stream(messages, options))) == theirs
