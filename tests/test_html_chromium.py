@@ -38,6 +38,7 @@ def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "--disable-component-update",
         "--disable-sync",
         "--hide-scrollbars",
+        "--virtual-time-budget=2000",  # let layout settle so the capture has no unpainted tiles
         f"--user-data-dir={tmp_path / 'profile'}",
         *args,
     ]
