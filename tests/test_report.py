@@ -168,6 +168,11 @@ class TestVerdict:
         assert report.failing_ids == ("CORE-002", "PERF-001", "CONC-001")
         assert [r.id for r in report.failing_at(Level.SHOULD)] == ["CORE-002", "PERF-001"]
 
+    def test_a_run_where_nothing_passed_is_not_conformant(self) -> None:
+        """A run whose requirements were all not run or skipped claims no conformance."""
+        nothing = {rid: "not_run" for rid in rs.ALL_PASS}
+        assert rs.report(nothing, partial=True).verdict == VERDICT_NONE
+
     def test_stored_verdict_is_not_trusted(self, tmp_path: Path) -> None:
         """A hand-edited verdict in the JSON is recomputed from the entries on load."""
         data = rs.report({"CORE-001": "failed"}).to_dict()

@@ -33,9 +33,7 @@ REQUIREMENT_PROPERTY = "requirement"
 LEVEL_PROPERTY = "requirement_level"
 FIGURE_PROPERTY = "chatmodels_figure"
 
-Outcome = Literal[
-    "passed", "failed", "error", "skipped", "unsupported", "inconclusive", "not_run"
-]
+Outcome = Literal["passed", "failed", "error", "skipped", "unsupported", "inconclusive", "not_run"]
 
 
 def classify_skip(reason: str) -> tuple[Outcome, str]:

@@ -41,9 +41,7 @@ class Settings:
     def __init__(self, catalogue: Catalogue, raw: Mapping[str, str] | None = None) -> None:
         self._catalogue = catalogue
         known = catalogue.settings
-        values: dict[str, float | int | bool | str] = {
-            key: s.default for key, s in known.items()
-        }
+        values: dict[str, float | int | bool | str] = {key: s.default for key, s in known.items()}
         budgets: dict[str, float] = {}
         for key, text in (raw or {}).items():
             if key.startswith(_BUDGET_PREFIX):

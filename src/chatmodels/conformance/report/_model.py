@@ -182,8 +182,13 @@ class Report:
 
     @property
     def verdict(self) -> str:
-        """The strongest level with no failing requirement at or above it."""
-        if self.failing_at(Level.MUST):
+        """The strongest level with no failing requirement at or above it.
+
+        A run in which no requirement passed establishes nothing, so it is not conformant.
+        """
+        if self.failing_at(Level.MUST) or not any(
+            r.status == "passed" for r in self.requirements
+        ):
             return VERDICT_NONE
         if self.failing_at(Level.SHOULD):
             return VERDICT_MUST
