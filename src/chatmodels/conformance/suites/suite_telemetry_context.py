@@ -1,0 +1,294 @@
+"""Telemetry suite, context: parenting, concurrency without bleeding, no-op providers, globals."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from opentelemetry import metrics, trace
+from opentelemetry.metrics import NoOpMeterProvider
+from opentelemetry.trace import NoOpTracerProvider
+
+from chatmodels import _semconv as sc
+from chatmodels.conformance.capture import TelemetryCapture
+from chatmodels.conformance.settings import Settings
+from chatmodels.conformance.suites import _telemetry_kit
+from chatmodels.conformance.suites._telemetry_kit import (
+    PROMPT,
+    WAIT,
+    Reported,
+    aconsume,
+    arun_kind,
+    call_spans,
+    consume,
+    instrument_subject,
+    kinds_for,
+    run,
+    run_kind,
+    suite_tracer,
+)
+from chatmodels.options import ChatOptions
+from chatmodels.provider import Capability, ChatModel, ProviderMetadata
+
+#: The shared model, instrumented into each test's capture (a fixture).
+otel_model = _telemetry_kit.otel_model
+
+# -- OTEL-008 ------------------------------------------------------------------------------
+
+
+def _assert_children(capture: TelemetryCapture, parent_ids: list[int], what: str) -> None:
+    spans = call_spans(capture)
+    assert spans, f"{what} ended no call span; expected one per call"
+    orphans = [
+        f"{s.name!r} (parent {None if s.parent is None else format(s.parent.span_id, '016x')})"
+        for s in spans
+        if s.parent is None or s.parent.span_id not in parent_ids
+    ]
+    wanted = ", ".join(format(i, "016x") for i in parent_ids)
+    assert not orphans, (
+        f"{what}: {len(orphans)} of {len(spans)} call span(s) are not children of the "
+        f"caller's current span {wanted}: {orphans}"
+    )
+
+
+@pytest.mark.requirement("OTEL-008")
+def test_sync_and_batch_calls_are_children_of_the_current_span(
+    otel_model: ChatModel,
+    conformance_telemetry: TelemetryCapture,
+    provider_metadata: ProviderMetadata,
+) -> None:
+    """invoke, stream and batch items made under a span are its children."""
+    tracer = suite_tracer(conformance_telemetry)
+    with tracer.start_as_current_span("caller") as parent:
+        for kind in kinds_for(provider_metadata):
+            if kind in ("invoke", "stream", "batch"):
+                run_kind(otel_model, kind)
+    parent_id = parent.get_span_context().span_id
+    _assert_children(conformance_telemetry, [parent_id], "sync calls and batch items")
+
+
+@pytest.mark.requirement("OTEL-008")
+@pytest.mark.capability("async")
+def test_async_calls_are_children_of_the_current_span(
+    otel_model: ChatModel,
+    conformance_telemetry: TelemetryCapture,
+    provider_metadata: ProviderMetadata,
+) -> None:
+    """ainvoke, astream and abatch items awaited under a span are its children."""
+    tracer = suite_tracer(conformance_telemetry)
+
+    async def calls() -> int:
+        with tracer.start_as_current_span("async caller") as parent:
+            for kind in kinds_for(provider_metadata):
+                if kind in ("ainvoke", "astream", "abatch"):
+                    await arun_kind(otel_model, kind, PROMPT, None)
+        return parent.get_span_context().span_id
+
+    parent_id: int = run(calls())
+    _assert_children(conformance_telemetry, [parent_id], "async calls and abatch items")
+
+
+@pytest.mark.requirement("OTEL-008")
+def test_thread_pool_calls_are_children_of_each_workers_span(
+    otel_model: ChatModel, conformance_telemetry: TelemetryCapture
+) -> None:
+    """Calls made on pool threads are children of the span current on their own thread."""
+    tracer = suite_tracer(conformance_telemetry)
+
+    def work(index: int) -> int:
+        with tracer.start_as_current_span(f"worker {index}") as parent:
+            otel_model.invoke(PROMPT)
+        return parent.get_span_context().span_id
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(work, i) for i in range(4)]
+        parent_ids = [f.result(timeout=WAIT) for f in futures]
+    _assert_children(conformance_telemetry, parent_ids, "calls on a thread pool")
+    parents = sorted(s.parent.span_id for s in call_spans(conformance_telemetry) if s.parent)
+    assert parents == sorted(parent_ids), (
+        "each worker made one call, but call spans hang under "
+        f"{[format(p, '016x') for p in parents]}; expected one under each worker's span"
+    )
+
+
+# -- OTEL-009 ------------------------------------------------------------------------------
+
+Call = tuple[ChatOptions, Reported]
+
+
+def _options(index: int, count: int, metadata: ProviderMetadata) -> ChatOptions:
+    """Options unique to call *index*: its temperature names it."""
+    max_tokens = 16 + index if Capability.MAX_TOKENS in metadata.capabilities else None
+    return ChatOptions(temperature=round((index + 1) / (count + 1), 6), max_tokens=max_tokens)
+
+
+def _bleeding(capture: TelemetryCapture, calls: list[Call], what: str) -> None:
+    spans = call_spans(capture)
+    assert len(spans) == len(calls), (
+        f"{len(calls)} {what} ended {len(spans)} spans; expected one each"
+    )
+    ids = {s.context.span_id for s in spans if s.context is not None}
+    assert len(ids) == len(spans), f"{what} share span ids; expected a distinct span per call"
+    problems: list[str] = []
+    for options, seen in calls:
+        mine = [
+            s
+            for s in spans
+            if (s.attributes or {}).get(sc.GEN_AI_REQUEST_TEMPERATURE) == options.temperature
+        ]
+        if len(mine) != 1:
+            problems.append(
+                f"{len(mine)} spans carry the temperature {options.temperature} of one call"
+            )
+            continue
+        attrs = mine[0].attributes or {}
+        own: dict[str, object] = {}
+        if options.max_tokens is not None:
+            own[sc.GEN_AI_REQUEST_MAX_TOKENS] = options.max_tokens
+        if seen.response_id:
+            own[sc.GEN_AI_RESPONSE_ID] = seen.response_id
+        if seen.usage is not None:
+            own[sc.GEN_AI_USAGE_OUTPUT_TOKENS] = seen.usage.output_tokens
+        problems += [
+            f"the span of the call with temperature {options.temperature} has {k}="
+            f"{attrs.get(k)!r}, but that call's own value is {v!r}"
+            for k, v in own.items()
+            if attrs.get(k) != v
+        ]
+    assert not problems, f"attributes bled between {what}: " + "; ".join(problems[:5])
+
+
+@pytest.mark.requirement("OTEL-009")
+def test_concurrent_threads_keep_their_own_attributes(
+    otel_model: ChatModel,
+    conformance_telemetry: TelemetryCapture,
+    provider_metadata: ProviderMetadata,
+    conformance_settings: Settings,
+) -> None:
+    """Threads calling at once each get a span with their own request and response values."""
+    count = conformance_settings.int("otel_threads")
+    streams = Capability.STREAMING in provider_metadata.capabilities
+    gate = threading.Barrier(count)
+    calls: list[Call | None] = [None] * count
+
+    def call(index: int) -> None:
+        options = _options(index, count, provider_metadata)
+        gate.wait(timeout=WAIT)
+        if streams and index % 2:
+            calls[index] = (options, consume("stream", otel_model.stream(PROMPT, options)))
+        else:
+            calls[index] = (options, run_kind(otel_model, "invoke", PROMPT, options)[0])
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        for future in [pool.submit(call, i) for i in range(count)]:
+            future.result(timeout=WAIT)
+    _bleeding(conformance_telemetry, [c for c in calls if c is not None], "concurrent threads")
+
+
+@pytest.mark.requirement("OTEL-009")
+@pytest.mark.capability("async")
+def test_concurrent_tasks_keep_their_own_attributes(
+    otel_model: ChatModel,
+    conformance_telemetry: TelemetryCapture,
+    provider_metadata: ProviderMetadata,
+    conformance_settings: Settings,
+) -> None:
+    """asyncio tasks calling at once each get a span with their own values."""
+    count = conformance_settings.int("otel_threads")
+    streams = Capability.STREAMING in provider_metadata.capabilities
+
+    async def call(index: int) -> Call:
+        options = _options(index, count, provider_metadata)
+        if streams and index % 2:
+            return options, await aconsume("astream", otel_model.astream(PROMPT, options))
+        return options, (await arun_kind(otel_model, "ainvoke", PROMPT, options))[0]
+
+    async def all_calls() -> list[Call]:
+        return list(await asyncio.gather(*(call(i) for i in range(count))))
+
+    _bleeding(conformance_telemetry, run(all_calls()), "concurrent asyncio tasks")
+
+
+# -- OTEL-015 ------------------------------------------------------------------------------
+
+
+def _answers(model: ChatModel, metadata: ProviderMetadata) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for kind in kinds_for(metadata):
+        seen = run_kind(model, kind)[0]
+        found[kind] = (seen.text, seen.finish, seen.usage)
+    return found
+
+
+@pytest.mark.requirement("OTEL-015")
+def test_noop_providers_record_nothing_and_change_no_answer(
+    request: pytest.FixtureRequest,
+    chat_model: ChatModel,
+    conformance_telemetry: TelemetryCapture,
+    provider_metadata: ProviderMetadata,
+) -> None:
+    """Under the API's no-op providers every call works, answers alike and records nothing."""
+    warm = instrument_subject(request, chat_model, conformance_telemetry)
+    warm.invoke(PROMPT)  # an instrumentation that caches its first tracer would reuse it below
+    started = conformance_telemetry.started_spans
+    quiet = instrument_subject(
+        request,
+        chat_model,
+        conformance_telemetry,
+        tracer_provider=NoOpTracerProvider(),
+        meter_provider=NoOpMeterProvider(),
+    )
+    got = _answers(quiet, provider_metadata)
+    recorded = conformance_telemetry.started_spans - started
+    assert recorded == 0, (
+        f"with no-op providers, {recorded} span(s) were still recorded to the SDK; expected none"
+    )
+    if Capability.DETERMINISTIC in provider_metadata.capabilities:
+        plain = _answers(chat_model, provider_metadata)
+        differ = {k: (got[k], plain[k]) for k in plain if got[k] != plain[k]}
+        assert not differ, (
+            "answers under no-op telemetry differ from the uninstrumented model's "
+            f"(instrumented, plain): {differ}"
+        )
+    else:
+        assert all(isinstance(v[0], str) for v in got.values())
+
+
+# -- OTEL-016 ------------------------------------------------------------------------------
+
+
+def _globals() -> tuple[object, object]:
+    return trace.get_tracer_provider(), metrics.get_meter_provider()
+
+
+@pytest.mark.requirement("OTEL-016")
+def test_global_providers_are_never_set(
+    request: pytest.FixtureRequest,
+    make_chat_model: Callable[..., ChatModel],
+    conformance_telemetry: TelemetryCapture,
+    provider_metadata: ProviderMetadata,
+) -> None:
+    """Making, instrumenting and calling a model leaves the global OTel providers alone."""
+    before = _globals()
+    model = make_chat_model()
+    for kind in kinds_for(provider_metadata):
+        run_kind(instrument_subject(request, model, conformance_telemetry), kind)
+    quiet = instrument_subject(
+        request,
+        model,
+        conformance_telemetry,
+        tracer_provider=NoOpTracerProvider(),
+        meter_provider=NoOpMeterProvider(),
+    )
+    quiet.invoke(PROMPT)
+    after = _globals()
+    changed = [
+        f"the global {what} provider changed from {old!r} to {new!r}"
+        for what, old, new in zip(("tracer", "meter"), before, after, strict=True)
+        if old is not new
+    ]
+    assert not changed, "; ".join(changed) + "; expected the application's globals left alone"
