@@ -1,0 +1,247 @@
+"""Contract suite, part two: cancellation (CANCEL) and per-call timeouts (TIMEOUT).
+
+When the provider takes a ``latency`` option the suite re-creates it slowed down, so calls are
+still running when cancelled or at their deadline; otherwise it uses a fresh model as is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from chatmodels.conformance.outcomes import INCONCLUSIVE
+from chatmodels.conformance.settings import Settings
+from chatmodels.conformance.suites._contract_features_support import (
+    PLAIN_PROMPT,
+    aread_stream,
+    call_within,
+    latency_option,
+    read_stream,
+    result_problem,
+    run_bounded,
+    slow_model,
+)
+from chatmodels.errors import ChatModelError, ErrorCode
+from chatmodels.provider import Capability, ChatModel, Provider, ProviderMetadata
+
+#: Cancelling must give control back within this many seconds (the requirement's bound).
+CANCEL_BOUND = 1.0
+#: How long a call runs before the suite cancels it.
+START_DELAY = 0.05
+#: Latency for CANCEL-002: enough to be in flight at the cancel, short for the calls after.
+SHORT_LATENCY = 0.2
+#: The per-call timeout used on a slowed-down model, and on one that cannot be slowed.
+SLOW_TIMEOUT = 0.05
+FAST_TIMEOUT = 0.001
+
+MakeModel = Callable[[float], tuple[ChatModel, bool]]
+
+
+@pytest.fixture
+def model_with_latency(
+    provider_metadata: ProviderMetadata,
+    make_provider: Callable[..., Provider],
+    make_chat_model: Callable[..., ChatModel],
+    chat_model: ChatModel,
+) -> Iterator[MakeModel]:
+    """Make a model slowed to a latency when the provider allows it; tell whether it is slowed."""
+    made: list[ChatModel] = []
+
+    def make(latency: float) -> tuple[ChatModel, bool]:
+        if not latency_option(provider_metadata):
+            return make_chat_model(), False
+        model = slow_model(make_provider, chat_model.model, latency)
+        made.append(model)
+        return model, True
+
+    yield make
+    for model in made:
+        run_bounded(model.close, 5.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    """What happened to a call cancelled START_DELAY after it started."""
+
+    verdict: str  # "ok", "finished_first", or a failure message
+    late: float
+
+
+async def _cancel_after_start(start: Callable[[], Awaitable[object]], what: str) -> Cancelled:
+    loop = asyncio.get_running_loop()
+    requested = loop.time() + START_DELAY
+    task = asyncio.ensure_future(start())
+    await asyncio.sleep(START_DELAY)
+    late = loop.time() - requested
+    if task.done():
+        if late > CANCEL_BOUND:
+            return Cancelled(
+                f"{what} blocked the event loop: a {START_DELAY:g}s timer fired {late:.2f}s late; "
+                "expected the call to await instead of blocking",
+                late,
+            )
+        return Cancelled("finished_first", late)
+    task.cancel()
+    await asyncio.wait({task}, timeout=CANCEL_BOUND)
+    late = loop.time() - requested
+    if not task.done() or late > CANCEL_BOUND:
+        return Cancelled(
+            f"{what} was still running {late:.2f}s after it was cancelled; expected it to end "
+            f"within {CANCEL_BOUND:g}s",
+            late,
+        )
+    if task.cancelled():
+        return Cancelled("ok", late)
+    error = task.exception()
+    if isinstance(error, ChatModelError) and error.code is ErrorCode.CANCELLED:
+        return Cancelled("ok", late)
+    if error is None:
+        return Cancelled(f"{what} swallowed the cancellation and returned a result", late)
+    return Cancelled(
+        f"{what} answered cancellation with {error!r}; expected CancelledError or code 'cancelled'",
+        late,
+    )
+
+
+def _starter(model: ChatModel, entry: str) -> Callable[[], Awaitable[object]]:
+    if entry == "ainvoke":
+        return lambda: model.ainvoke(PLAIN_PROMPT)
+    return lambda: aread_stream(model.astream(PLAIN_PROMPT))
+
+
+@pytest.mark.requirement("CANCEL-001")
+@pytest.mark.parametrize("entry", ["ainvoke", "astream"])
+def test_cancelling_returns_promptly(
+    entry: str,
+    model_with_latency: MakeModel,
+    provider_metadata: ProviderMetadata,
+    conformance_settings: Settings,
+) -> None:
+    """Cancelling an in-flight call ends it within 1 s, without blocking the event loop."""
+    capability = Capability.ASYNC if entry == "ainvoke" else Capability.STREAMING
+    if not provider_metadata.supports(capability):
+        pytest.skip(f"provider {provider_metadata.name!r} does not declare {capability.value!r}")
+    latency = conformance_settings.float("cancel_latency")
+    model, _ = model_with_latency(latency)
+    start = _starter(model, entry)
+    outcome = run_bounded(
+        lambda: asyncio.run(_cancel_after_start(start, f"{entry}()")), latency + CANCEL_BOUND + 5
+    )
+    assert outcome.finished, f"a cancelled {entry}() never let its event loop finish"
+    if outcome.error is not None:
+        raise outcome.error
+    result = outcome.value
+    assert result is not None
+    if result.verdict == "finished_first":
+        pytest.skip(f"{INCONCLUSIVE}{entry}() finished before it could be cancelled")
+    assert result.verdict == "ok", result.verdict
+
+
+@pytest.mark.requirement("CANCEL-002")
+@pytest.mark.capability("async")
+def test_model_works_after_cancellation(
+    model_with_latency: MakeModel, provider_metadata: ProviderMetadata
+) -> None:
+    """After cancelled ainvoke and astream calls, the same model answers ainvoke and invoke."""
+    model, _ = model_with_latency(SHORT_LATENCY)
+    entries = ["ainvoke"]
+    if provider_metadata.supports(Capability.STREAMING):
+        entries.append("astream")
+
+    async def scenario() -> object:
+        for entry in entries:
+            await _cancel_after_start(_starter(model, entry), entry)
+        return await model.ainvoke(PLAIN_PROMPT)
+
+    try:
+        result = call_within(lambda: asyncio.run(scenario()), "ainvoke after cancellations")
+    except ChatModelError as exc:
+        msg = f"after cancelled {' and '.join(entries)} calls, ainvoke raised {exc!r}"
+        raise AssertionError(msg + "; expected the model to keep working") from exc
+    assert result_problem(result) is None, f"ainvoke after cancellation {result_problem(result)}"
+    try:
+        again = call_within(lambda: model.invoke(PLAIN_PROMPT), "invoke after cancellations")
+    except ChatModelError as exc:
+        msg = f"after cancelled calls, invoke raised {exc!r}; expected the model to keep working"
+        raise AssertionError(msg) from exc
+    assert result_problem(again) is None, f"invoke after cancellation {result_problem(again)}"
+
+
+def _check_timeout(call: Callable[[], object], timeout: float, slack: float, what: str) -> None:
+    bound = timeout + slack
+    outcome = run_bounded(call, bound)
+    assert outcome.finished, (
+        f"{what} with timeout={timeout:g}s was still running after {bound:g}s; expected it to "
+        "end at its deadline with code 'timeout'"
+    )
+    error = outcome.error
+    if error is None:
+        return  # it beat its deadline, which a timeout allows
+    if isinstance(error, ChatModelError):
+        assert error.code is ErrorCode.TIMEOUT, (
+            f"{what} with timeout={timeout:g}s raised code {error.code.value!r} "
+            f"({error.message!r}); expected 'timeout'"
+        )
+        return
+    msg = f"{what} with timeout={timeout:g}s raised a bare {type(error).__name__}: {error!r}"
+    raise AssertionError(msg + "; expected a ChatModelError with code 'timeout'")
+
+
+def _timeout_call(model: ChatModel, entry: str, timeout: float) -> Callable[[], object]:
+    options = {"timeout": timeout}
+    calls: dict[str, Callable[[], object]] = {
+        "invoke": lambda: model.invoke(PLAIN_PROMPT, options),
+        "stream": lambda: read_stream(model.stream(PLAIN_PROMPT, options)),
+        "ainvoke": lambda: asyncio.run(model.ainvoke(PLAIN_PROMPT, options)),
+        "astream": lambda: asyncio.run(aread_stream(model.astream(PLAIN_PROMPT, options))),
+    }
+    return calls[entry]
+
+
+def _run_timeout_case(
+    entry: str,
+    capability: Capability | None,
+    model_with_latency: MakeModel,
+    provider_metadata: ProviderMetadata,
+    settings: Settings,
+) -> None:
+    if capability is not None and not provider_metadata.supports(capability):
+        pytest.skip(f"provider {provider_metadata.name!r} does not declare {capability.value!r}")
+    model, slowed = model_with_latency(settings.float("timeout_latency"))
+    timeout = SLOW_TIMEOUT if slowed else FAST_TIMEOUT
+    _check_timeout(
+        _timeout_call(model, entry, timeout), timeout, settings.float("timeout_slack"), f"{entry}()"
+    )
+
+
+@pytest.mark.requirement("TIMEOUT-001")
+@pytest.mark.parametrize("entry", ["invoke", "stream"])
+def test_sync_timeout_is_honoured(
+    entry: str,
+    model_with_latency: MakeModel,
+    provider_metadata: ProviderMetadata,
+    conformance_settings: Settings,
+) -> None:
+    """A call slower than its timeout ends at the deadline with code 'timeout'."""
+    capability = Capability.STREAMING if entry == "stream" else None
+    _run_timeout_case(
+        entry, capability, model_with_latency, provider_metadata, conformance_settings
+    )
+
+
+@pytest.mark.requirement("TIMEOUT-002")
+@pytest.mark.parametrize("entry", ["ainvoke", "astream"])
+def test_async_timeout_is_honoured(
+    entry: str,
+    model_with_latency: MakeModel,
+    provider_metadata: ProviderMetadata,
+    conformance_settings: Settings,
+) -> None:
+    """An async call slower than its timeout ends at the deadline with code 'timeout'."""
+    capability = Capability.STREAMING if entry == "astream" else Capability.ASYNC
+    _run_timeout_case(
+        entry, capability, model_with_latency, provider_metadata, conformance_settings
+    )

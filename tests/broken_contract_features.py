@@ -1,0 +1,333 @@
+"""Deliberately broken providers for the contract suite, part two: one failure mode each.
+
+Each ``*Provider`` is a provider factory for the conformance conftest; its model subclasses the
+reference and overrides one step, so exactly the named requirement breaks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from chatmodels.errors import InvalidInputError, ServerError
+from chatmodels.messages import ChatChunk, ChatResult, FinishReason, Message, Role, ToolCall
+from chatmodels.options import ChatOptions, OptionsLike, ResponseFormat, coerce_options
+from chatmodels.provider import Capability, HealthStatus
+from chatmodels.providers._reference_config import OPTION_NAMES
+from chatmodels.providers.reference import (
+    REFERENCE_METADATA,
+    ReferenceChatModel,
+    ReferenceProvider,
+)
+
+
+def _provider(model_class: type[ReferenceChatModel], **metadata: Any) -> type[ReferenceProvider]:
+    """A ReferenceProvider subclass making *model_class*, with metadata fields replaced."""
+    attrs: dict[str, Any] = {"chat_model_class": model_class}
+    if metadata:
+        attrs["metadata"] = dataclasses.replace(REFERENCE_METADATA, **metadata)
+    return type(model_class.__name__ + "Provider", (ReferenceProvider,), attrs)
+
+
+# -- TOOLS -------------------------------------------------------------------------------
+
+
+class _DropsRequiredArgument(ReferenceChatModel):
+    def _tool_call(self, messages: Sequence[Message], options: ChatOptions) -> ToolCall | None:
+        call = super()._tool_call(messages, options)
+        if call is None:
+            return None
+        arguments = json.loads(call.arguments)
+        arguments.pop(next(iter(arguments)), None)
+        return dataclasses.replace(call, arguments=json.dumps(arguments))
+
+
+class _ToolCallsFinishWithStop(ReferenceChatModel):
+    def _answer(self, messages: Sequence[Message], options: ChatOptions) -> ChatResult:
+        result = super()._answer(messages, options)
+        return dataclasses.replace(result, finish_reason=FinishReason.STOP)
+
+
+class _IgnoresNamedToolChoice(ReferenceChatModel):
+    def _tool_call(self, messages: Sequence[Message], options: ChatOptions) -> ToolCall | None:
+        if options.forced_tool is not None:
+            options = dataclasses.replace(options, tool_choice="auto")
+        return super()._tool_call(messages, options)
+
+
+class _IgnoresToolChoiceNone(ReferenceChatModel):
+    def _tool_call(self, messages: Sequence[Message], options: ChatOptions) -> ToolCall | None:
+        if options.tool_choice == "none":
+            options = dataclasses.replace(options, tool_choice="auto")
+        return super()._tool_call(messages, options)
+
+
+class _CallsAnsweredToolAgain(ReferenceChatModel):
+    def _tool_call(self, messages: Sequence[Message], options: ChatOptions) -> ToolCall | None:
+        if messages[-1].role is Role.TOOL and options.tools:
+            options = dataclasses.replace(options, tool_choice=options.tools[0].name)
+        return super()._tool_call(messages, options)
+
+
+class _TreatsRequiredAsAuto(ReferenceChatModel):
+    def _tool_call(self, messages: Sequence[Message], options: ChatOptions) -> ToolCall | None:
+        if options.tool_choice == "required":
+            options = dataclasses.replace(options, tool_choice="auto")
+        return super()._tool_call(messages, options)
+
+
+BadToolArguments = _provider(_DropsRequiredArgument)
+ToolCallsFinishWithStop = _provider(_ToolCallsFinishWithStop)
+IgnoresNamedToolChoice = _provider(_IgnoresNamedToolChoice)
+IgnoresToolChoiceNone = _provider(_IgnoresToolChoiceNone)
+CallsAnsweredToolAgain = _provider(_CallsAnsweredToolAgain)
+TreatsRequiredAsAuto = _provider(_TreatsRequiredAsAuto)
+
+# -- JSON --------------------------------------------------------------------------------
+
+
+class _IgnoresJsonMode(ReferenceChatModel):
+    def _invoke(self, messages: tuple[Message, ...], options: ChatOptions) -> ChatResult:
+        text_options = dataclasses.replace(options, response_format=ResponseFormat.TEXT)
+        return super()._invoke(messages, text_options)
+
+
+class _StreamDropsFirstJsonChunk(ReferenceChatModel):
+    def _chunks(self, result: ChatResult, options: ChatOptions) -> list[ChatChunk]:
+        chunks = super()._chunks(result, options)
+        if options.response_format is ResponseFormat.JSON and len(chunks) > 1:
+            return chunks[1:]
+        return chunks
+
+
+IgnoresJsonMode = _provider(_IgnoresJsonMode)
+StreamDropsJsonChunk = _provider(_StreamDropsFirstJsonChunk)
+
+# -- ERR ---------------------------------------------------------------------------------
+
+_ROLES = {"system": 0, "user": 1, "assistant": 2, "tool": 3}
+
+
+class _BareKeyErrorOnUnknownRole(ReferenceChatModel):
+    """Looks roles up in a table before validating, as a hand-rolled wire encoder might."""
+
+    def _prepare(self, op: str, messages: Any, options: OptionsLike) -> Any:
+        if isinstance(messages, list):
+            for m in messages:
+                if isinstance(m, Mapping) and "role" in m:
+                    _ = _ROLES[m["role"]]
+        return super()._prepare(op, messages, options)
+
+
+class _RetryableInvalidInput(ReferenceChatModel):
+    def _check_messages(self, messages: Sequence[Message]) -> None:
+        try:
+            super()._check_messages(messages)
+        except InvalidInputError as exc:
+            raise InvalidInputError(exc.message, op=exc.op, retryable=True) from None
+
+
+class _LeaksApiKey(ReferenceChatModel):
+    api_key = ""
+
+    def _check_messages(self, messages: Sequence[Message]) -> None:
+        try:
+            super()._check_messages(messages)
+        except InvalidInputError as exc:
+            msg = f"{exc.message} (request sent with api_key={self.api_key})"
+            raise InvalidInputError(msg, op=exc.op) from None
+
+
+class LeaksApiKey(ReferenceProvider):
+    """Accepts a secret api_key option and prints it in its error messages."""
+
+    metadata = dataclasses.replace(
+        REFERENCE_METADATA,
+        optional_options=(*OPTION_NAMES, "api_key"),
+        secret_options=("api_key",),
+    )
+
+    def create_chat_model(
+        self, model: str | None = None, options: OptionsLike = None
+    ) -> ReferenceChatModel:
+        made = super().create_chat_model(model, options)
+        made.api_key = str(self.options.get("api_key", ""))  # type: ignore[attr-defined]
+        return made
+
+    chat_model_class = _LeaksApiKey
+
+
+BareKeyErrorOnUnknownRole = _provider(_BareKeyErrorOnUnknownRole)
+RetryableInvalidInput = _provider(_RetryableInvalidInput)
+
+# -- HEALTH ------------------------------------------------------------------------------
+
+
+class _HangingHealthCheck(ReferenceChatModel):
+    def _health_check(self) -> HealthStatus:
+        time.sleep(3)
+        return super()._health_check()
+
+
+class _MalformedHealthStatus(ReferenceChatModel):
+    def _health_check(self) -> HealthStatus:
+        return HealthStatus("ok", -1)  # type: ignore[arg-type]
+
+
+HangingHealthCheck = _provider(_HangingHealthCheck, health_timeout=0.2)
+MalformedHealthStatus = _provider(_MalformedHealthStatus)
+
+# -- META --------------------------------------------------------------------------------
+
+
+class _DeclaresUsageWithoutIt(ReferenceChatModel):
+    def _answer(self, messages: Sequence[Message], options: ChatOptions) -> ChatResult:
+        return dataclasses.replace(super()._answer(messages, options), usage=None)
+
+
+class _SilentlyIgnoresJsonMode(ReferenceChatModel):
+    """Does not declare json_mode, and drops the request instead of refusing it."""
+
+    def _prepare(self, op: str, messages: Any, options: OptionsLike) -> Any:
+        requested = coerce_options(options)
+        if requested.response_format is ResponseFormat.JSON:
+            options = dataclasses.replace(requested, response_format=ResponseFormat.TEXT)
+        return super()._prepare(op, messages, options)
+
+
+DeclaresUsageWithoutIt = _provider(_DeclaresUsageWithoutIt)
+SilentlyIgnoresJsonMode = _provider(
+    _SilentlyIgnoresJsonMode,
+    capabilities=REFERENCE_METADATA.capabilities - {Capability.JSON_MODE},
+)
+EmptyVersion = _provider(ReferenceChatModel, version="")
+
+# -- LIFE --------------------------------------------------------------------------------
+
+
+class _CloseTwiceRaises(ReferenceChatModel):
+    """aclose() after a close raises, as closing an already-closed async client can."""
+
+    async def aclose(self) -> None:
+        if self.closed:
+            msg = "the connection pool is already closed"
+            raise RuntimeError(msg)
+        await super().aclose()
+
+
+class _UsableAfterClose(ReferenceChatModel):
+    def _prepare(self, op: str, messages: Any, options: OptionsLike) -> Any:
+        closed, self._closed = self._closed, False
+        try:
+            return super()._prepare(op, messages, options)
+        finally:
+            self._closed = closed
+
+
+class _WithDoesNotClose(ReferenceChatModel):
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
+class _AsyncWithDoesNotClose(ReferenceChatModel):
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+CloseTwiceRaises = _provider(_CloseTwiceRaises)
+UsableAfterClose = _provider(_UsableAfterClose)
+WithDoesNotClose = _provider(_WithDoesNotClose)
+AsyncWithDoesNotClose = _provider(_AsyncWithDoesNotClose)
+
+# -- CANCEL ------------------------------------------------------------------------------
+
+
+class _BlockingAsyncSleep(ReferenceChatModel):
+    """Sleeps with time.sleep in async code, so the loop blocks and cannot cancel."""
+
+    async def _await(self, seconds: float, budget: Any) -> None:
+        pause, expired = budget.plan(seconds)
+        time.sleep(pause)
+        if expired:
+            raise self._timeout_error(budget)
+
+
+class _StuckAfterCancel(ReferenceChatModel):
+    """Marks itself busy for a call and forgets to clear the mark when cancelled."""
+
+    busy = False
+
+    async def _ainvoke(self, messages: tuple[Message, ...], options: ChatOptions) -> ChatResult:
+        if self.busy:
+            msg = "another request is still in progress on this connection"
+            raise ServerError(msg, op="ainvoke")
+        self.busy = True
+        result = await super()._ainvoke(messages, options)
+        self.busy = False
+        return result
+
+    def _invoke(self, messages: tuple[Message, ...], options: ChatOptions) -> ChatResult:
+        if self.busy:
+            msg = "another request is still in progress on this connection"
+            raise ServerError(msg, op="invoke")
+        return super()._invoke(messages, options)
+
+
+BlockingAsyncSleep = _provider(_BlockingAsyncSleep)
+StuckAfterCancel = _provider(_StuckAfterCancel)
+
+# -- TIMEOUT -----------------------------------------------------------------------------
+
+
+class _SyncIgnoresTimeout(ReferenceChatModel):
+    def _wait(self, seconds: float, budget: Any) -> None:
+        time.sleep(seconds)
+
+
+class _AsyncIgnoresTimeout(ReferenceChatModel):
+    async def _await(self, seconds: float, budget: Any) -> None:
+        await asyncio.sleep(seconds)
+
+
+SyncIgnoresTimeout = _provider(_SyncIgnoresTimeout)
+AsyncIgnoresTimeout = _provider(_AsyncIgnoresTimeout)
+
+# -- FUZZ --------------------------------------------------------------------------------
+
+
+class _InvokeEncodesAscii(ReferenceChatModel):
+    """Encodes the prompt as ASCII on the invoke path, as an old HTTP client might."""
+
+    def _invoke(self, messages: tuple[Message, ...], options: ChatOptions) -> ChatResult:
+        for message in messages:
+            message.content.encode("ascii")
+        return super()._invoke(messages, options)
+
+
+class _InvokeAssertsTemperature(ReferenceChatModel):
+    """Passes temperature to an SDK that raises a bare ValueError above 1, untranslated."""
+
+    def _invoke(self, messages: tuple[Message, ...], options: ChatOptions) -> ChatResult:
+        if options.temperature is not None and options.temperature > 1:
+            msg = f"temperature {options.temperature} out of range"
+            raise ValueError(msg)
+        return super()._invoke(messages, options)
+
+
+class _StreamEncodesAscii(ReferenceChatModel):
+    """Frames stream chunks as ASCII, so any non-ASCII delta crashes the stream."""
+
+    def _chunks(self, result: ChatResult, options: ChatOptions) -> list[ChatChunk]:
+        chunks = super()._chunks(result, options)
+        for chunk in chunks:
+            chunk.delta.encode("ascii")
+        return chunks
+
+
+InvokeEncodesAscii = _provider(_InvokeEncodesAscii)
+InvokeAssertsTemperature = _provider(_InvokeAssertsTemperature)
+StreamEncodesAscii = _provider(_StreamEncodesAscii)
