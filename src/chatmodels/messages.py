@@ -146,9 +146,10 @@ class Message:
             raise _invalid("message keys", sorted(unknown), "only role, content, tool_calls, ...")
         if "role" not in data:
             raise _invalid("message", dict(data), "a mapping with a 'role' key")
-        calls = tuple(
-            c if isinstance(c, ToolCall) else ToolCall(**c) for c in data.get("tool_calls") or ()
-        )
+        raw_calls = data.get("tool_calls") or ()
+        if isinstance(raw_calls, (str, Mapping)) or not isinstance(raw_calls, Iterable):
+            raise _invalid("message tool_calls", raw_calls, "a sequence of tool calls")
+        calls = tuple(_tool_call(c) for c in raw_calls)
         content = data.get("content")
         return cls(
             role=data["role"],
@@ -157,6 +158,16 @@ class Message:
             tool_call_id=data.get("tool_call_id"),
             name=data.get("name"),
         )
+
+
+def _tool_call(value: object) -> ToolCall:
+    if isinstance(value, ToolCall):
+        return value
+    if not isinstance(value, Mapping) or set(value) - {"id", "name", "arguments"} or not (
+        {"id", "name"} <= set(value)
+    ):
+        raise _invalid("tool call", value, "a ToolCall or a mapping with id, name, arguments")
+    return ToolCall(**value)
 
 
 MessageLike = Union[Message, Mapping[str, Any]]

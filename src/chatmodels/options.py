@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -53,6 +53,17 @@ class ToolSpec:
 _TOOL_CHOICE_MODES = ("auto", "none", "required")
 
 
+def _tool_spec(value: object) -> ToolSpec:
+    if isinstance(value, ToolSpec):
+        return value
+    if not isinstance(value, Mapping):
+        raise _invalid("tools[]", value, "a ToolSpec or a mapping with name and parameters")
+    unknown = sorted(set(value) - {"name", "description", "parameters"})
+    if unknown or "name" not in value:
+        raise _invalid("tools[]", dict(value), "keys name, description and parameters")
+    return ToolSpec(**value)
+
+
 @dataclass(frozen=True, slots=True)
 class ChatOptions:
     """Generation settings for one call; unset fields leave the provider's defaults."""
@@ -97,11 +108,18 @@ class ChatOptions:
             raise _invalid("max_tokens", self.max_tokens, "an int >= 1")
 
     def _check_stop_and_tools(self) -> None:
-        stop = (self.stop,) if isinstance(self.stop, str) else tuple(self.stop)
+        if isinstance(self.stop, str):
+            stop: tuple[object, ...] = (self.stop,)
+        elif isinstance(self.stop, Iterable):
+            stop = tuple(self.stop)
+        else:
+            raise _invalid("stop", self.stop, "a string or a sequence of non-empty strings")
         if not all(isinstance(s, str) and s for s in stop):
             raise _invalid("stop", self.stop, "a sequence of non-empty strings")
         object.__setattr__(self, "stop", stop)
-        tools = tuple(t if isinstance(t, ToolSpec) else ToolSpec(**t) for t in self.tools)
+        if isinstance(self.tools, (str, Mapping)) or not isinstance(self.tools, Iterable):
+            raise _invalid("tools", self.tools, "a sequence of ToolSpec or mappings")
+        tools = tuple(_tool_spec(t) for t in self.tools)
         object.__setattr__(self, "tools", tools)
         names = [t.name for t in tools]
         if len(set(names)) != len(names):

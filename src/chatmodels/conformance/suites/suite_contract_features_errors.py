@@ -52,6 +52,11 @@ BAD_INPUTS: tuple[tuple[str, Any, Any], ...] = (
     ("tool_choice naming no offered tool", PLAIN_PROMPT, {"tool_choice": "no_such_tool"}),
     ("an empty tool name", PLAIN_PROMPT, {"tools": [{"name": ""}]}),
     ("response_format 'xml'", PLAIN_PROMPT, {"response_format": "xml"}),
+    ("stop that is a number", PLAIN_PROMPT, {"stop": 5}),
+    ("tools that is a number", PLAIN_PROMPT, {"tools": 5}),
+    ("a tool with unknown keys", PLAIN_PROMPT, {"tools": [{"nom": "x"}]}),
+    ("tool_calls that is a number", [{"role": "assistant", "tool_calls": 5}], None),
+    ("a malformed tool call", [{"role": "assistant", "tool_calls": [{"bad": 1}]}], None),
 )
 
 Call = Callable[[ChatModel, Any, Any], object]
