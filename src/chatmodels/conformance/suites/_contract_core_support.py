@@ -1,0 +1,133 @@
+"""Helpers shared by the contract suite, part one: bounded calls, answer checks, comparisons."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
+from typing import Any, TypeVar
+
+from chatmodels.errors import ChatModelError, ErrorCode
+from chatmodels.messages import ChatChunk, ChatResult, FinishReason, Role
+
+T = TypeVar("T")
+
+PROMPT = "Name three colours of the rainbow, in one short sentence."
+LONG_PROMPT = (
+    "Write a long, detailed essay of at least two hundred words about the history of the "
+    "bicycle, from the first designs to modern racing bikes."
+)
+UNICODE_PROMPT = "Say hello to this text: naïve café — 日本語 🚀👩🏽‍💻"
+
+
+def run_async(coro: Coroutine[Any, Any, T], timeout: float) -> T:
+    """Run *coro* on a fresh loop, failing the provider instead of hanging the run."""
+
+    async def bounded() -> T:
+        try:
+            return await asyncio.wait_for(coro, timeout)
+        except asyncio.TimeoutError:
+            msg = f"the async call did not finish within {timeout}s; expected it to return"
+            raise AssertionError(msg) from None
+
+    return asyncio.run(bounded())
+
+
+async def acollect(chunks: AsyncIterator[ChatChunk] | Awaitable[Any]) -> list[ChatChunk]:
+    """Drain an async stream into a list."""
+    if not hasattr(chunks, "__aiter__"):
+        msg = f"astream() must return an async iterator, got {chunks!r}"
+        raise AssertionError(msg)
+    return [chunk async for chunk in chunks]
+
+
+def describe(result: object) -> str:
+    """A short view of a result for assertion messages."""
+    if isinstance(result, ChatResult):
+        text = result.message.content
+        shown = text if len(text) <= 80 else text[:77] + "..."
+        return (
+            f"ChatResult(text={shown!r}, tool_calls={len(result.message.tool_calls)}, "
+            f"finish_reason={result.finish_reason!r})"
+        )
+    return repr(result)[:200]
+
+
+def assert_answer(result: object, what: str) -> ChatResult:
+    """Check *result* is an assistant answer with text or tool calls, and return it."""
+    assert isinstance(result, ChatResult), (
+        f"{what} returned {describe(result)}; expected a ChatResult"
+    )
+    role = result.message.role
+    assert role is Role.ASSISTANT, f"{what} answered with role {role!r}; expected 'assistant'"
+    assert result.message.content or result.message.tool_calls, (
+        f"{what} returned an assistant message with empty content and no tool calls; "
+        "expected text or tool calls"
+    )
+    return result
+
+
+def comparable(result: ChatResult) -> tuple[object, ...]:
+    """What two calls of a deterministic provider must agree on; ids may differ."""
+    calls = tuple((c.name, _parsed(c.arguments)) for c in result.message.tool_calls)
+    usage = result.usage
+    tokens = None if usage is None else (usage.input_tokens, usage.output_tokens)
+    return (result.message.content, calls, str(result.finish_reason), tokens)
+
+
+def _parsed(arguments: str) -> object:
+    try:
+        return json.loads(arguments)
+    except ValueError:
+        return arguments
+
+
+def expect_error(
+    call: Callable[[], object], code: ErrorCode, what: str, *, also: Iterable[ErrorCode] = ()
+) -> ChatModelError:
+    """Run *call* and return the ChatModelError it must raise with *code* (or one of *also*)."""
+    allowed = {code, *also}
+    names = " or ".join(sorted(repr(c.value) for c in allowed))
+    error = outcome_of(call)
+    if not isinstance(error, Exception):
+        msg = f"{what} returned {describe(error)}; expected a ChatModelError with code {names}"
+        raise AssertionError(msg)
+    if not isinstance(error, ChatModelError):
+        msg = (
+            f"{what} raised a bare {type(error).__name__}: {error!r}; expected a ChatModelError "
+            f"with code {names}"
+        )
+        raise AssertionError(msg) from error
+    assert error.code in allowed, (
+        f"{what} raised ChatModelError with code {error.code.value!r} ({error.message!r}); "
+        f"expected code {names}"
+    )
+    if error.code is ErrorCode.INVALID_INPUT:
+        assert error.retryable is False, (
+            f"{what} raised invalid_input with retryable=True; the same input fails again, so "
+            "it must not be retryable"
+        )
+    return error
+
+
+def outcome_of(call: Callable[[], object]) -> object:
+    """What *call* returned, or the exception it raised."""
+    try:
+        return call()
+    except Exception as exc:
+        return exc
+
+
+def finish_indexes(chunks: list[ChatChunk]) -> list[int]:
+    """Positions of the chunks that carry a finish reason."""
+    return [i for i, c in enumerate(chunks) if c.finish_reason is not None]
+
+
+def is_empty_chunk(chunk: ChatChunk) -> bool:
+    """A chunk with no text, no tool delta, no finish reason and no usage carries nothing."""
+    return not (chunk.delta or chunk.tool_call_deltas or chunk.finish_reason or chunk.usage)
+
+
+def valid_finish(value: object) -> bool:
+    """Tell whether *value* is one of the library's finish reasons."""
+    return isinstance(value, FinishReason)

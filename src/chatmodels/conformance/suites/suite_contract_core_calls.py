@@ -1,0 +1,219 @@
+"""Contract suite, core calls: what invoke returns, and the async twins agreeing with it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from chatmodels.conformance.outcomes import INCONCLUSIVE
+from chatmodels.conformance.settings import Settings
+from chatmodels.conformance.suites._contract_core_support import (
+    PROMPT,
+    acollect,
+    assert_answer,
+    comparable,
+    describe,
+    run_async,
+)
+from chatmodels.messages import ChatResult, FinishReason, merge_chunks
+from chatmodels.options import OptionsLike
+from chatmodels.provider import Capability, ChatModel, ProviderMetadata
+
+
+def _option_cases(metadata: ProviderMetadata) -> list[OptionsLike]:
+    """Requests whose answers must not depend on the calling style."""
+    cases: list[OptionsLike] = [None, {"temperature": 0}]
+    if metadata.supports(Capability.MAX_TOKENS):
+        cases.append({"max_tokens": 5})
+    if metadata.supports(Capability.STOP_SEQUENCES):
+        cases.append({"stop": ["three"]})
+    return cases
+
+
+def _assert_same(
+    got: ChatResult, want: ChatResult, options: OptionsLike, got_how: str, want_how: str
+) -> None:
+    assert comparable(got) == comparable(want), (
+        f"with options {options!r} {got_how} {comparable(got)!r} but {want_how} "
+        f"{comparable(want)!r}; expected the same (text, tool calls, finish reason, usage)"
+    )
+
+
+def _timeout(settings: Settings) -> float:
+    return settings.float("core_call_timeout")
+
+
+# -- CORE ------------------------------------------------------------------------------
+
+
+@pytest.mark.requirement("CORE-001")
+def test_invoke_returns_an_assistant_answer(chat_model: ChatModel) -> None:
+    """invoke answers a plain prompt with an assistant message carrying text or tool calls."""
+    assert_answer(chat_model.invoke(PROMPT), "invoke")
+
+
+@pytest.mark.requirement("CORE-002")
+def test_invoke_reports_one_valid_finish_reason(chat_model: ChatModel) -> None:
+    """The finish reason is valid, not 'error' on success, and 'tool_calls' only with calls."""
+    result = chat_model.invoke(PROMPT)
+    reason: Any = result.finish_reason
+    allowed = ", ".join(repr(r.value) for r in FinishReason)
+    assert isinstance(reason, FinishReason), (
+        f"invoke reported finish_reason {reason!r}; expected exactly one of {allowed}"
+    )
+    assert reason is not FinishReason.ERROR, (
+        "invoke returned a result with finish_reason 'error'; a failed call must raise a "
+        "ChatModelError instead of returning"
+    )
+    if reason is FinishReason.TOOL_CALLS:
+        assert result.message.tool_calls, (
+            "invoke reported finish_reason 'tool_calls' but the message has no tool calls; "
+            "expected 'stop' or 'length' for a text answer"
+        )
+
+
+@pytest.mark.requirement("CORE-003")
+def test_result_names_the_model(chat_model: ChatModel) -> None:
+    """The result's model is a non-empty string naming the model that answered."""
+    model: Any = chat_model.invoke(PROMPT).model
+    assert isinstance(model, str), f"result.model is {model!r}; expected a string"
+    assert model.strip(), f"result.model is {model!r}; expected the name of the model"
+
+
+@pytest.mark.requirement("CORE-004")
+def test_result_has_a_response_id(chat_model: ChatModel) -> None:
+    """The result carries a non-empty response id."""
+    response_id: Any = chat_model.invoke(PROMPT).response_id
+    assert isinstance(response_id, str), f"result.response_id is {response_id!r}; expected a str"
+    assert response_id.strip(), f"result.response_id is {response_id!r}; expected a non-empty id"
+
+
+# -- ASYNC -----------------------------------------------------------------------------
+
+
+@pytest.mark.requirement("ASYNC-001")
+@pytest.mark.capability("deterministic")
+def test_ainvoke_matches_invoke(
+    chat_model: ChatModel, provider_metadata: ProviderMetadata, conformance_settings: Settings
+) -> None:
+    """ainvoke gives invoke's text, tool calls, finish reason and usage for the same request."""
+    for options in _option_cases(provider_metadata):
+        sync = chat_model.invoke(PROMPT, options)
+        got = run_async(chat_model.ainvoke(PROMPT, options), _timeout(conformance_settings))
+        assert isinstance(got, ChatResult), f"ainvoke returned {describe(got)}; expected a result"
+        _assert_same(got, sync, options, "ainvoke answered", "invoke answered")
+
+
+@pytest.mark.requirement("ASYNC-002")
+@pytest.mark.capability("streaming", "deterministic")
+def test_astream_matches_stream(
+    chat_model: ChatModel, provider_metadata: ProviderMetadata, conformance_settings: Settings
+) -> None:
+    """astream's chunks merge into the same answer as stream's for the same request."""
+    for options in _option_cases(provider_metadata):
+        sync = merge_chunks(chat_model.stream(PROMPT, options))
+        chunks = run_async(
+            acollect(chat_model.astream(PROMPT, options)), _timeout(conformance_settings)
+        )
+        _assert_same(merge_chunks(chunks), sync, options, "astream merged to", "stream merged to")
+
+
+@pytest.mark.requirement("ASYNC-003")
+@pytest.mark.capability("batch", "deterministic")
+def test_abatch_matches_batch(
+    chat_model: ChatModel, provider_metadata: ProviderMetadata, conformance_settings: Settings
+) -> None:
+    """abatch answers each item as batch does, for each set of options."""
+    inputs = [PROMPT, "Name one planet.", "What colour is the sky?"]
+    for options in _option_cases(provider_metadata):
+        sync = chat_model.batch(inputs, options)
+        got = run_async(chat_model.abatch(inputs, options), _timeout(conformance_settings))
+        assert len(got) == len(sync), (
+            f"abatch returned {len(got)} items and batch {len(sync)} for {len(inputs)} inputs"
+        )
+        for index, (a, b) in enumerate(zip(got, sync, strict=True)):
+            view_a = comparable(a) if isinstance(a, ChatResult) else describe(a)
+            view_b = comparable(b) if isinstance(b, ChatResult) else describe(b)
+            assert view_a == view_b, (
+                f"with options {options!r} item {index}: abatch gave {view_a!r}, batch gave "
+                f"{view_b!r}; expected the same answer"
+            )
+
+
+@pytest.mark.requirement("ASYNC-004")
+def test_sync_calls_work_in_a_running_loops_worker_thread(
+    chat_model: ChatModel, provider_metadata: ProviderMetadata, conformance_settings: Settings
+) -> None:
+    """invoke (and stream) called through loop.run_in_executor answer normally."""
+    timeout = _timeout(conformance_settings)
+
+    async def from_worker() -> list[object]:
+        loop = asyncio.get_running_loop()
+        calls: list[Any] = [lambda: chat_model.invoke(PROMPT)]
+        if provider_metadata.supports(Capability.STREAMING):
+            calls.append(lambda: merge_chunks(chat_model.stream(PROMPT)))
+        return [await asyncio.wait_for(loop.run_in_executor(None, call), timeout) for call in calls]
+
+    # A private loop: its close() does not wait for a worker stuck in a hung provider.
+    loop = asyncio.new_event_loop()
+    try:
+        results = loop.run_until_complete(from_worker())
+    except asyncio.TimeoutError:
+        pytest.fail(f"a sync call from the loop's worker thread did not return within {timeout}s")
+    except Exception as exc:
+        pytest.fail(
+            f"a sync call from a running loop's worker thread raised a bare "
+            f"{type(exc).__name__}: {exc}; expected an answer"
+        )
+    finally:
+        loop.close()
+    for result, what in zip(results, ("invoke", "stream")[: len(results)], strict=True):
+        assert_answer(result, f"{what} from a loop's worker thread")
+
+
+@pytest.mark.requirement("ASYNC-005")
+def test_ainvoke_lets_other_tasks_run(
+    chat_model: ChatModel, conformance_settings: Settings
+) -> None:
+    """Another task keeps running while ainvoke waits for its answer."""
+    threshold = conformance_settings.float("async_blocking_threshold")
+
+    async def measure() -> list[tuple[int, float]]:
+        ticks = 0
+        running = True
+
+        async def heartbeat() -> None:
+            nonlocal ticks
+            while running:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        task = asyncio.create_task(heartbeat())
+        await asyncio.sleep(0)
+        samples = []
+        try:
+            for _ in range(3):
+                before, start = ticks, time.perf_counter()
+                await chat_model.ainvoke(PROMPT)
+                samples.append((ticks - before, time.perf_counter() - start))
+        finally:
+            running = False
+            await task
+        return samples
+
+    samples = run_async(measure(), _timeout(conformance_settings))
+    blocked = [elapsed for beats, elapsed in samples if beats == 0 and elapsed >= threshold]
+    if blocked:
+        pytest.fail(
+            f"ainvoke held the event loop for {max(blocked) * 1000:.1f} ms without letting any "
+            f"other task run ({len(blocked)} of {len(samples)} calls); expected it to await its "
+            "I/O or run blocking work in a thread"
+        )
+    if all(beats == 0 for beats, _ in samples):
+        pytest.skip(
+            INCONCLUSIVE + f"every ainvoke finished within {threshold * 1000:.1f} ms, too fast "
+            "to tell whether it blocks"
+        )
