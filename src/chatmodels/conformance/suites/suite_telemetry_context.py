@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -265,30 +266,42 @@ def _globals() -> tuple[object, object]:
     return trace.get_tracer_provider(), metrics.get_meter_provider()
 
 
+#: What the OTel API logs when a global provider is set a second time; the only public trace
+#: of an attempt once an earlier call has set the global for good.
+_OVERRIDE_LOG = "Overriding of current"
+
+
 @pytest.mark.requirement("OTEL-016")
 def test_global_providers_are_never_set(
     request: pytest.FixtureRequest,
     make_chat_model: Callable[..., ChatModel],
     conformance_telemetry: TelemetryCapture,
     provider_metadata: ProviderMetadata,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Making, instrumenting and calling a model leaves the global OTel providers alone."""
     before = _globals()
-    model = make_chat_model()
-    for kind in kinds_for(provider_metadata):
-        run_kind(instrument_subject(request, model, conformance_telemetry), kind)
-    quiet = instrument_subject(
-        request,
-        model,
-        conformance_telemetry,
-        tracer_provider=NoOpTracerProvider(),
-        meter_provider=NoOpMeterProvider(),
-    )
-    quiet.invoke(PROMPT)
+    with caplog.at_level(logging.WARNING, logger="opentelemetry"):
+        model = make_chat_model()
+        for kind in kinds_for(provider_metadata):
+            run_kind(instrument_subject(request, model, conformance_telemetry), kind)
+        quiet = instrument_subject(
+            request,
+            model,
+            conformance_telemetry,
+            tracer_provider=NoOpTracerProvider(),
+            meter_provider=NoOpMeterProvider(),
+        )
+        quiet.invoke(PROMPT)
     after = _globals()
     changed = [
         f"the global {what} provider changed from {old!r} to {new!r}"
         for what, old, new in zip(("tracer", "meter"), before, after, strict=True)
         if old is not new
+    ]
+    changed += [
+        f"something tried to set a global provider again (OTel logged {r.getMessage()!r})"
+        for r in caplog.records
+        if r.name.startswith("opentelemetry") and _OVERRIDE_LOG in r.getMessage()
     ]
     assert not changed, "; ".join(changed) + "; expected the application's globals left alone"

@@ -37,10 +37,14 @@ ALL_KINDS = list(KINDS)
 INVALID_INPUT: list[Any] = []
 
 
-def _need(metadata: ProviderMetadata, kind: str) -> None:
-    if kind not in kinds_for(metadata):
-        needs = ", ".join(sorted(c.value for c in KINDS[kind]))
-        pytest.skip(f"{outcomes.UNSUPPORTED}{kind} needs capabilities {needs}")
+@pytest.fixture(params=ALL_KINDS)
+def kind(request: pytest.FixtureRequest, provider_metadata: ProviderMetadata) -> str:
+    """A calling style, skipped as unsupported when the provider does not declare it."""
+    name: str = request.param
+    if name not in kinds_for(provider_metadata):
+        needs = ", ".join(sorted(c.value for c in KINDS[name]))
+        pytest.skip(f"{outcomes.UNSUPPORTED}{name} needs capabilities {needs}")
+    return name
 
 
 def _spans_of(capture: TelemetryCapture, reported: list[Reported], what: str) -> list[ReadableSpan]:
@@ -66,15 +70,12 @@ def _by_response(spans: list[ReadableSpan], reported: list[Reported]) -> list[tu
 
 
 @pytest.mark.requirement("OTEL-001")
-@pytest.mark.parametrize("kind", ALL_KINDS)
 def test_each_call_gives_one_chat_client_span(
     kind: str,
     otel_model: ChatModel,
     conformance_telemetry: TelemetryCapture,
-    provider_metadata: ProviderMetadata,
 ) -> None:
     """Each call, batch items included, ends one span named 'chat {model}' of kind CLIENT."""
-    _need(provider_metadata, kind)
     reported = run_kind(otel_model, kind)
     spans = _spans_of(conformance_telemetry, reported, kind)
     expected = sc.span_name(otel_model.model)
@@ -108,7 +109,6 @@ def _conditional_problems(span: ReadableSpan, kind: str, seed: int) -> list[str]
 
 
 @pytest.mark.requirement("OTEL-002")
-@pytest.mark.parametrize("kind", ALL_KINDS)
 def test_required_attributes_are_present_and_typed(
     kind: str,
     otel_model: ChatModel,
@@ -116,7 +116,6 @@ def test_required_attributes_are_present_and_typed(
     provider_metadata: ProviderMetadata,
 ) -> None:
     """Required and conditionally required attributes hold the call's values, typed right."""
-    _need(provider_metadata, kind)
     seed = 7
     reported = run_kind(otel_model, kind, options=ChatOptions(seed=seed))
     expected = {
@@ -180,15 +179,12 @@ def _response_problems(attrs: dict[str, Any], seen: Reported) -> list[str]:
 
 
 @pytest.mark.requirement("OTEL-003")
-@pytest.mark.parametrize("kind", ALL_KINDS)
 def test_response_attributes_equal_the_result(
     kind: str,
     otel_model: ChatModel,
     conformance_telemetry: TelemetryCapture,
-    provider_metadata: ProviderMetadata,
 ) -> None:
     """Usage, finish reasons, response id and model on the span equal what the caller received."""
-    _need(provider_metadata, kind)
     reported = run_kind(otel_model, kind)
     spans = _spans_of(conformance_telemetry, reported, kind)
     for seen, span in _by_response(spans, reported):
@@ -201,7 +197,7 @@ def test_response_attributes_equal_the_result(
 
 
 @pytest.mark.requirement("OTEL-004")
-@pytest.mark.parametrize("kind", ["invoke", "stream", "ainvoke"])
+@pytest.mark.parametrize("kind", ["invoke", "stream", "ainvoke"], indirect=True)
 def test_request_parameters_are_recorded(
     kind: str,
     otel_model: ChatModel,
@@ -209,7 +205,6 @@ def test_request_parameters_are_recorded(
     provider_metadata: ProviderMetadata,
 ) -> None:
     """The temperature, top_p, max_tokens and stop sequences of the call are on its span."""
-    _need(provider_metadata, kind)
     caps = provider_metadata.capabilities
     options = ChatOptions(
         temperature=0.25,
@@ -274,15 +269,10 @@ def _fail_once(model: ChatModel, kind: str) -> list[BaseException | None]:
 
 
 @pytest.mark.requirement("OTEL-005")
-@pytest.mark.parametrize("kind", ALL_KINDS)
 def test_failed_call_sets_error_type_and_status(
-    kind: str,
-    otel_model: ChatModel,
-    conformance_telemetry: TelemetryCapture,
-    provider_metadata: ProviderMetadata,
+    kind: str, otel_model: ChatModel, conformance_telemetry: TelemetryCapture
 ) -> None:
     """A call refused as invalid input ends its span with status ERROR and its error.type."""
-    _need(provider_metadata, kind)
     errors = _fail_once(otel_model, kind)
     spans = call_spans(conformance_telemetry)
     assert len(spans) == len(errors), (

@@ -1,0 +1,132 @@
+"""The telemetry suite fails each deliberately broken instrumentation on exactly its requirement."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterator
+
+import pytest
+from opentelemetry.test.globals_test import reset_metrics_globals, reset_trace_globals
+
+from chatmodels.conformance.requirements import CATALOGUE
+
+OURS = {r.id for r in CATALOGUE if r.area == "OTEL"}
+
+#: (requirement, broken capture in broken_telemetry, requirements run, documented extra failures)
+CAPTURE_CASES = [
+    ("OTEL-001", "MisnamedSpansCapture", "OTEL-001,OTEL-002,OTEL-008", set()),
+    ("OTEL-001", "InternalSpansCapture", "OTEL-001,OTEL-002", set()),
+    ("OTEL-002", "SaysGenAiSystemCapture", "OTEL-001,OTEL-002,OTEL-003,OTEL-010", set()),
+    # Strings are also not the values the caller got, on the span and per concurrent caller.
+    ("OTEL-002", "UsageAsStringsCapture", "OTEL-002,OTEL-003,OTEL-009", {"OTEL-003", "OTEL-009"}),
+    ("OTEL-003", "SwapsUsageCapture", "OTEL-002,OTEL-003,OTEL-011", set()),
+    ("OTEL-004", "TopPAsTopKCapture", "OTEL-002,OTEL-004,OTEL-009", set()),
+    ("OTEL-005", "NoErrorStatusCapture", "OTEL-005,OTEL-006,OTEL-010", set()),
+    ("OTEL-005", "MarksSuccessOkCapture", "OTEL-005,OTEL-006", set()),
+    ("OTEL-006", "EndsNoSpanOnEarlyCloseCapture", "OTEL-006,OTEL-007,OTEL-013", set()),
+    ("OTEL-007", "TimeToFirstChunkInMsCapture", "OTEL-006,OTEL-007,OTEL-013", set()),
+    ("OTEL-008", "LosesParentInBatchCapture", "OTEL-001,OTEL-005,OTEL-008", set()),
+    ("OTEL-009", "SharedRequestAttributesCapture", "OTEL-002,OTEL-004,OTEL-009", set()),
+    ("OTEL-010", "DropsFailedDurationsCapture", "OTEL-010,OTEL-011,OTEL-012", set()),
+    ("OTEL-011", "DoubleCountsTokensCapture", "OTEL-010,OTEL-011,OTEL-012", set()),
+    ("OTEL-012", "DefaultBucketsCapture", "OTEL-010,OTEL-012,OTEL-013", set()),
+    ("OTEL-013", "StreamingMetricsOnInvokeCapture", "OTEL-007,OTEL-012,OTEL-013", set()),
+    ("OTEL-014", "CapturesContentCapture", "OTEL-002,OTEL-014", set()),
+    ("OTEL-016", "SetsGlobalTracerCapture", "OTEL-015,OTEL-016", set()),
+]
+
+#: (requirement, broken provider declaring telemetry, requirements run, documented extras)
+PROVIDER_CASES = [
+    ("OTEL-015", "AssumesSdkSpansProvider", "OTEL-001,OTEL-015", set()),
+    ("OTEL-016", "SetsGlobalMeterProvider", "OTEL-015,OTEL-016", set()),
+]
+
+CONFTEST = """
+import pytest
+from broken_telemetry import {name}
+
+@pytest.fixture
+def conformance_telemetry():
+    capture = {name}()
+    yield capture
+    capture.shutdown()
+"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _import_suites_once() -> None:
+    """Import the suite modules here, so each in-process run reuses them instead of re-importing."""
+    suites = importlib.import_module("chatmodels.conformance.suites")
+    importlib.import_module("chatmodels.conformance.report")
+    for info in pkgutil.iter_modules(suites.__path__, f"{suites.__name__}."):
+        importlib.import_module(info.name)
+
+
+@pytest.fixture(autouse=True)
+def _restore_otel_globals() -> Iterator[None]:
+    """Undo the global providers a broken instrumentation installs in this process."""
+    yield
+    reset_trace_globals()
+    reset_metrics_globals()
+
+
+def _case(requirement_id: str, broken: str, only: str, also: set[str]) -> object:
+    return pytest.param(
+        requirement_id, broken, only, also, id=broken, marks=pytest.mark.catches(requirement_id)
+    )
+
+
+class TestCatchesTelemetry:
+    @pytest.mark.parametrize(
+        ("requirement_id", "broken", "only", "also"), [_case(*c) for c in CAPTURE_CASES]
+    )
+    def test_broken_instrumentation_is_caught(
+        self, pytester, run_conformance, requirement_id, broken, only, also
+    ):
+        """The library's instrumentation, broken one way, fails its requirement and no other."""
+        pytester.makeconftest(CONFTEST.format(name=broken))
+        run = run_conformance(None, "--chatmodels-requirements", only)
+        run.assert_caught(requirement_id, also=also)
+
+    @pytest.mark.parametrize(
+        ("requirement_id", "broken", "only", "also"), [_case(*c) for c in PROVIDER_CASES]
+    )
+    def test_broken_own_instrumentation_is_caught(
+        self, run_conformance, requirement_id, broken, only, also
+    ):
+        """A provider's own instrumentation, broken one way, fails its requirement and no other."""
+        run = run_conformance(f"broken_telemetry:{broken}", "--chatmodels-requirements", only)
+        run.assert_caught(requirement_id, also=also)
+
+    @pytest.mark.catches("OTEL-001")
+    def test_telemetry_provider_without_the_protocol_is_caught(self, run_conformance):
+        """Declaring telemetry without instrumented() fails OTEL-001; the rest is inconclusive."""
+        run = run_conformance(
+            "broken_telemetry:NoInstrumentedMethodProvider",
+            "--chatmodels-suite",
+            "telemetry",
+        )
+        run.assert_caught("OTEL-001")
+        assert "instrumented(tracer_provider, meter_provider)" in run.messages["OTEL-001"][0]
+        others = {r: s for r, s in run.statuses.items() if r != "OTEL-001"}
+        assert set(others.values()) == {"inconclusive"}, others
+
+    def test_every_requirement_has_a_catching_case(self):
+        """Each OTEL requirement has at least one broken instrumentation that fails it."""
+        cases = CAPTURE_CASES + PROVIDER_CASES
+        assert {c[0] for c in cases} == OURS
+
+    def test_reference_passes_the_whole_suite(self, run_conformance):
+        """The reference, instrumented by the library, passes every telemetry requirement."""
+        run = run_conformance(None, "--chatmodels-suite", "telemetry")
+        run.assert_all_pass()
+        assert set(run.statuses) == OURS, sorted(OURS - set(run.statuses))
+
+    def test_correct_own_instrumentation_passes_the_whole_suite(self, run_conformance):
+        """A provider declaring telemetry with a correct instrumented() passes every requirement."""
+        run = run_conformance(
+            "broken_telemetry:SelfInstrumentedProvider", "--chatmodels-suite", "telemetry"
+        )
+        run.assert_all_pass()
+        assert set(run.statuses) == OURS, sorted(OURS - set(run.statuses))
