@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from typing import Any, TypeVar
 
 from chatmodels.errors import ChatModelError, ErrorCode
-from chatmodels.messages import ChatChunk, ChatResult, FinishReason, Role
+from chatmodels.messages import ChatChunk, ChatResult, Role
 
 T = TypeVar("T")
 
@@ -126,8 +126,3 @@ def finish_indexes(chunks: list[ChatChunk]) -> list[int]:
 def is_empty_chunk(chunk: ChatChunk) -> bool:
     """A chunk with no text, no tool delta, no finish reason and no usage carries nothing."""
     return not (chunk.delta or chunk.tool_call_deltas or chunk.finish_reason or chunk.usage)
-
-
-def valid_finish(value: object) -> bool:
-    """Tell whether *value* is one of the library's finish reasons."""
-    return isinstance(value, FinishReason)
