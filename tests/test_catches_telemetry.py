@@ -12,34 +12,40 @@ from opentelemetry.test.globals_test import reset_metrics_globals, reset_trace_g
 from chatmodels.conformance.requirements import CATALOGUE
 
 OURS = {r.id for r in CATALOGUE if r.area == "OTEL"}
+catches = pytest.mark.catches
 
-#: (requirement, broken capture in broken_telemetry, requirements run, documented extra failures)
+#: (catches mark, broken capture in broken_telemetry, requirements run, documented extra failures)
 CAPTURE_CASES = [
-    ("OTEL-001", "MisnamedSpansCapture", "OTEL-001,OTEL-002,OTEL-008", set()),
-    ("OTEL-001", "InternalSpansCapture", "OTEL-001,OTEL-002", set()),
-    ("OTEL-002", "SaysGenAiSystemCapture", "OTEL-001,OTEL-002,OTEL-003,OTEL-010", set()),
+    (catches("OTEL-001"), "MisnamedSpansCapture", "OTEL-001,OTEL-002,OTEL-008", set()),
+    (catches("OTEL-001"), "InternalSpansCapture", "OTEL-001,OTEL-002", set()),
+    (catches("OTEL-002"), "SaysGenAiSystemCapture", "OTEL-001,OTEL-002,OTEL-003,OTEL-010", set()),
     # Strings are also not the values the caller got, on the span and per concurrent caller.
-    ("OTEL-002", "UsageAsStringsCapture", "OTEL-002,OTEL-003,OTEL-009", {"OTEL-003", "OTEL-009"}),
-    ("OTEL-003", "SwapsUsageCapture", "OTEL-002,OTEL-003,OTEL-011", set()),
-    ("OTEL-004", "TopPAsTopKCapture", "OTEL-002,OTEL-004,OTEL-009", set()),
-    ("OTEL-005", "NoErrorStatusCapture", "OTEL-005,OTEL-006,OTEL-010", set()),
-    ("OTEL-005", "MarksSuccessOkCapture", "OTEL-005,OTEL-006", set()),
-    ("OTEL-006", "EndsNoSpanOnEarlyCloseCapture", "OTEL-006,OTEL-007,OTEL-013", set()),
-    ("OTEL-007", "TimeToFirstChunkInMsCapture", "OTEL-006,OTEL-007,OTEL-013", set()),
-    ("OTEL-008", "LosesParentInBatchCapture", "OTEL-001,OTEL-005,OTEL-008", set()),
-    ("OTEL-009", "SharedRequestAttributesCapture", "OTEL-002,OTEL-004,OTEL-009", set()),
-    ("OTEL-010", "DropsFailedDurationsCapture", "OTEL-010,OTEL-011,OTEL-012", set()),
-    ("OTEL-011", "DoubleCountsTokensCapture", "OTEL-010,OTEL-011,OTEL-012", set()),
-    ("OTEL-012", "DefaultBucketsCapture", "OTEL-010,OTEL-012,OTEL-013", set()),
-    ("OTEL-013", "StreamingMetricsOnInvokeCapture", "OTEL-007,OTEL-012,OTEL-013", set()),
-    ("OTEL-014", "CapturesContentCapture", "OTEL-002,OTEL-014", set()),
-    ("OTEL-016", "SetsGlobalTracerCapture", "OTEL-015,OTEL-016", set()),
+    (
+        catches("OTEL-002"),
+        "UsageAsStringsCapture",
+        "OTEL-002,OTEL-003,OTEL-009",
+        {"OTEL-003", "OTEL-009"},
+    ),
+    (catches("OTEL-003"), "SwapsUsageCapture", "OTEL-002,OTEL-003,OTEL-011", set()),
+    (catches("OTEL-004"), "TopPAsTopKCapture", "OTEL-002,OTEL-004,OTEL-009", set()),
+    (catches("OTEL-005"), "NoErrorStatusCapture", "OTEL-005,OTEL-006,OTEL-010", set()),
+    (catches("OTEL-005"), "MarksSuccessOkCapture", "OTEL-005,OTEL-006", set()),
+    (catches("OTEL-006"), "EndsNoSpanOnEarlyCloseCapture", "OTEL-006,OTEL-007,OTEL-013", set()),
+    (catches("OTEL-007"), "TimeToFirstChunkInMsCapture", "OTEL-006,OTEL-007,OTEL-013", set()),
+    (catches("OTEL-008"), "LosesParentInBatchCapture", "OTEL-001,OTEL-005,OTEL-008", set()),
+    (catches("OTEL-009"), "SharedRequestAttributesCapture", "OTEL-002,OTEL-004,OTEL-009", set()),
+    (catches("OTEL-010"), "DropsFailedDurationsCapture", "OTEL-010,OTEL-011,OTEL-012", set()),
+    (catches("OTEL-011"), "DoubleCountsTokensCapture", "OTEL-010,OTEL-011,OTEL-012", set()),
+    (catches("OTEL-012"), "DefaultBucketsCapture", "OTEL-010,OTEL-012,OTEL-013", set()),
+    (catches("OTEL-013"), "StreamingMetricsOnInvokeCapture", "OTEL-007,OTEL-012,OTEL-013", set()),
+    (catches("OTEL-014"), "CapturesContentCapture", "OTEL-002,OTEL-014", set()),
+    (catches("OTEL-016"), "SetsGlobalTracerCapture", "OTEL-015,OTEL-016", set()),
 ]
 
-#: (requirement, broken provider declaring telemetry, requirements run, documented extras)
+#: (catches mark, broken provider declaring telemetry, requirements run, documented extras)
 PROVIDER_CASES = [
-    ("OTEL-015", "AssumesSdkSpansProvider", "OTEL-001,OTEL-015", set()),
-    ("OTEL-016", "SetsGlobalMeterProvider", "OTEL-015,OTEL-016", set()),
+    (catches("OTEL-015"), "AssumesSdkSpansProvider", "OTEL-001,OTEL-015", set()),
+    (catches("OTEL-016"), "SetsGlobalMeterProvider", "OTEL-015,OTEL-016", set()),
 ]
 
 CONFTEST = """
@@ -71,10 +77,8 @@ def _restore_otel_globals() -> Iterator[None]:
     reset_metrics_globals()
 
 
-def _case(requirement_id: str, broken: str, only: str, also: set[str]) -> object:
-    return pytest.param(
-        requirement_id, broken, only, also, id=broken, marks=pytest.mark.catches(requirement_id)
-    )
+def _case(mark: pytest.MarkDecorator, broken: str, only: str, also: set[str]) -> object:
+    return pytest.param(mark.args[0], broken, only, also, id=broken, marks=mark)
 
 
 class TestCatchesTelemetry:
@@ -99,7 +103,7 @@ class TestCatchesTelemetry:
         run = run_conformance(f"broken_telemetry:{broken}", "--chatmodels-requirements", only)
         run.assert_caught(requirement_id, also=also)
 
-    @pytest.mark.catches("OTEL-001")
+    @catches("OTEL-001")
     def test_telemetry_provider_without_the_protocol_is_caught(self, run_conformance):
         """Declaring telemetry without instrumented() fails OTEL-001; the rest is inconclusive."""
         run = run_conformance(
@@ -115,7 +119,7 @@ class TestCatchesTelemetry:
     def test_every_requirement_has_a_catching_case(self):
         """Each OTEL requirement has at least one broken instrumentation that fails it."""
         cases = CAPTURE_CASES + PROVIDER_CASES
-        assert {c[0] for c in cases} == OURS
+        assert {c[0].args[0] for c in cases} == OURS
 
     def test_reference_passes_the_whole_suite(self, run_conformance):
         """The reference, instrumented by the library, passes every telemetry requirement."""
