@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
 
 from chatmodels.conformance.outcomes import REQUIREMENT_PROPERTY, classify_skip
+from chatmodels.conformance.session import SUITES_DIR
 
 _SEVERITY = {
     "error": 6,
@@ -34,8 +36,10 @@ class SuiteRun:
         """Requirement IDs that failed or errored."""
         return {r for r, s in self.statuses.items() if s in ("failed", "error")}
 
-    def assert_caught(self, requirement_id: str, *, also: set[str] | frozenset[str] = frozenset()):
-        """Assert *requirement_id* failed, and nothing failed beyond it and the documented *also*."""
+    def assert_caught(
+        self, requirement_id: str, *, also: set[str] | frozenset[str] = frozenset()
+    ) -> None:
+        """Assert *requirement_id* failed, and nothing beyond it and the documented *also*."""
         __tracebackhide__ = True
         assert self.statuses.get(requirement_id) in ("failed", "error"), (
             f"{requirement_id} was {self.statuses.get(requirement_id)!r}, expected failed; "
@@ -55,9 +59,40 @@ class SuiteRun:
 
 RunConformance = Callable[..., SuiteRun]
 
+# In-process runs restore sys.modules afterwards, so anything first imported inside a run is
+# imported (and assertion-rewritten) again by the next one. Importing these once up front
+# makes each run cost a fraction of a second instead of seconds.
+_WARM_MODULES = (
+    "hypothesis",
+    "jinja2",
+    "jsonschema",
+    "httpx",
+    "opentelemetry.sdk.metrics",
+    "opentelemetry.sdk.trace",
+    "chatmodels.conformance.fixtures",
+    "chatmodels.conformance.report",
+    "chatmodels.conformance.session",
+    "chatmodels.conformance.faults",
+    "chatmodels.providers.reference",
+    "chatmodels.providers.openai",
+    "chatmodels.telemetry",
+)
+
+
+@pytest.fixture(scope="session")
+def _warm_suite_imports() -> None:
+    """Import the kit, its heavy dependencies and every suite module once per session."""
+    for name in _WARM_MODULES:
+        importlib.import_module(name)
+    for path in sorted(SUITES_DIR.glob("*.py")):
+        try:
+            importlib.import_module(f"chatmodels.conformance.suites.{path.stem}")
+        except Exception:  # the in-process run reports a broken suite module itself
+            continue
+
 
 @pytest.fixture
-def run_conformance(pytester: pytest.Pytester) -> RunConformance:
+def run_conformance(pytester: pytest.Pytester, _warm_suite_imports: None) -> RunConformance:
     """Run ``pytest --chatmodels-conformance`` in-process; *provider* is 'module:Factory'."""
 
     def run(provider: str | None = None, *args: str) -> SuiteRun:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import pytest
 
 from chatmodels.conformance.requirements import CATALOGUE
-from chatmodels.conformance.session import SUITES_DIR
 
 AREAS = "CORE,ASYNC,STREAM,BATCH,MSG,OPT,USAGE"
 OURS = {r.id for r in CATALOGUE if r.area in AREAS.split(",")}
@@ -58,33 +56,9 @@ CASES = [
     _case(pytest.mark.catches("USAGE-003"), "ZeroOutputTokensProvider"),
 ]
 
+
 #: Imported once here so each in-process run (which restores sys.modules) skips re-importing
 #: them; with PYTHONDONTWRITEBYTECODE set that re-import dominates a run's time.
-_WARM_MODULES = (
-    "hypothesis",
-    "jinja2",
-    "jsonschema",
-    "opentelemetry.sdk.metrics",
-    "opentelemetry.sdk.trace",
-    "chatmodels.conformance.fixtures",
-    "chatmodels.conformance.report",
-    "chatmodels.conformance.session",
-    "chatmodels.providers.reference",
-)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _warm_imports() -> None:
-    """Import what every suite run needs (suite modules too) before runs snapshot sys.modules."""
-    for name in _WARM_MODULES:
-        importlib.import_module(name)
-    for path in sorted(SUITES_DIR.glob("suite_*.py")):
-        try:
-            importlib.import_module(f"chatmodels.conformance.suites.{path.stem}")
-        except Exception:  # the in-process run reports a broken suite module itself
-            continue
-
-
 def _area(requirement_id: str) -> str:
     return requirement_id.split("-")[0]
 
