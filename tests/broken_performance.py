@@ -1,0 +1,128 @@
+"""Providers (and one telemetry capture) that break one performance requirement each."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from chatmodels import _semconv as sc
+from chatmodels.conformance.capture import TelemetryCapture
+from chatmodels.errors import ChatModelError
+from chatmodels.messages import ChatChunk, ChatResult, Message, MessageLike
+from chatmodels.options import ChatOptions, OptionsLike
+from chatmodels.provider import ChatModel
+from chatmodels.providers.reference import ReferenceChatModel, ReferenceProvider
+from chatmodels.telemetry import InstrumentedChatModel
+
+WRAPPER_BUSY_SECONDS = 200e-6
+
+
+def _provider(model_class: type[ReferenceChatModel]) -> type[ReferenceProvider]:
+    return type(
+        f"{model_class.__name__}Provider", (ReferenceProvider,), {"chat_model_class": model_class}
+    )
+
+
+class SlowResolution(ReferenceProvider):
+    """Does 3 ms of start-up work (a file read, a handshake) every time it is built."""
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        time.sleep(0.003)
+        super().__init__(options)
+
+
+class SlowCreation(ReferenceProvider):
+    """Connects eagerly: 20 ms inside every create_chat_model."""
+
+    def create_chat_model(self, model: str | None = None, options: OptionsLike = None) -> Any:
+        time.sleep(0.020)
+        return super().create_chat_model(model, options)
+
+
+class _StallingModel(ReferenceChatModel):
+    """Every 8th call stalls 100 ms (a reconnect, a cache rebuild)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._calls = itertools.count(1)
+
+    def _latency(self, options: ChatOptions) -> float:
+        stall = 0.1 if next(self._calls) % 8 == 0 else 0.0
+        return super()._latency(options) + stall
+
+
+class _SlowFirstChunkModel(ReferenceChatModel):
+    """Sets up each stream slowly: 25 ms before the first chunk, on top of the latency."""
+
+    def _iter_chunks(
+        self, result: ChatResult, fault: ChatModelError | None, options: ChatOptions
+    ) -> Iterator[ChatChunk]:
+        time.sleep(0.025)
+        yield from super()._iter_chunks(result, fault, options)
+
+
+_GLOBAL_LOCK = threading.Lock()
+
+
+class _SerialisingModel(ReferenceChatModel):
+    """Holds one process-wide lock across every call, sync or async (blocking the loop)."""
+
+    def _invoke(self, messages: tuple[Message, ...], options: ChatOptions) -> ChatResult:
+        with _GLOBAL_LOCK:
+            return super()._invoke(messages, options)
+
+    async def _ainvoke(self, messages: tuple[Message, ...], options: ChatOptions) -> ChatResult:
+        return self._invoke(messages, options)
+
+
+class _LoopBlockingModel(ReferenceChatModel):
+    """Sleeps with time.sleep inside ainvoke, so concurrent tasks run one at a time."""
+
+    async def _ainvoke(self, messages: tuple[Message, ...], options: ChatOptions) -> ChatResult:
+        return self._invoke(messages, options)
+
+
+StallingCalls = _provider(_StallingModel)
+SlowFirstChunk = _provider(_SlowFirstChunkModel)
+SerialisesCallers = _provider(_SerialisingModel)
+BlocksTheLoop = _provider(_LoopBlockingModel)
+
+
+def _busy_wait(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+class _SlowInstrumentedChatModel(InstrumentedChatModel):
+    """The library's instrumentation plus 200 us of busy work per call, as a careless wrapper."""
+
+    __slots__ = ()
+
+    def invoke(
+        self, messages: Sequence[MessageLike] | str, options: OptionsLike = None
+    ) -> ChatResult:
+        _busy_wait(WRAPPER_BUSY_SECONDS)
+        return super().invoke(messages, options)
+
+    async def ainvoke(
+        self, messages: Sequence[MessageLike] | str, options: OptionsLike = None
+    ) -> ChatResult:
+        _busy_wait(WRAPPER_BUSY_SECONDS)
+        return await super().ainvoke(messages, options)
+
+
+class SlowInstrumentCapture(TelemetryCapture):
+    """A capture whose instrument() hands out the slow wrapper above."""
+
+    def instrument(self, chat_model: ChatModel, **kwargs: Any) -> ChatModel:
+        scope = sc.INSTRUMENTATION_SCOPE
+        return _SlowInstrumentedChatModel(
+            chat_model,
+            self.tracer_provider.get_tracer(scope),
+            self.meter_provider.get_meter(scope),
+            **kwargs,
+        )
