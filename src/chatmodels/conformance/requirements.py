@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chatmodels.provider import Capability
 
@@ -164,4 +165,17 @@ def _build() -> Catalogue:
     )
 
 
-CATALOGUE = _build()
+_built: list[Catalogue] = []
+
+if TYPE_CHECKING:
+    CATALOGUE: Catalogue
+
+
+def __getattr__(name: str) -> Catalogue:
+    # Built on first use, so an area module can import this one without a cycle.
+    if name != "CATALOGUE":
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    if not _built:
+        _built.append(_build())
+    return _built[0]

@@ -71,7 +71,9 @@ class _NodeResult:
 
     def add(self, report: pytest.TestReport) -> None:
         self.duration += report.duration
-        figures = [Figure.from_json(v) for k, v in report.user_properties if k == FIGURE_PROPERTY]
+        figures = [
+            Figure.from_json(str(v)) for k, v in report.user_properties if k == FIGURE_PROPERTY
+        ]
         if len(figures) >= len(self.figures):
             self.figures = figures
         if report.skipped:
@@ -265,7 +267,7 @@ class ConformanceSession:
         )
         if requirement_id is None:
             return
-        result = self._results.setdefault(report.nodeid, _NodeResult(requirement_id))
+        result = self._results.setdefault(report.nodeid, _NodeResult(str(requirement_id)))
         result.add(report)
 
     def outcomes(self) -> list[TestOutcome]:
@@ -336,7 +338,7 @@ class ConformanceSession:
                 "version": "unknown",
                 "model": self.model_name or "unknown",
                 "capabilities": [],
-                "options": {k: "***" for k in self.options},
+                "options": dict.fromkeys(self.options, "***"),
                 "secrets": list(self.options.values()),
             }
         run = RunInfo(

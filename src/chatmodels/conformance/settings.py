@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 
 from chatmodels.conformance.requirements import Catalogue
@@ -11,6 +12,9 @@ __all__ = ["Settings", "SettingsError"]
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _BUDGET_PREFIX = "budget."
+
+
+_Value = float | int | bool | str
 
 
 class SettingsError(ValueError):
@@ -38,11 +42,13 @@ def _parse(key: str, raw: str, default: float | int | bool | str) -> float | int
 class Settings:
     """Read-only typed view of the tunables; unset keys give the catalogue default."""
 
-    def __init__(self, catalogue: Catalogue, raw: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, catalogue: Catalogue, raw: Mapping[builtins.str, builtins.str] | None = None
+    ) -> None:
         self._catalogue = catalogue
         known = catalogue.settings
-        values: dict[str, float | int | bool | str] = {key: s.default for key, s in known.items()}
-        budgets: dict[str, float] = {}
+        values: dict[builtins.str, _Value] = {key: s.default for key, s in known.items()}
+        budgets: dict[builtins.str, float] = {}
         for key, text in (raw or {}).items():
             if key.startswith(_BUDGET_PREFIX):
                 req_id = key[len(_BUDGET_PREFIX) :]
@@ -59,35 +65,35 @@ class Settings:
         self._values = values
         self._budgets = budgets
 
-    def int(self, key: str) -> int:
+    def int(self, key: builtins.str) -> builtins.int:
         """The integer tunable *key*."""
         return int(self._value(key))
 
-    def float(self, key: str) -> float:
+    def float(self, key: builtins.str) -> builtins.float:
         """The float tunable *key*."""
         return float(self._value(key))
 
-    def bool(self, key: str) -> bool:
+    def bool(self, key: builtins.str) -> builtins.bool:
         """The boolean tunable *key*."""
         return bool(self._value(key))
 
-    def str(self, key: str) -> str:
+    def str(self, key: builtins.str) -> builtins.str:
         """The string tunable *key*."""
         return str(self._value(key))
 
-    def budget(self, requirement_id: str) -> float | None:
+    def budget(self, requirement_id: builtins.str) -> builtins.float | None:
         """The budget for *requirement_id*: the override if set, else the catalogue's."""
         if requirement_id in self._budgets:
             return self._budgets[requirement_id]
         return self._catalogue.get(requirement_id).budget
 
-    def as_dict(self) -> dict[str, float | int | bool | str]:
+    def as_dict(self) -> dict[builtins.str, _Value]:
         """Every tunable with its effective value, for the report."""
         result = dict(self._values)
         result.update({f"{_BUDGET_PREFIX}{k}": v for k, v in self._budgets.items()})
         return result
 
-    def _value(self, key: str) -> float | int | bool | str:
+    def _value(self, key: builtins.str) -> _Value:
         try:
             return self._values[key]
         except KeyError:
