@@ -119,8 +119,8 @@ class Catalogue:
             return self._by_id[requirement_id]
         except KeyError:
             area = requirement_id.split("-", 1)[0]
-            near = [r for r in self._by_id if r.startswith(area)][:5]
-            msg = f"unknown requirement id {requirement_id!r}; known ids like {near or list(self._by_id)[:5]!r}"
+            near = [r for r in self._by_id if r.startswith(area)][:5] or list(self._by_id)[:5]
+            msg = f"unknown requirement id {requirement_id!r}; known ids like {near!r}"
             raise KeyError(msg) from None
 
     @property
@@ -139,7 +139,7 @@ class Catalogue:
         return dict(self._settings)
 
     def digest(self) -> str:
-        """A sha256 over IDs, levels, capabilities and titles, so reports can name their catalogue."""
+        """A sha256 of IDs, levels, capabilities and titles, so a report names its catalogue."""
         canonical = [
             [r.id, r.level.value, r.capability.value if r.capability else None, r.title]
             for r in self._requirements
