@@ -34,7 +34,7 @@ otel_model = _telemetry_kit.otel_model
 
 ALL_KINDS = list(KINDS)
 #: An input every provider must refuse: a conversation with no message.
-INVALID_INPUT: list[Any] = []
+INVALID_INPUT: tuple[Any, ...] = ()
 
 
 @pytest.fixture(params=ALL_KINDS)

@@ -109,7 +109,7 @@ def test_failed_stream_ends_its_span(
 ) -> None:
     """A stream refused as invalid input has ended its span."""
     with pytest.raises(ChatModelError):
-        consume("stream", otel_model.stream([]))
+        consume("stream", otel_model.stream(()))
     _ended_once(conformance_telemetry, "a stream that failed")
 
 
