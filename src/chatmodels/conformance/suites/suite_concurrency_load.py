@@ -1,0 +1,334 @@
+"""Concurrency suite, loads: the one shared model under threads, tasks and both at once.
+
+Each load runs once per module (a fixture) and several requirements judge its outcomes, so a
+provider pays for 64 x 8 threaded calls once. Every prompt is unique to its caller; with a
+deterministic provider each answer is compared with the answer the same prompt gets alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import itertools
+import time
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from chatmodels.conformance.outcomes import INCONCLUSIVE, UNSUPPORTED
+from chatmodels.conformance.settings import Settings
+from chatmodels.conformance.suites._concurrency_runners import (
+    mixed_load,
+    run_loop,
+    run_threads,
+    task_load,
+    thread_load,
+    thread_rows,
+)
+from chatmodels.conformance.suites._concurrency_support import (
+    Answer,
+    Call,
+    Limits,
+    Outcome,
+    call_methods,
+    call_sync,
+    check,
+    crossings,
+    foreign_errors,
+    not_answered,
+    plan,
+    prompt_for,
+)
+from chatmodels.provider import Capability, ChatModel, ProviderMetadata
+
+_HEARTBEAT = 0.005
+_HEARTBEAT_CALLS = 64
+_IDLE = 0.1
+_ATTEMPTS = 3
+_MIN_GAP_BOUND = 0.05
+_GAP_FACTOR = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """What one load did, and the solo answers its outcomes are compared with."""
+
+    what: str
+    outcomes: list[Outcome]
+    solo: dict[int, Answer] | None
+    limits: Limits
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """How many callers each load has, from the run's settings."""
+
+    threads: int
+    per_thread: int
+    tasks: int
+    mixed_threads: int
+    mixed_per_thread: int
+    mixed_tasks: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> Shape:
+        threads = max(1, settings.int("conc_threads"))
+        per_thread = max(1, settings.int("conc_calls_per_thread"))
+        tasks = max(1, settings.int("conc_async_tasks"))
+        return cls(
+            threads,
+            per_thread,
+            tasks,
+            max(2, threads // 4),
+            max(1, per_thread // 2),
+            max(2, tasks // 4),
+        )
+
+    @property
+    def prompts(self) -> int:
+        """Prompts any load uses; the loads share them, each caller within a load its own."""
+        mixed = self.mixed_threads * self.mixed_per_thread + self.mixed_tasks
+        return max(self.threads * self.per_thread, self.tasks, mixed)
+
+
+def _require_async(metadata: ProviderMetadata, requirement: str) -> None:
+    if not metadata.supports(Capability.ASYNC):
+        pytest.skip(
+            f"{UNSUPPORTED}provider {metadata.name!r} does not declare capability 'async', "
+            f"which {requirement} needs for this load"
+        )
+
+
+# -- the loads, once per module ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def solo_answers(
+    chat_model: ChatModel, provider_metadata: ProviderMetadata, conformance_settings: Settings
+) -> dict[int, Answer] | None:
+    """For a deterministic provider, each prompt's answer when asked alone, one at a time."""
+    if not provider_metadata.supports(Capability.DETERMINISTIC):
+        return None
+    limits = Limits.of(conformance_settings)
+    answers: dict[int, Answer] = {}
+
+    def ask_alone(_: int) -> None:
+        for index in range(Shape.of(conformance_settings).prompts):
+            if limits.left() <= 0:
+                return
+            prompt, size = prompt_for(index, limits.seed)
+            outcome = call_sync(chat_model, Call(index, "invoke", "alone", prompt, size))
+            if outcome.answer is not None:
+                answers[index] = outcome.answer
+
+    run_threads(1, ask_alone, limits)
+    return dict(answers)
+
+
+@pytest.fixture(scope="module")
+def thread_run(
+    chat_model: ChatModel,
+    provider_metadata: ProviderMetadata,
+    conformance_settings: Settings,
+    solo_answers: dict[int, Answer] | None,
+) -> Load:
+    """conc_threads threads x conc_calls_per_thread calls, invoke and stream mixed."""
+    limits = Limits.of(conformance_settings)
+    shape = Shape.of(conformance_settings)
+    methods = call_methods(provider_metadata, asynchronous=False)
+    rows = thread_rows(shape.threads, shape.per_thread, methods, limits, "threads")
+    what = f"{shape.threads} threads x {shape.per_thread} calls"
+    return Load(what, thread_load(chat_model, rows, limits), solo_answers, limits)
+
+
+@pytest.fixture(scope="module")
+def task_run(
+    chat_model: ChatModel,
+    provider_metadata: ProviderMetadata,
+    conformance_settings: Settings,
+    solo_answers: dict[int, Answer] | None,
+) -> Load:
+    """conc_async_tasks ainvoke/astream tasks on one loop."""
+    _require_async(provider_metadata, "the async load")
+    limits = Limits.of(conformance_settings)
+    shape = Shape.of(conformance_settings)
+    methods = call_methods(provider_metadata, asynchronous=True)
+    calls = plan(range(shape.tasks), methods, limits.seed, limits.rng("tasks"), "task {}".format)
+    outcomes = run_loop(functools.partial(task_load, chat_model, calls, limits), limits)
+    return Load(f"{shape.tasks} async tasks", outcomes, solo_answers, limits)
+
+
+@pytest.fixture(scope="module")
+def mixed_run(
+    chat_model: ChatModel,
+    provider_metadata: ProviderMetadata,
+    conformance_settings: Settings,
+    solo_answers: dict[int, Answer] | None,
+) -> Load:
+    """Threads calling invoke/stream while the loop runs ainvoke/astream, all at once."""
+    _require_async(provider_metadata, "the mixed load")
+    limits = Limits.of(conformance_settings)
+    shape = Shape.of(conformance_settings)
+    rows = thread_rows(
+        shape.mixed_threads,
+        shape.mixed_per_thread,
+        call_methods(provider_metadata, asynchronous=False),
+        limits,
+        "mixed-threads",
+    )
+    first = shape.mixed_threads * shape.mixed_per_thread
+    tasks = plan(
+        range(first, first + shape.mixed_tasks),
+        call_methods(provider_metadata, asynchronous=True),
+        limits.seed,
+        limits.rng("mixed-tasks"),
+        "task {}".format,
+    )
+    what = (
+        f"{shape.mixed_threads} threads x {shape.mixed_per_thread} calls alongside "
+        f"{shape.mixed_tasks} async tasks"
+    )
+    return Load(what, mixed_load(chat_model, rows, tasks, limits), solo_answers, limits)
+
+
+# -- CONC-001..003: each load judged three ways ---------------------------------------------
+
+_LOADS = [
+    pytest.param("thread_run", id="threads"),
+    pytest.param("task_run", id="tasks", marks=pytest.mark.capability("async")),
+    pytest.param("mixed_run", id="mixed", marks=pytest.mark.capability("async")),
+]
+
+
+@pytest.mark.requirement("CONC-001")
+@pytest.mark.parametrize("load_fixture", _LOADS)
+def test_every_concurrent_call_returns_a_valid_result(
+    load_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    """Every call made from many threads, tasks, or both at once returns a valid answer."""
+    load: Load = request.getfixturevalue(load_fixture)
+    problems = not_answered(load.outcomes)
+    check(
+        load.limits,
+        problems,
+        f"{len(problems)} of {len(load.outcomes)} calls under {load.what} did not return a "
+        "valid answer; expected every call to answer",
+    )
+
+
+@pytest.mark.requirement("CONC-002")
+@pytest.mark.parametrize("load_fixture", _LOADS)
+def test_every_concurrent_caller_gets_its_own_answer(
+    load_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    """Each caller gets its own answer, response id and usage, never a neighbour's."""
+    load: Load = request.getfixturevalue(load_fixture)
+    if load.solo is not None and not load.solo:
+        pytest.skip(
+            f"{INCONCLUSIVE}no prompt could be answered alone, so the concurrent answers "
+            "had nothing to be compared with"
+        )
+    problems = crossings(load.outcomes, load.solo)
+    check(
+        load.limits,
+        problems,
+        f"under {load.what}, {len(problems)} answers belonged to another caller",
+    )
+
+
+@pytest.mark.requirement("CONC-003")
+@pytest.mark.parametrize("load_fixture", _LOADS)
+def test_concurrent_failures_are_chat_model_errors(
+    load_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    """No exception other than ChatModelError escapes a call made under concurrency."""
+    load: Load = request.getfixturevalue(load_fixture)
+    problems = foreign_errors(load.outcomes)
+    check(
+        load.limits,
+        problems,
+        f"under {load.what}, {len(problems)} calls raised an exception that is not a "
+        "ChatModelError; expected failures only as ChatModelError",
+    )
+
+
+# -- CONC-004: the loop keeps running ------------------------------------------------------
+
+
+async def _largest_gap(work: Awaitable[Any]) -> float:
+    """The longest pause between heartbeats ticking every 5 ms while *work* runs."""
+    stop = asyncio.Event()
+    ticks: list[float] = []
+
+    async def beat() -> None:
+        while not stop.is_set():
+            ticks.append(time.perf_counter())
+            await asyncio.sleep(_HEARTBEAT)
+        ticks.append(time.perf_counter())
+
+    beater = asyncio.ensure_future(beat())
+    await asyncio.sleep(2 * _HEARTBEAT)
+    try:
+        await work
+    finally:
+        stop.set()
+        await beater
+    return max(b - a for a, b in itertools.pairwise(ticks))
+
+
+async def _idle_and_loaded_gaps(
+    model: ChatModel, calls: list[Call], limits: Limits
+) -> tuple[float, float]:
+    idle = await _largest_gap(asyncio.sleep(_IDLE))
+    loaded = await _largest_gap(task_load(model, calls, limits))
+    return idle, loaded
+
+
+@pytest.mark.requirement("CONC-004")
+def test_async_calls_never_block_the_event_loop(
+    chat_model: ChatModel,
+    provider_metadata: ProviderMetadata,
+    conformance_settings: Settings,
+    record_figure: Any,
+) -> None:
+    """A heartbeat keeps ticking while 64 async calls run; the largest gap is recorded."""
+    limits = Limits.of(conformance_settings)
+    methods = call_methods(provider_metadata, asynchronous=True)
+    attempts: list[tuple[float, float, float]] = []
+    for attempt in range(_ATTEMPTS):  # a stall from a busy machine does not repeat; a block does
+        calls = plan(
+            range(_HEARTBEAT_CALLS),
+            methods,
+            limits.seed,
+            limits.rng(f"heartbeat-{attempt}"),
+            "task {}".format,
+        )
+        idle, loaded = run_loop(
+            functools.partial(_idle_and_loaded_gaps, chat_model, calls, limits), limits
+        )
+        bound = max(_MIN_GAP_BOUND, _GAP_FACTOR * idle)
+        attempts.append((loaded / bound, loaded, bound))
+        if loaded <= bound:
+            break
+    _, gap, bound = min(attempts)
+    record_figure(
+        "loop_max_gap",
+        gap,
+        "s",
+        budget=bound,
+        detail=f"{_HEARTBEAT_CALLS} concurrent async calls; heartbeat every 5 ms",
+    )
+    problems = []
+    if gap > bound:
+        problems.append(
+            f"the event loop stalled for {gap * 1000:.0f} ms while {_HEARTBEAT_CALLS} async "
+            f"calls ran, in each of {len(attempts)} attempts; expected at most "
+            f"{bound * 1000:.0f} ms (max of 50 ms and {_GAP_FACTOR}x the idle gap)"
+        )
+    check(
+        limits,
+        problems,
+        "an async call blocks the event loop (a time.sleep, sync socket or lock in async code)",
+    )
