@@ -127,8 +127,10 @@ class ShimCapture(TelemetryCapture):
     keeps_status: ClassVar[bool] = True
 
     def instrument(self, chat_model: ChatModel, **kwargs: Any) -> ChatModel:
-        tracer = self.tracer_provider.get_tracer(sc.INSTRUMENTATION_SCOPE, schema_url=sc.SCHEMA_URL)
-        meter = self.meter_provider.get_meter(sc.INSTRUMENTATION_SCOPE, schema_url=sc.SCHEMA_URL)
+        tracers = kwargs.pop("tracer_provider", None) or self.tracer_provider
+        meters = kwargs.pop("meter_provider", None) or self.meter_provider
+        tracer = tracers.get_tracer(sc.INSTRUMENTATION_SCOPE, schema_url=sc.SCHEMA_URL)
+        meter = meters.get_meter(sc.INSTRUMENTATION_SCOPE, schema_url=sc.SCHEMA_URL)
         kwargs.setdefault("capture_content", self.capture_content)
         return self.wrapper(chat_model, ShimTracer(tracer, self), ShimMeter(meter, self), **kwargs)  # type: ignore[arg-type]
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from opentelemetry.context import Context
+from opentelemetry.metrics import MeterProvider as MeterProviderAPI
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
     HistogramDataPoint,
@@ -16,6 +17,7 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import TracerProvider as TracerProviderAPI
 
 from chatmodels.di import Container
 from chatmodels.provider import ChatModel
@@ -62,14 +64,24 @@ class TelemetryCapture:
             tracer_provider=self.tracer_provider, meter_provider=self.meter_provider
         )
 
-    def instrument(self, chat_model: ChatModel, **kwargs: Any) -> ChatModel:
-        """Wrap *chat_model* with the library's instrumentation, wired to this capture."""
+    def instrument(
+        self,
+        chat_model: ChatModel,
+        *,
+        tracer_provider: TracerProviderAPI | None = None,
+        meter_provider: MeterProviderAPI | None = None,
+        **kwargs: Any,
+    ) -> ChatModel:
+        """Wrap *chat_model* with the library's instrumentation, wired to this capture.
+
+        Other providers may be passed instead, e.g. the API's no-op ones.
+        """
         from chatmodels.telemetry import instrument
 
         return instrument(
             chat_model,
-            tracer_provider=self.container.tracer_provider,
-            meter_provider=self.container.meter_provider,
+            tracer_provider=tracer_provider or self.container.tracer_provider,
+            meter_provider=meter_provider or self.container.meter_provider,
             **kwargs,
         )
 

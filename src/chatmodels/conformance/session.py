@@ -59,6 +59,11 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return reason.removeprefix("Skipped: ")
 
 
+def _suite_of(path: Path) -> str:
+    """The suite a module belongs to: ``suite_contract_core.py`` is in ``contract``."""
+    return path.stem.removeprefix("suite_").split("_", 1)[0]
+
+
 class _NodeResult:
     """Phases of one test folded into one outcome."""
 
@@ -207,6 +212,7 @@ class ConformanceSession:
             file_path.parent == SUITES_DIR
             and file_path.name.startswith("suite_")
             and file_path.suffix == ".py"
+            and _suite_of(file_path) in self.suites
         ):
             module: pytest.Module = pytest.Module.from_parent(parent, path=file_path)
             return module
@@ -231,7 +237,7 @@ class ConformanceSession:
             if req_id not in CATALOGUE:
                 problems.append(f"{item.nodeid}: requirement {req_id!r} is not in the catalogue")
                 continue
-            suite = path.stem.removeprefix("suite_").split("_", 1)[0]
+            suite = _suite_of(path)
             if suite not in self.suites or not self._wanted(req_id):
                 dropped.append(item)
                 continue
@@ -253,9 +259,7 @@ class ConformanceSession:
 
     def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
         if any(Path(str(i.path)).parent == SUITES_DIR for i in items):
-            suites_deselected = {
-                Path(str(i.path)).stem.removeprefix("suite_").split("_", 1)[0] for i in items
-            }
+            suites_deselected = {_suite_of(Path(str(i.path))) for i in items}
             if self.only or not suites_deselected <= set(SUITE_NAMES) - set(self.suites):
                 self.partial = True
 

@@ -115,9 +115,7 @@ def instrument_subject(
     if Capability.TELEMETRY not in metadata.capabilities:
         if tracer_provider is None and meter_provider is None:
             return capture.instrument(model)
-        from chatmodels.telemetry import instrument
-
-        return instrument(model, tracers, meters)
+        return capture.instrument(model, tracer_provider=tracers, meter_provider=meters)
     hook = getattr(model, INSTRUMENTED_METHOD, None)
     if not callable(hook):
         msg = (
