@@ -8,6 +8,13 @@ ratios B/A gets a bootstrap 95% interval: pass when it lies under 1 + budget, fa
 inconclusive (reported so, never a pass) when it straddles. An undecided verdict takes more
 blocks, in steps of ``perf_samples``, up to ``perf_max_samples``.
 
+Samples are timed on ``perfstats.UnloadedClock``: wall time minus the time the thread waited
+for a CPU. Other processes on a shared machine preempt the arm doing more work more often,
+a bias no pairing removes (measured here: +250 to +1350 us of "overhead" from load alone);
+sleeps, I/O and CPU work of the instrumentation all still count. The cyclic GC is paused
+inside a block and run between blocks, as ``timeit`` does, because a full collection costs
+what the whole heap costs (the in-memory exporter keeps every span alive), not the wrapper.
+
 PERF-007 measures the wrapper against a zero-latency call, where no provider latency can hide
 it, side by side with a hand-written span carrying the same attributes plus three histogram
 records on the same SDK providers.
