@@ -384,14 +384,30 @@ class TestRetries:
     def test_stream_not_retried_after_first_chunk(self, server: FaultServer) -> None:
         """A stream that fails after yielding raises, even with retries left."""
         server.reset_log()
-        server.script(Fault.drip(0.15))
+        server.script(Fault.drip(0.2))
         with make_provider(server, max_retries=3).create_chat_model() as chat:
-            stream = chat.stream("a few words here", ChatOptions(timeout=0.25))
+            stream = chat.stream("a few words here", ChatOptions(timeout=0.7))
             first = next(stream)
             with pytest.raises(ChatTimeoutError):
                 list(stream)
         assert first.delta
         assert len(chat_posts(server)) == 1
+
+    def test_per_call_timeout_bounds_the_retries_too(self, server: FaultServer) -> None:
+        """A caller's ChatOptions.timeout ends the whole call, retries and backoff included."""
+        latency = 1.5
+        server.set_default(Fault.latency(latency))
+        try:
+            with make_provider(
+                server, max_retries=5, backoff_base=0.05
+            ).create_chat_model() as chat:
+                started = time.monotonic()
+                with pytest.raises(ChatTimeoutError):
+                    chat.invoke("hello", ChatOptions(timeout=0.2))
+                elapsed = time.monotonic() - started
+        finally:
+            server.set_default(None)
+        assert elapsed < 0.5 * latency, f"took {elapsed:.2f}s; the per-call timeout was 0.2s"
 
     def test_backoff_policy(self) -> None:
         """Backoff grows, honours retry_after, caps at backoff_max and the time left."""

@@ -70,8 +70,9 @@ def _is_event_stream(content_type: str | None) -> bool:
 class OpenAIChatModel(BaseChatModel):
     """One model on an OpenAI-compatible server, with pooled connections and bounded retries.
 
-    ``timeout`` bounds each attempt, a stream's whole length included; ``total_timeout``
-    bounds all attempts and the waits between them.
+    The provider's ``timeout`` bounds each attempt, a stream's whole length included;
+    ``total_timeout``, and a caller's per-call ``ChatOptions.timeout``, bound all attempts
+    and the waits between them.
     """
 
     def __init__(
@@ -99,9 +100,10 @@ class OpenAIChatModel(BaseChatModel):
 
     # -- timing and retries ------------------------------------------------------------
 
-    def _total_deadline(self) -> float | None:
-        total = self._settings.total_timeout
-        return None if total is None else time.monotonic() + total
+    def _total_deadline(self, options: ChatOptions) -> float | None:
+        """The end of the whole call: a caller's per-call timeout bounds retries too."""
+        limits = [t for t in (self._settings.total_timeout, options.timeout) if t is not None]
+        return time.monotonic() + min(limits) if limits else None
 
     def _attempt_window(
         self, options: ChatOptions, deadline: float | None, op: str
@@ -111,7 +113,7 @@ class OpenAIChatModel(BaseChatModel):
         if deadline is not None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                msg = f"{op} did not finish within total_timeout={self._settings.total_timeout}s"
+                msg = f"{op} did not finish within its deadline"
                 raise ChatTimeoutError(msg, op=op, provider=PROVIDER_NAME)
             timeout = min(timeout, remaining)
         return timeout, time.monotonic() + timeout
@@ -171,7 +173,7 @@ class OpenAIChatModel(BaseChatModel):
 
     def _invoke(self, messages: tuple[Message, ...], options: ChatOptions) -> ChatResult:
         body = build_request_body(self._model, messages, options, stream=False)
-        deadline = self._total_deadline()
+        deadline = self._total_deadline(options)
         attempt = 0
         while True:
             try:
@@ -204,7 +206,7 @@ class OpenAIChatModel(BaseChatModel):
 
     def _stream(self, messages: tuple[Message, ...], options: ChatOptions) -> Iterator[ChatChunk]:
         body = build_request_body(self._model, messages, options, stream=True)
-        deadline = self._total_deadline()
+        deadline = self._total_deadline(options)
         attempt = 0
         while True:
             started = False
@@ -246,7 +248,7 @@ class OpenAIChatModel(BaseChatModel):
 
     async def _ainvoke(self, messages: tuple[Message, ...], options: ChatOptions) -> ChatResult:
         body = build_request_body(self._model, messages, options, stream=False)
-        deadline = self._total_deadline()
+        deadline = self._total_deadline(options)
         attempt = 0
         while True:
             try:
@@ -283,7 +285,7 @@ class OpenAIChatModel(BaseChatModel):
         self, messages: tuple[Message, ...], options: ChatOptions
     ) -> AsyncIterator[ChatChunk]:
         body = build_request_body(self._model, messages, options, stream=True)
-        deadline = self._total_deadline()
+        deadline = self._total_deadline(options)
         attempt = 0
         while True:
             started = False
