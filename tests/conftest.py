@@ -67,6 +67,7 @@ _WARM_MODULES = (
     "jinja2",
     "jsonschema",
     "httpx",
+    "httpcore",
     "opentelemetry.sdk.metrics",
     "opentelemetry.sdk.trace",
     "chatmodels.conformance.fixtures",

@@ -46,12 +46,19 @@ class ClientPool:
             client = self._clients.get(loop)
             if client is not None:
                 return client
-            client = self._make_async()
-            guard = self._guard(loop, client)
-            self._clients[loop] = client
-            self._async[loop] = guard
+        # Building a client loads TLS settings (tens of ms): never on the event loop.
+        made = await asyncio.to_thread(self._make_async)
+        with self._lock:
+            client = self._clients.get(loop)
+            if client is None:
+                guard = self._guard(loop, made)
+                self._clients[loop] = made
+                self._async[loop] = guard
+        if client is not None:  # another task on this loop won the race
+            await made.aclose()
+            return client
         await guard.__anext__()
-        return client
+        return made
 
     async def _guard(
         self, loop: asyncio.AbstractEventLoop, client: httpx.AsyncClient

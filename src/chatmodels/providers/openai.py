@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from chatmodels.base import BaseChatModel, BaseProvider, result_as_chunk
-from chatmodels.errors import ChatModelError, ChatTimeoutError
+from chatmodels.errors import ChatModelError, ChatTimeoutError, ClosedError
 from chatmodels.messages import ChatChunk, ChatResult, Message
 from chatmodels.options import ChatOptions, OptionsLike
 from chatmodels.provider import Capability, HealthState, HealthStatus, ProviderMetadata
@@ -130,6 +130,10 @@ class OpenAIChatModel(BaseChatModel):
         return self._settings.retry.delay(attempt, error, remaining, self._rng)
 
     def _map(self, exc: Exception, op: str) -> ChatModelError:
+        if self.closed:
+            # close() shut the connection under an in-flight call: report that, not the I/O.
+            msg = f"{op}() was interrupted because the chat model was closed"
+            return ClosedError(msg, op=op, provider=PROVIDER_NAME, cause=exc)
         return map_httpx_error(exc, op=op, redact=self._redact)
 
     # -- interpreting answers ----------------------------------------------------------

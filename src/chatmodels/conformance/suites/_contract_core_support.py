@@ -24,11 +24,14 @@ def run_async(coro: Coroutine[Any, Any, T], timeout: float) -> T:
     """Run *coro* on a fresh loop, failing the provider instead of hanging the run."""
 
     async def bounded() -> T:
-        try:
-            return await asyncio.wait_for(coro, timeout)
-        except asyncio.TimeoutError:
+        task = asyncio.ensure_future(coro)
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+        if not done:
+            task.cancel()
             msg = f"the async call did not finish within {timeout}s; expected it to return"
-            raise AssertionError(msg) from None
+            raise AssertionError(msg)
+        # The provider's own errors (a ChatTimeoutError is a TimeoutError) pass through as-is.
+        return task.result()
 
     return asyncio.run(bounded())
 
