@@ -234,12 +234,15 @@ class BaseChatModel:
         """Tell whether close() has been called."""
         return self._closed
 
-    def _prepare(
-        self, op: str, messages: Sequence[MessageLike] | str, options: OptionsLike
-    ) -> tuple[tuple[Message, ...], ChatOptions]:
+    def _check_open(self, op: str) -> None:
         if self._closed:
             msg = f"{op}() called on a closed chat model {self._model!r}"
             raise ClosedError(msg, op=op, provider=self._metadata.name)
+
+    def _prepare(
+        self, op: str, messages: Sequence[MessageLike] | str, options: OptionsLike
+    ) -> tuple[tuple[Message, ...], ChatOptions]:
+        self._check_open(op)
         try:
             prepared = coerce_messages(messages)
             merged = coerce_options(options).merged_over(self._defaults)
@@ -268,6 +271,8 @@ class BaseChatModel:
             return await self._ainvoke(prepared, merged)
         try:
             return await asyncio.wait_for(self._ainvoke(prepared, merged), merged.timeout)
+        except ChatModelError:
+            raise  # the provider's own error, a ChatTimeoutError included, is not our deadline
         except asyncio.TimeoutError as exc:
             msg = f"ainvoke did not finish within {merged.timeout}s"
             raise ChatTimeoutError(
@@ -296,6 +301,7 @@ class BaseChatModel:
         max_concurrency: int | None = None,
     ) -> BatchResult:
         """Answer many conversations; a failed item holds its ChatModelError at its index."""
+        self._check_open("batch")
         limit = check_concurrency(max_concurrency, self._max_concurrency)
         return run_batch(lambda item: self.invoke(item, options), list(inputs), limit)
 
@@ -307,6 +313,7 @@ class BaseChatModel:
         max_concurrency: int | None = None,
     ) -> BatchResult:
         """Answer many conversations concurrently on the running loop."""
+        self._check_open("abatch")
         limit = check_concurrency(max_concurrency, self._max_concurrency)
         return await arun_batch(lambda item: self.ainvoke(item, options), list(inputs), limit)
 
