@@ -118,4 +118,5 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("conc_cancel_streams", 100, "In-flight astream consumers; half are cancelled."),
     Setting("conc_timeout", 30.0, "Seconds any concurrency test may run before it fails as hung."),
     Setting("conc_seed", 0, "Seed of every random choice, quoted in failures for re-runs."),
+    Setting("conc_solo_workers", 8, "Callers computing the reference answers apart from the load."),
 )

@@ -90,7 +90,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("perf_bootstrap_resamples", 2000, "Bootstrap resamples per confidence interval."),
     Setting(
         "perf_latency_seconds",
-        1.0,
+        0.6,
         "Wall time the latency sampling aims for; sets the number of calls (50 to 2000).",
     ),
     Setting("perf_throughput_seconds", 0.25, "Measuring window per concurrency level."),

@@ -108,14 +108,20 @@ def _require_async(metadata: ProviderMetadata, requirement: str) -> None:
 def solo_answers(
     chat_model: ChatModel, provider_metadata: ProviderMetadata, conformance_settings: Settings
 ) -> dict[int, Answer] | None:
-    """For a deterministic provider, each prompt's answer when asked alone, one at a time."""
+    """For a deterministic provider, each prompt's answer asked apart from the load.
+
+    ``conc_solo_workers`` callers (default a few) share the work, so a slow provider's 512
+    reference answers do not take minutes; set it to 1 for strictly one-at-a-time answers.
+    """
     if not provider_metadata.supports(Capability.DETERMINISTIC):
         return None
     limits = Limits.of(conformance_settings)
+    workers = max(1, conformance_settings.int("conc_solo_workers"))
+    prompts = Shape.of(conformance_settings).prompts
     answers: dict[int, Answer] = {}
 
-    def ask_alone(_: int) -> None:
-        for index in range(Shape.of(conformance_settings).prompts):
+    def ask_alone(worker: int) -> None:
+        for index in range(worker, prompts, workers):
             if limits.left() <= 0:
                 return
             prompt, size = prompt_for(index, limits.seed)
@@ -123,7 +129,7 @@ def solo_answers(
             if outcome.answer is not None:
                 answers[index] = outcome.answer
 
-    run_threads(1, ask_alone, limits)
+    run_threads(workers, ask_alone, limits)
     return dict(answers)
 
 
