@@ -24,12 +24,7 @@ def _golden_lines() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def suite_items(pytester_module_items: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
-    return pytester_module_items
-
-
-@pytest.fixture(scope="module")
-def pytester_module_items(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, list[str]]]:
+def suite_items(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, list[str]]]:
     """Collect the shipped suites once and return (nodeid, requirement ids) per test."""
     import subprocess
     import sys
@@ -59,6 +54,33 @@ def pytester_module_items(tmp_path_factory: pytest.TempPathFactory) -> list[tupl
     raise AssertionError(out.stdout + out.stderr)
 
 
+def _collected_markers(paths: list[Path], marker: str) -> list[str]:
+    """The first argument of every *marker* on the tests collected from *paths*."""
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys, pytest\n"
+        "class P:\n"
+        "    found = []\n"
+        "    def pytest_collection_finish(self, session):\n"
+        "        for i in session.items:\n"
+        f"            self.found += [m.args[0] for m in i.iter_markers({marker!r})]\n"
+        "p = P()\n"
+        "pytest.main(['--co', '-q', '-p', 'no:cacheprovider', *sys.argv[1:]], plugins=[p])\n"
+        "print('FOUND' + json.dumps(p.found))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, *map(str, paths)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    for line in out.stdout.splitlines():
+        if line.startswith("FOUND"):
+            return list(json.loads(line[5:]))
+    raise AssertionError(out.stdout + out.stderr)
+
+
 class TestCatalogue:
     def test_ids_are_unique_and_well_formed(self) -> None:
         """Every ID is AREA-NNN and appears once."""
@@ -69,7 +91,8 @@ class TestCatalogue:
     def test_every_requirement_has_a_title_rationale_and_level(self) -> None:
         """Each entry carries a one-line title and a real rationale."""
         for r in CATALOGUE:
-            assert r.title and "\n" not in r.title, r.id
+            assert r.title, r.id
+            assert "\n" not in r.title, r.id
             assert len(r.rationale) >= 20, r.id
             assert isinstance(r.level, Level)
 
@@ -81,7 +104,9 @@ class TestCatalogue:
         }  # fmt: skip
         assert sum(1 for r in CATALOGUE if r.area in contract) >= 45
 
-    def test_every_requirement_has_a_suite_test(self, suite_items: list[tuple[str, list[str]]]) -> None:
+    def test_every_requirement_has_a_suite_test(
+        self, suite_items: list[tuple[str, list[str]]]
+    ) -> None:
         """No requirement is left without at least one test in the suites."""
         tested = {i for _, ids in suite_items for i in ids}
         assert set(CATALOGUE.ids) - tested == set()
@@ -96,10 +121,8 @@ class TestCatalogue:
             assert ids[0] in CATALOGUE, nodeid
 
     def test_every_requirement_has_a_catching_broken_provider(self) -> None:
-        """Each ID appears in a @pytest.mark.catches(...) of a tests/test_catches_*.py file."""
-        caught: set[str] = set()
-        for path in TESTS.glob("test_catches_*.py"):
-            caught.update(re.findall(r"catches\(\s*['\"]([A-Z]+-\d{3})['\"]", path.read_text()))
+        """Each ID is named by a ``catches`` marker on a collected tests/test_catches_*.py test."""
+        caught = set(_collected_markers(sorted(TESTS.glob("test_catches_*.py")), "catches"))
         assert set(CATALOGUE.ids) - caught == set()
 
     def test_ids_and_levels_match_the_golden_list(self) -> None:
