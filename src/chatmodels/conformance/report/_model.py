@@ -186,9 +186,7 @@ class Report:
 
         A run in which no requirement passed establishes nothing, so it is not conformant.
         """
-        if self.failing_at(Level.MUST) or not any(
-            r.status == "passed" for r in self.requirements
-        ):
+        if self.failing_at(Level.MUST) or not any(r.status == "passed" for r in self.requirements):
             return VERDICT_NONE
         if self.failing_at(Level.SHOULD):
             return VERDICT_MUST
