@@ -78,7 +78,7 @@ def test_registry_stays_consistent_under_concurrent_use(
         registry.register(name, maker, metadata=provider_metadata)
         if name not in registry.names():
             problems.append(f"{name!r} was missing from names() right after register()")
-        made = registry.create(name, {})
+        made = registry.create(name, dict(conformance_subject.options))
         if made.metadata.name != provider_metadata.name:
             problems.append(f"create({name!r}) made provider {made.metadata.name!r}")
         made.create_chat_model(conformance_subject.model_name).close()
