@@ -23,6 +23,9 @@ HTTP_LOAD = ("conc_threads=16", "conc_async_tasks=64", "conc_cancel_streams=40")
 def certify_args(base_url: str) -> list[str]:
     """The pytest arguments that test the openai provider against *base_url*."""
     args = [
+        # This process imported the kit to start the server, before pytest could rewrite it.
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
         "--chatmodels-conformance",
         "--chatmodels-provider=openai",
         f"--chatmodels-option=base_url={base_url}",
