@@ -17,7 +17,13 @@ from chatmodels.conformance.faults import FaultServer
 __all__ = ["HTTP_LOAD", "certify_args", "main"]
 
 #: The documented lower load for real HTTP providers (see the README).
-HTTP_LOAD = ("conc_threads=16", "conc_async_tasks=64", "conc_cancel_streams=40")
+HTTP_LOAD = (
+    "conc_threads=16",
+    "conc_calls_per_thread=4",
+    "conc_async_tasks=64",
+    "conc_cancel_streams=20",
+    "conc_timeout=120",
+)
 
 
 def certify_args(base_url: str) -> list[str]:
