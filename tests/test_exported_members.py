@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import chatmodels
 
 
@@ -41,12 +43,8 @@ class TestExports:
 
     def test_unknown_attribute_is_an_attribute_error(self) -> None:
         """A misspelt name raises AttributeError naming it."""
-        try:
+        with pytest.raises(AttributeError, match="Mesage"):
             chatmodels.Mesage  # type: ignore[attr-defined]  # noqa: B018
-        except AttributeError as exc:
-            assert "Mesage" in str(exc)
-        else:
-            raise AssertionError("expected AttributeError")
 
     def test_runtime_library_does_not_import_pytest(self) -> None:
         """Importing every runtime module leaves pytest unimported."""

@@ -44,8 +44,14 @@ def _probe(result: pytest.RunResult) -> dict[str, object]:
 def _run_probe(pytester: pytest.Pytester, *args: str) -> dict[str, object]:
     pytester.makepyfile(test_probe=PROBE)
     result = pytester.runpytest(
-        "--chatmodels-conformance", "test_probe.py", "-k", "probe", "-s", "-p",
-        "no:cacheprovider", *args,
+        "--chatmodels-conformance",
+        "test_probe.py",
+        "-k",
+        "probe",
+        "-s",
+        "-p",
+        "no:cacheprovider",
+        *args,
     )
     assert result.ret == 0, result.stdout.str()
     return _probe(result)
@@ -72,8 +78,17 @@ class TestInert:
             """
         )
         pytester.makepyfile(test_mine="def test_mine():\n    pass\n")
-        result = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider", "-p", "no:xdist",
-                                               "-p", "no:benchmark", "-p", "no:hypothesispytest")
+        result = pytester.runpytest_subprocess(
+            "-s",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            "-p",
+            "no:benchmark",
+            "-p",
+            "no:hypothesispytest",
+        )
         result.stdout.fnmatch_lines(["*LOADED []*"])
 
     def test_markers_are_registered_for_strict_markers(self, pytester: pytest.Pytester) -> None:
@@ -115,8 +130,7 @@ class TestProviderResolution:
     def test_fixture_override_beats_the_default(self, pytester: pytest.Pytester) -> None:
         """A chatmodels_provider fixture in conftest.py chooses the provider."""
         pytester.makeconftest(
-            CUSTOM_PROVIDER
-            + "\n@pytest.fixture(scope='session')\ndef chatmodels_provider():\n"
+            CUSTOM_PROVIDER + "\n@pytest.fixture(scope='session')\ndef chatmodels_provider():\n"
             "    return CustomProvider\n"
         )
         probe = _run_probe(pytester)
@@ -125,8 +139,7 @@ class TestProviderResolution:
     def test_ini_beats_the_fixture(self, pytester: pytest.Pytester) -> None:
         """The chatmodels_provider ini key wins over a fixture override."""
         pytester.makeconftest(
-            CUSTOM_PROVIDER
-            + "\n@pytest.fixture(scope='session')\ndef chatmodels_provider():\n"
+            CUSTOM_PROVIDER + "\n@pytest.fixture(scope='session')\ndef chatmodels_provider():\n"
             "    return CustomProvider({})\n"
         )
         pytester.makeini("[pytest]\nchatmodels_provider = reference\n")
@@ -160,9 +173,7 @@ class TestProviderResolution:
 class TestOptions:
     def test_options_from_ini_and_command_line_merge(self, pytester: pytest.Pytester) -> None:
         """Command-line options override ini options key by key."""
-        pytester.makeini(
-            "[pytest]\nchatmodels_options =\n    latency=0.002\n    chunk_tokens=3\n"
-        )
+        pytester.makeini("[pytest]\nchatmodels_options =\n    latency=0.002\n    chunk_tokens=3\n")
         probe = _run_probe(pytester, "--chatmodels-option", "latency=0")
         assert probe["options"] == {"latency": "0", "chunk_tokens": "3"}
 
@@ -203,14 +214,18 @@ class TestOptions:
 class TestCollection:
     def test_suites_are_collected_in_an_empty_directory(self, pytester: pytest.Pytester) -> None:
         """The shipped suites are collected from the installed package, not the cwd."""
-        result = pytester.runpytest("--chatmodels-conformance", "--co", "-q", "-p", "no:cacheprovider")
+        result = pytester.runpytest(
+            "--chatmodels-conformance", "--co", "-q", "-p", "no:cacheprovider"
+        )
         assert result.ret == 0, result.stdout.str()
         assert any(line.startswith("suite_") for line in result.outlines)
 
     def test_authors_tests_run_only_when_named(self, pytester: pytest.Pytester) -> None:
         """An author's own test files are not run by the flag unless passed as arguments."""
         pytester.makepyfile(test_mine="def test_mine():\n    pass\n")
-        result = pytester.runpytest("--chatmodels-conformance", "--co", "-q", "-p", "no:cacheprovider")
+        result = pytester.runpytest(
+            "--chatmodels-conformance", "--co", "-q", "-p", "no:cacheprovider"
+        )
         assert "test_mine.py::test_mine" not in result.stdout.str()
         named = pytester.runpytest(
             "--chatmodels-conformance", "test_mine.py", "--co", "-q", "-p", "no:cacheprovider"
@@ -220,8 +235,13 @@ class TestCollection:
     def test_suite_selection_keeps_only_that_suite(self, pytester: pytest.Pytester) -> None:
         """--chatmodels-suite deselects the other suites' modules."""
         result = pytester.runpytest(
-            "--chatmodels-conformance", "--chatmodels-suite", "contract", "--co", "-q",
-            "-p", "no:cacheprovider",
+            "--chatmodels-conformance",
+            "--chatmodels-suite",
+            "contract",
+            "--co",
+            "-q",
+            "-p",
+            "no:cacheprovider",
         )
         modules = {line.split("::")[0] for line in result.outlines if line.startswith("suite_")}
         assert modules, result.stdout.str()

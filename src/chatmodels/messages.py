@@ -6,7 +6,7 @@ import enum
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from chatmodels.errors import InvalidInputError, InvalidResponseError
 
@@ -163,14 +163,16 @@ class Message:
 def _tool_call(value: object) -> ToolCall:
     if isinstance(value, ToolCall):
         return value
-    if not isinstance(value, Mapping) or set(value) - {"id", "name", "arguments"} or not (
-        {"id", "name"} <= set(value)
+    if (
+        not isinstance(value, Mapping)
+        or set(value) - {"id", "name", "arguments"}
+        or not ({"id", "name"} <= set(value))
     ):
         raise _invalid("tool call", value, "a ToolCall or a mapping with id, name, arguments")
     return ToolCall(**value)
 
 
-MessageLike = Union[Message, Mapping[str, Any]]
+MessageLike = Message | Mapping[str, Any]
 
 
 def coerce_messages(messages: Iterable[MessageLike] | str) -> tuple[Message, ...]:

@@ -7,7 +7,7 @@ import enum
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from chatmodels.errors import InvalidInputError
 
@@ -82,7 +82,9 @@ class ChatOptions:
     def __post_init__(self) -> None:
         self._check_sampling()
         self._check_stop_and_tools()
-        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
+        if self.seed is not None and (
+            isinstance(self.seed, bool) or not isinstance(self.seed, int)
+        ):
             raise _invalid("seed", self.seed, "an int")
         if self.timeout is not None and (not _is_number(self.timeout) or self.timeout <= 0):
             raise _invalid("timeout", self.timeout, "a number of seconds > 0")
@@ -157,7 +159,7 @@ class ChatOptions:
 
 _BLANK = ChatOptions()
 
-OptionsLike = Union[ChatOptions, Mapping[str, Any], None]
+OptionsLike = ChatOptions | Mapping[str, Any] | None
 
 _FIELD_NAMES = frozenset(f.name for f in dataclasses.fields(ChatOptions))
 
@@ -176,7 +178,5 @@ def coerce_options(options: OptionsLike) -> ChatOptions:
     values = dict(options)
     for key in ("stop", "tools"):
         if key in values and isinstance(values[key], Sequence):
-            values[key] = (
-                (values[key],) if isinstance(values[key], str) else tuple(values[key])
-            )
+            values[key] = (values[key],) if isinstance(values[key], str) else tuple(values[key])
     return ChatOptions(**values)

@@ -1,4 +1,4 @@
-"""The contract a provider keeps: the ChatModel interface, the Provider factory and their metadata."""
+"""The contract a provider keeps: the ChatModel interface, the Provider factory, metadata."""
 
 from __future__ import annotations
 
@@ -222,9 +222,7 @@ class Provider(Protocol):
         """What this provider is and declares."""
         ...
 
-    def create_chat_model(
-        self, model: str | None = None, options: OptionsLike = None
-    ) -> ChatModel:
+    def create_chat_model(self, model: str | None = None, options: OptionsLike = None) -> ChatModel:
         """Make a model; *options* become its per-call defaults."""
         ...
 

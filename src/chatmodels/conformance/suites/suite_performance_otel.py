@@ -151,8 +151,8 @@ def test_otel_overhead(
     bare = lambda: chat_model.invoke(PROMPT)  # noqa: E731
     if Capability.TELEMETRY in provider_metadata.capabilities:
         _warm_up(bare)
-        loops = calibrate(bare, plan.min_sample_seconds)
-        per_call = statistics.median(time_calls(bare, loops) for _ in range(plan.samples))
+        own_loops = calibrate(bare, plan.min_sample_seconds)
+        per_call = statistics.median(time_calls(bare, own_loops) for _ in range(plan.samples))
         record_figure("call with the provider's own instrumentation", per_call * MS, "ms")
         pytest.skip(
             f"provider {provider_metadata.name!r} declares 'telemetry': it instruments itself "
