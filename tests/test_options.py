@@ -276,11 +276,6 @@ class TestCoerceOptions:
         with invalid("max_tokens", "0"):
             coerce_options({"max_tokens": 0})
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="coerce_options sorts unknown keys; mixed str/int keys raise TypeError from "
-        "sorted() instead of InvalidInputError",
-    )
     def test_unknown_non_string_keys(self) -> None:
         """A mapping with a non-string unknown key among string keys is still invalid input."""
         with invalid("options"):

@@ -187,23 +187,26 @@ def coerce_messages(messages: Iterable[MessageLike] | str) -> tuple[Message, ...
     return result
 
 
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 @dataclass(frozen=True, slots=True)
 class Usage:
     """Token counts for one call; ``total_tokens`` defaults to input plus output."""
 
     input_tokens: int
     output_tokens: int
-    total_tokens: int = -1
+    total_tokens: int = None  # type: ignore[assignment]  # filled in by __post_init__
 
     def __post_init__(self) -> None:
-        for name in ("input_tokens", "output_tokens"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise _invalid(f"Usage.{name}", value, "a non-negative int")
-        if self.total_tokens == -1:
+        counts = _is_count(self.input_tokens) and _is_count(self.output_tokens)
+        if self.total_tokens is None and counts:
             object.__setattr__(self, "total_tokens", self.input_tokens + self.output_tokens)
-        elif isinstance(self.total_tokens, bool) or not isinstance(self.total_tokens, int):
-            raise _invalid("Usage.total_tokens", self.total_tokens, "an int")
+        for name in ("input_tokens", "output_tokens", "total_tokens"):
+            value = getattr(self, name)
+            if not _is_count(value):
+                raise _invalid(f"Usage.{name}", value, "a non-negative int")
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +290,10 @@ def merge_chunks(chunks: Iterable[ChatChunk]) -> ChatResult:
         response_id = response_id or (chunk.response_id or "")
     if finish is None:
         msg = "the stream ended without a finish reason"
+        raise InvalidResponseError(msg, op="stream")
+    nameless = [index for index, p in sorted(calls.items()) if not p.name]
+    if nameless:
+        msg = f"the stream's tool call at index {nameless[0]} never named its tool"
         raise InvalidResponseError(msg, op="stream")
     tool_calls = tuple(
         ToolCall(id=p.id, name=p.name, arguments="".join(p.arguments) or "{}")

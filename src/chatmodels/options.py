@@ -172,7 +172,7 @@ def coerce_options(options: OptionsLike) -> ChatOptions:
         return options
     if not isinstance(options, Mapping):
         raise _invalid("options", options, "a ChatOptions, a mapping or None")
-    unknown = sorted(set(options) - _FIELD_NAMES)
+    unknown = sorted(set(options) - _FIELD_NAMES, key=repr)
     if unknown:
         raise _invalid("options", unknown, f"keys among {sorted(_FIELD_NAMES)}")
     values = dict(options)
