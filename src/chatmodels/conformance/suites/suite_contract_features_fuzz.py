@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from chatmodels.conformance.suites._contract_features_support import (
@@ -146,6 +146,12 @@ def test_generated_conversations_get_a_result_or_an_error(
 @pytest.mark.requirement("FUZZ-002")
 @_PROFILE
 @given(opts=options)
+# Edges every run tries, whatever the generator draws: values valid for the library but
+# beyond what some upstream SDKs accept, which a provider must translate, not leak.
+@example(opts={"temperature": 1.5})
+@example(opts={"temperature": 2.0, "top_p": 1.0})
+@example(opts={"max_tokens": 1, "seed": 2**40})
+@example(opts={"stop": ["."], "timeout": 0.5})
 def test_generated_options_get_a_result_or_an_error(chat_model: ChatModel, opts: Any) -> None:
     """invoke with any generated options returns a valid ChatResult or raises a ChatModelError."""
     problem = _invoke_problem(chat_model, PLAIN_PROMPT, opts)
