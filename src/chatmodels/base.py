@@ -13,7 +13,6 @@ import contextvars
 import threading
 import time
 from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping, Sequence
-from types import TracebackType
 from typing import Any, TypeVar
 
 from chatmodels._batching import (
@@ -22,6 +21,7 @@ from chatmodels._batching import (
     check_concurrency,
     run_batch,
 )
+from chatmodels._closing import Closing
 from chatmodels.errors import (
     ChatModelError,
     ChatTimeoutError,
@@ -140,7 +140,7 @@ class _LoopThread:
             self._loop.close()
 
 
-class BaseChatModel:
+class BaseChatModel(Closing):
     """Derive the whole ChatModel interface from ``_invoke`` and/or ``_ainvoke``."""
 
     #: Keys of ChatOptions.extra this model understands; others raise UnsupportedError.
@@ -354,28 +354,6 @@ class BaseChatModel:
             if self._loop_thread is None:
                 self._loop_thread = _LoopThread()
             return self._loop_thread
-
-    def __enter__(self) -> ChatModel:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    async def __aenter__(self) -> ChatModel:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         state = " closed" if self._closed else ""

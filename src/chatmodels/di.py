@@ -18,11 +18,11 @@ import time
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, TypeVar, Union, cast, overload
 
 from opentelemetry import metrics, trace
 
+from chatmodels._closing import Closing
 from chatmodels.provider import HealthState, HealthStatus
 
 __all__ = ["Container", "DependencyCycleError", "ServiceFactory", "ServiceNotFoundError"]
@@ -122,7 +122,7 @@ def _is_sync_cm(value: object) -> bool:
     return hasattr(value, "__enter__") and hasattr(value, "__exit__")
 
 
-class Container:
+class Container(Closing):
     """Build each registered service once, hand out the cached instance, and clean up at close."""
 
     def __init__(
@@ -410,28 +410,6 @@ class Container:
                     await result
             except Exception:
                 _log_failed(cleanup.name)
-
-    def __enter__(self) -> Container:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    async def __aenter__(self) -> Container:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         return f"<Container services={len(self._services)} built={len(self._instances)}>"

@@ -27,7 +27,6 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
-from types import TracebackType
 from typing import Any, TypeVar
 
 from opentelemetry import context as otel_context
@@ -37,6 +36,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvid
 
 from chatmodels import _semconv as sc
 from chatmodels._batching import DEFAULT_MAX_CONCURRENCY, arun_batch, check_concurrency, run_batch
+from chatmodels._closing import Closing
 from chatmodels.errors import ChatModelError
 from chatmodels.messages import (
     ChatChunk,
@@ -200,7 +200,7 @@ def _output_messages(message: Message, finish: FinishReason | None) -> str:
     return json.dumps([entry], ensure_ascii=False)
 
 
-class InstrumentedChatModel:
+class InstrumentedChatModel(Closing):
     """A ChatModel that delegates to ``wrapped`` and reports each call to OpenTelemetry."""
 
     __slots__ = (
@@ -458,28 +458,6 @@ class InstrumentedChatModel:
     async def aclose(self) -> None:
         """Close the wrapped model from async code."""
         await self.wrapped.aclose()
-
-    def __enter__(self) -> ChatModel:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    async def __aenter__(self) -> ChatModel:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         return f"<InstrumentedChatModel {self.wrapped!r}>"
