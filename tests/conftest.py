@@ -8,18 +8,14 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from chatmodels.conformance.outcomes import REQUIREMENT_PROPERTY, classify_skip
+from chatmodels.conformance.outcomes import (
+    REQUIREMENT_PROPERTY,
+    Outcome,
+    TestOutcome,
+    classify_skip,
+)
+from chatmodels.conformance.report import aggregate
 from chatmodels.conformance.session import SUITES_DIR
-
-_SEVERITY = {
-    "error": 6,
-    "failed": 5,
-    "inconclusive": 4,
-    "passed": 3,
-    "unsupported": 2,
-    "skipped": 1,
-    "not_run": 0,
-}
 
 
 @dataclass
@@ -114,6 +110,7 @@ def run_conformance(pytester: pytest.Pytester, _warm_suite_imports: None) -> Run
         )
         result = SuiteRun(ret=int(recorder.ret))
         lines: list[str] = []
+        seen: dict[str, list[Outcome]] = {}
         for report in recorder.getreports("pytest_runtest_logreport"):
             props = dict(report.user_properties)
             requirement_id = props.get(REQUIREMENT_PROPERTY)
@@ -129,12 +126,14 @@ def run_conformance(pytester: pytest.Pytester, _warm_suite_imports: None) -> Run
                 status, message = "passed", ""
             else:
                 continue
-            previous = result.statuses.get(requirement_id, "not_run")
-            if _SEVERITY[status] > _SEVERITY[previous]:
-                result.statuses[requirement_id] = status
+            seen.setdefault(requirement_id, []).append(status)
             if message:
                 result.messages.setdefault(requirement_id, []).append(message)
             lines.append(f"{report.nodeid} {report.when} {status} {message[:300]}")
+        result.statuses = {
+            rid: aggregate([TestOutcome("", rid, status) for status in statuses])
+            for rid, statuses in seen.items()
+        }
         result.output = "\n".join(lines)
         return result
 

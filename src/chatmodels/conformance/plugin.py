@@ -37,7 +37,6 @@ def pytest_configure(config: pytest.Config) -> None:
     session_module = importlib.import_module("chatmodels.conformance.session")
 
     session = session_module.ConformanceSession(config)
-    config.stash[session_module.SESSION_KEY] = session
     config.pluginmanager.register(session, session_module.SESSION_PLUGIN)
     config.pluginmanager.register(fixtures, "chatmodels-conformance-fixtures")
     suites_dir = session_module.SUITES_DIR

@@ -16,7 +16,6 @@ from chatmodels.conformance._options import SUITE_NAMES, key_values, resolve_env
 from chatmodels.conformance.outcomes import (
     FIGURE_PROPERTY,
     LEVEL_PROPERTY,
-    NOT_RUN,
     REQUIREMENT_PROPERTY,
     Figure,
     Outcome,
@@ -29,7 +28,7 @@ from chatmodels.conformance.subject import Subject, subject_from_fixture
 from chatmodels.errors import ChatModelError, ProviderNotFoundError
 from chatmodels.registry import default_registry
 
-__all__ = ["SESSION_KEY", "SESSION_PLUGIN", "SUITES_DIR", "ConformanceSession"]
+__all__ = ["SESSION_PLUGIN", "SUITES_DIR", "ConformanceSession"]
 
 SESSION_PLUGIN = "chatmodels-conformance-session"
 
@@ -237,13 +236,12 @@ class ConformanceSession:
             if req_id not in CATALOGUE:
                 problems.append(f"{item.nodeid}: requirement {req_id!r} is not in the catalogue")
                 continue
-            suite = _suite_of(path)
-            if suite not in self.suites or not self._wanted(req_id):
+            if not self._wanted(req_id):
                 dropped.append(item)
                 continue
             item.user_properties.append((REQUIREMENT_PROPERTY, req_id))
             item.user_properties.append((LEVEL_PROPERTY, CATALOGUE.get(req_id).level.value))
-            if suite == "performance":
+            if _suite_of(path) == "performance":
                 item.add_marker(pytest.mark.xdist_group("chatmodels-performance"))
             keep.append(item)
         if problems:
@@ -258,10 +256,10 @@ class ConformanceSession:
         return requirement_id in self.only or requirement_id.split("-")[0] in self.only
 
     def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
+        # Unselected suites are never collected, so any deselected suite test (by
+        # --chatmodels-requirements, -k, -m or --lf) makes the run partial.
         if any(Path(str(i.path)).parent == SUITES_DIR for i in items):
-            suites_deselected = {_suite_of(Path(str(i.path))) for i in items}
-            if self.only or not suites_deselected <= set(SUITE_NAMES) - set(self.suites):
-                self.partial = True
+            self.partial = True
 
     # -- outcomes ------------------------------------------------------------------------
 
@@ -384,11 +382,3 @@ class ConformanceSession:
         json_path = self.report_paths.get("json")
         if json_path is not None:
             terminalreporter.write_line(f"report: {json_path}")
-
-
-def not_run_reason(reason: str) -> str:
-    """Build a skip reason that the report files as ``not_run``."""
-    return NOT_RUN + reason
-
-
-SESSION_KEY = pytest.StashKey[ConformanceSession]()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -11,6 +10,7 @@ from chatmodels.conformance.outcomes import TestOutcome
 from chatmodels.conformance.report._errors import ReportError
 from chatmodels.conformance.report._model import Report, RequirementResult, RunInfo
 from chatmodels.conformance.requirements import SUITE_VERSION, Catalogue, Requirement
+from chatmodels.conformance.subject import SECRET_PATTERN
 
 __all__ = [
     "MESSAGE_LIMIT",
@@ -27,7 +27,6 @@ REDACTED = "***"
 #: Failure messages longer than this are cut, so one chatty test cannot bloat the report.
 MESSAGE_LIMIT = 500
 
-_SECRET_KEY = re.compile(r"key|token|secret|password|authorization", re.IGNORECASE)
 
 #: Secret values shorter than this are not scrubbed from text: masking "0" or "no" would
 #: mangle every message, and a value that short protects nothing.
@@ -42,7 +41,7 @@ def redact(options: Mapping[str, object], secret_names: Iterable[str] = ()) -> d
     named = {n.lower() for n in secret_names}
     return {
         str(key): REDACTED
-        if str(key).lower() in named or _SECRET_KEY.search(str(key))
+        if str(key).lower() in named or SECRET_PATTERN.search(str(key))
         else str(value)
         for key, value in options.items()
     }
