@@ -234,10 +234,13 @@ class BaseChatModel(Closing):
         """Tell whether close() has been called."""
         return self._closed
 
+    def _closed_error(self, op: str) -> ClosedError:
+        msg = f"{op}() called on a closed chat model {self._model!r}"
+        return ClosedError(msg, op=op, provider=self._metadata.name)
+
     def _check_open(self, op: str) -> None:
         if self._closed:
-            msg = f"{op}() called on a closed chat model {self._model!r}"
-            raise ClosedError(msg, op=op, provider=self._metadata.name)
+            raise self._closed_error(op)
 
     def _prepare(
         self, op: str, messages: Sequence[MessageLike] | str, options: OptionsLike

@@ -96,6 +96,7 @@ class OpenAIChatModel(BaseChatModel):
         self._clients = ClientPool(
             lambda: httpx.Client(headers=headers, limits=limits, timeout=settings.timeout),
             lambda: httpx.AsyncClient(headers=headers, limits=limits, timeout=settings.timeout),
+            self._closed_error,
         )
 
     # -- timing and retries ------------------------------------------------------------
@@ -167,9 +168,11 @@ class OpenAIChatModel(BaseChatModel):
         self, body: dict[str, Any], options: ChatOptions, deadline: float | None
     ) -> ChatResult:
         timeout, end = self._attempt_window(options, deadline, "invoke")
-        client = self._clients.sync_client()
         try:
-            with client.stream("POST", self._url, json=body, timeout=timeout) as response:
+            with (
+                self._clients.sync_client("invoke") as client,
+                client.stream("POST", self._url, json=body, timeout=timeout) as response,
+            ):
                 data = self._read(response.iter_bytes(), end, timeout, "invoke")
         except HTTPX_ROOT_ERRORS as exc:
             raise self._map(exc, "invoke") from exc
@@ -193,9 +196,11 @@ class OpenAIChatModel(BaseChatModel):
         self, body: dict[str, Any], options: ChatOptions, deadline: float | None
     ) -> Generator[ChatChunk, None, None]:
         timeout, end = self._attempt_window(options, deadline, "stream")
-        client = self._clients.sync_client()
         try:
-            with client.stream("POST", self._url, json=body, timeout=timeout) as response:
+            with (
+                self._clients.sync_client("stream") as client,
+                client.stream("POST", self._url, json=body, timeout=timeout) as response,
+            ):
                 if not _is_event_stream(response.headers.get("content-type")):
                     data = self._read(response.iter_bytes(), end, timeout, "stream")
                     yield self._not_a_stream(response, data, "stream")
@@ -242,9 +247,11 @@ class OpenAIChatModel(BaseChatModel):
         self, body: dict[str, Any], options: ChatOptions, deadline: float | None
     ) -> ChatResult:
         timeout, end = self._attempt_window(options, deadline, "ainvoke")
-        client = await self._clients.async_client()
         try:
-            async with client.stream("POST", self._url, json=body, timeout=timeout) as response:
+            async with (
+                self._clients.async_client("ainvoke") as client,
+                client.stream("POST", self._url, json=body, timeout=timeout) as response,
+            ):
                 data = await self._aread(response.aiter_bytes(), end, timeout, "ainvoke")
         except HTTPX_ROOT_ERRORS as exc:
             raise self._map(exc, "ainvoke") from exc
@@ -268,9 +275,11 @@ class OpenAIChatModel(BaseChatModel):
         self, body: dict[str, Any], options: ChatOptions, deadline: float | None
     ) -> AsyncGenerator[ChatChunk, None]:
         timeout, end = self._attempt_window(options, deadline, "astream")
-        client = await self._clients.async_client()
         try:
-            async with client.stream("POST", self._url, json=body, timeout=timeout) as response:
+            async with (
+                self._clients.async_client("astream") as client,
+                client.stream("POST", self._url, json=body, timeout=timeout) as response,
+            ):
                 if not _is_event_stream(response.headers.get("content-type")):
                     data = await self._aread(response.aiter_bytes(), end, timeout, "astream")
                     yield self._not_a_stream(response, data, "astream")
@@ -316,9 +325,10 @@ class OpenAIChatModel(BaseChatModel):
             return HealthStatus(HealthState.UNHEALTHY, 0.0, "the chat model is closed")
         timeout = min(self._settings.timeout, self._metadata.health_timeout)
         try:
-            response = self._clients.sync_client().get(
-                f"{self._settings.base_url}/models", timeout=timeout
-            )
+            with self._clients.sync_client("health_check") as client:
+                response = client.get(f"{self._settings.base_url}/models", timeout=timeout)
+        except ClosedError as exc:
+            return HealthStatus(HealthState.UNHEALTHY, time.perf_counter() - start, str(exc))
         except HTTPX_ROOT_ERRORS as exc:
             detail = str(self._map(exc, "health_check"))
             return HealthStatus(HealthState.UNHEALTHY, time.perf_counter() - start, detail)

@@ -61,6 +61,8 @@ _STATUS_FOR_CODE = {
 
 _MALFORMED = b'{"id": "chatcmpl-malformed", "object": "chat.completion", "choices": [{"index": '
 _HTML = "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>"
+#: The status of an answer the client hung up on, which never reaches the wire (as nginx logs it).
+_CLIENT_GONE = 499
 
 
 def _error_response(status: int, message: str, *, retry_after: object = None) -> web.Response:
@@ -194,6 +196,9 @@ class FaultApp:
             response = refusal if fault is None else await self._answer(request, raw, fault)
             status = None if kind == "reset" else response.status
             return response
+        except ConnectionResetError:
+            # The client hung up mid-answer (a cancelled call): nothing to send, nothing to log.
+            return web.Response(status=_CLIENT_GONE)
         finally:
             self._record(dataclasses.replace(record, status=status), serial)
 
