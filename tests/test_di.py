@@ -573,3 +573,63 @@ class TestThreads:
         assert builds == [1]
         assert len({id(s) for s in seen}) == 1
         assert reg.names() == sorted(["shared", *(f"t{i}" for i in range(32))])
+
+    @pytest.mark.parametrize("async_side", [False, True], ids=["threads", "thread-and-task"])
+    def test_cycle_split_across_threads_is_an_error_not_a_deadlock(self, async_side: bool) -> None:
+        """Two threads each holding one end of a cycle get DependencyCycleError, not a hang."""
+        met = threading.Barrier(2)
+        first_time = {"a": True, "b": True}
+
+        def factory(mine: str, other: str) -> Any:
+            def build(container: Container) -> str:
+                if first_time[mine]:  # both threads hold their key before asking for the other
+                    first_time[mine] = False
+                    met.wait(5)
+                return container.get(other) + mine
+
+            return build
+
+        c = Container()
+        c.register_factory("a", factory("a", "b"))
+        c.register_factory("b", factory("b", "a"))
+        outcomes: dict[str, BaseException] = {}
+
+        def resolve(key: str) -> None:
+            try:
+                if async_side and key == "b":
+                    asyncio.run(c.aget(key))
+                else:
+                    c.get(key)
+            except BaseException as exc:
+                outcomes[key] = exc
+
+        threads = [threading.Thread(target=resolve, args=(k,), daemon=True) for k in "ab"]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        assert not any(t.is_alive() for t in threads), "the two threads deadlocked"
+        assert sorted(outcomes) == ["a", "b"]
+        for key, exc in outcomes.items():
+            assert isinstance(exc, DependencyCycleError), (key, exc)
+            assert set(exc.cycle) == {"a", "b"}
+            assert exc.cycle[0] == exc.cycle[-1]
+            assert len(exc.cycle) == 3
+
+    def test_three_chain_wait_cycle_is_spelled_out_in_order(self) -> None:
+        """The wait-for graph names the whole loop, through every chain's own keys."""
+        from chatmodels._build_locks import BuildLocks
+
+        locks = BuildLocks()
+        one, two, three = object(), object(), object()
+        with contextlib.ExitStack() as held:
+            for key, chain in (("a", one), ("b", two), ("c", three)):
+                lock = locks.lock_for(key)
+                assert lock.acquire(blocking=False)
+                held.enter_context(locks.owned(key, chain, lock))
+            assert locks.start_waiting("b", one, ("root", "a")) is None
+            assert locks.start_waiting("c", two, ("b",)) is None
+            assert locks.start_waiting("a", three, ("c",)) == ("c", "a", "b", "c")
+            locks.stopped_waiting(two)
+            assert locks.start_waiting("a", three, ("c",)) is None, "two no longer waits"
+        assert all(locks.lock_for(k).acquire(blocking=False) for k in "abc"), "locks not released"

@@ -22,6 +22,7 @@ from typing import Any, TypeVar, Union, cast, overload
 
 from opentelemetry import metrics, trace
 
+from chatmodels._build_locks import BuildLocks
 from chatmodels._closing import Closing
 from chatmodels.provider import HealthState, HealthStatus
 
@@ -42,9 +43,18 @@ ServiceFactory = Union[  # noqa: UP007 (a runtime alias; keeps 3.10 happy)
 
 _logger = logging.getLogger("chatmodels")
 
-# The keys being built in the current thread or task, outermost first: finds cycles.
-_RESOLVING: contextvars.ContextVar[tuple[object, ...]] = contextvars.ContextVar(
-    "chatmodels_di_resolving", default=()
+
+@dataclass(frozen=True, slots=True)
+class _Resolution:
+    """One outermost get and its nested gets: an identity, and the keys being built, in order."""
+
+    chain: object
+    keys: tuple[object, ...]
+
+
+# The resolution under way in the current thread or task: finds cycles.
+_RESOLVING: contextvars.ContextVar[_Resolution | None] = contextvars.ContextVar(
+    "chatmodels_di_resolving", default=None
 )
 
 _ASYNC_LOCK_POLL = 0.001
@@ -137,7 +147,7 @@ class Container(Closing):
         self._services: dict[object, _Service] = {}
         self._instances: dict[object, object] = {}
         self._overrides: dict[object, object] = {}
-        self._key_locks: dict[object, threading.Lock] = {}
+        self._build_locks = BuildLocks()
         self._cleanups: list[_Cleanup] = []
 
     @property
@@ -249,12 +259,12 @@ class Container(Closing):
         found = self._cached(key)
         if found is not _MISSING:
             return found
-        service, lock, token = self._enter(key)
+        service, token = self._enter(key)
         try:
             if service.is_async:
                 msg = f"the factory for {_key_name(key)!r} is async; use `await container.aget()`"
                 raise TypeError(msg)
-            with lock:
+            with self._building(key):
                 if key in self._instances:
                     return self._instances[key]
                 value = service.build(self)
@@ -284,11 +294,9 @@ class Container(Closing):
         found = self._cached(key)
         if found is not _MISSING:
             return found
-        service, lock, token = self._enter(key)
+        service, token = self._enter(key)
         try:
-            while not lock.acquire(blocking=False):  # never block the event loop on a thread lock
-                await asyncio.sleep(_ASYNC_LOCK_POLL)
-            try:
+            async with self._abuilding(key):
                 if key in self._instances:
                     return self._instances[key]
                 value = service.build(self)
@@ -301,8 +309,6 @@ class Container(Closing):
                 elif _is_sync_cm(value):
                     value = self._enter_cm(key, value)
                 return self._store(key, service, value)
-            finally:
-                lock.release()
         finally:
             _RESOLVING.reset(token)
 
@@ -312,9 +318,10 @@ class Container(Closing):
             return self._overrides[key]
         return self._instances.get(key, _MISSING)
 
-    def _enter(self, key: object) -> tuple[_Service, threading.Lock, contextvars.Token[Any]]:
-        """Find *key*'s service and lock, and mark it as being built (or report the cycle)."""
-        stack = _RESOLVING.get()
+    def _enter(self, key: object) -> tuple[_Service, contextvars.Token[_Resolution | None]]:
+        """Find *key*'s service and mark it as being built (or report the cycle)."""
+        resolution = _RESOLVING.get() or _Resolution(object(), ())
+        stack = resolution.keys
         if key in stack:
             raise DependencyCycleError((*stack[stack.index(key) :], key))
         with self._lock:
@@ -322,8 +329,44 @@ class Container(Closing):
             if service is None:
                 registered = sorted(_key_name(k) for k in self._services)
                 raise ServiceNotFoundError(key, registered) from None
-            lock = self._key_locks.setdefault(key, threading.Lock())
-        return service, lock, _RESOLVING.set((*stack, key))
+        return service, _RESOLVING.set(_Resolution(resolution.chain, (*stack, key)))
+
+    def _lock_or_wait(self, key: object) -> tuple[threading.Lock, object, bool]:
+        """Take *key*'s build lock if free; else register the wait, refusing one that deadlocks."""
+        resolution = _RESOLVING.get()
+        assert resolution is not None  # _enter set it
+        lock = self._build_locks.lock_for(key)
+        if lock.acquire(blocking=False):
+            return lock, resolution.chain, True
+        cycle = self._build_locks.start_waiting(key, resolution.chain, resolution.keys[:-1])
+        if cycle is not None:
+            raise DependencyCycleError(cycle)
+        return lock, resolution.chain, False
+
+    @contextlib.contextmanager
+    def _building(self, key: object) -> Iterator[None]:
+        """Hold *key*'s build lock, blocking the thread until it is free."""
+        lock, chain, held = self._lock_or_wait(key)
+        if not held:
+            try:
+                lock.acquire()
+            finally:
+                self._build_locks.stopped_waiting(chain)
+        with self._build_locks.owned(key, chain, lock):
+            yield
+
+    @contextlib.asynccontextmanager
+    async def _abuilding(self, key: object) -> AsyncIterator[None]:
+        """Hold *key*'s build lock, polling so the event loop never blocks on a thread lock."""
+        lock, chain, held = self._lock_or_wait(key)
+        if not held:
+            try:
+                while not lock.acquire(blocking=False):
+                    await asyncio.sleep(_ASYNC_LOCK_POLL)
+            finally:
+                self._build_locks.stopped_waiting(chain)
+        with self._build_locks.owned(key, chain, lock):
+            yield
 
     def _enter_cm(self, key: object, value: object) -> object:
         cm = cast("contextlib.AbstractContextManager[object]", value)
