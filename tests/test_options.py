@@ -203,9 +203,18 @@ class TestToolChoice:
             ChatOptions(tools=(WEATHER,), tool_choice="get_stock")
 
     def test_named_tool_without_tools(self) -> None:
-        """Naming a tool when no tools are offered is refused."""
+        """Naming a tool when no tools are offered, here or in the defaults, is refused."""
         with invalid("tool_choice", "'get_weather'", "a mode, since no tools are offered"):
-            ChatOptions(tool_choice="get_weather")
+            ChatOptions(tool_choice="get_weather").merged_over(ChatOptions())
+
+    def test_named_tool_may_come_from_the_defaults(self) -> None:
+        """A call may force one of the tools its model offers by default."""
+        defaults = ChatOptions(tools=(WEATHER, CLOCK))
+        merged = ChatOptions(tool_choice="get_time").merged_over(defaults)
+        assert merged.tools == (WEATHER, CLOCK)
+        assert merged.forced_tool == "get_time"
+        with invalid("tool_choice", "'get_stock'", "one of the offered tools"):
+            ChatOptions(tool_choice="get_stock").merged_over(defaults)
 
     @pytest.mark.parametrize("value", ["", 3, True])
     def test_bad_type_or_empty(self, value: object) -> None:

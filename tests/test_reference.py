@@ -690,6 +690,13 @@ class TestProvider:
         model = ReferenceProvider({"latency": 0}).create_chat_model(options={"max_tokens": 1})
         assert model.invoke("x").text == "Reference"
 
+    def test_call_forces_a_default_tool(self) -> None:
+        """A call's tool_choice may name a tool the model offers by default."""
+        defaults = {"tools": [WEATHER, CLOCK]}
+        model = ReferenceProvider({"latency": 0}).create_chat_model(options=defaults)
+        result = model.invoke("What time is it in Paris?", {"tool_choice": "get_time"})
+        assert [call.name for call in result.tool_calls] == ["get_time"]
+
     def test_extra_options_are_unsupported(self) -> None:
         """Unknown extra keys are refused with UnsupportedError."""
         with pytest.raises(UnsupportedError, match="extra"):

@@ -131,11 +131,14 @@ class ChatOptions:
             return
         if not isinstance(choice, str) or not choice:
             raise _invalid("tool_choice", choice, "'auto', 'none', 'required' or a tool name")
-        if choice not in _TOOL_CHOICE_MODES:
-            if not tools:
-                raise _invalid("tool_choice", choice, "a mode, since no tools are offered")
-            if choice not in names:
-                raise _invalid("tool_choice", choice, f"one of the offered tools {names!r}")
+        # A named tool with no tools here may name one of a model's default tools: merged_over
+        # checks it once the tools are known.
+        if choice not in _TOOL_CHOICE_MODES and tools and choice not in names:
+            raise _invalid("tool_choice", choice, f"one of the offered tools {names!r}")
+
+    def _check_forced_tool_offered(self) -> None:
+        if self.forced_tool is not None and not self.tools:
+            raise _invalid("tool_choice", self.tool_choice, "a mode, since no tools are offered")
 
     @property
     def forced_tool(self) -> str | None:
@@ -154,7 +157,9 @@ class ChatOptions:
                 changes["extra"] = {**defaults.extra, **self.extra}
             elif value == getattr(blank, f.name):
                 changes[f.name] = getattr(defaults, f.name)
-        return dataclasses.replace(self, **changes)
+        merged = dataclasses.replace(self, **changes)
+        merged._check_forced_tool_offered()
+        return merged
 
 
 _BLANK = ChatOptions()
