@@ -40,7 +40,7 @@ class TestDefaults:
         options = ChatOptions()
         assert (options.temperature, options.top_p, options.max_tokens) == (None, None, None)
         assert (options.stop, options.tools, options.tool_choice) == ((), (), None)
-        assert options.response_format is ResponseFormat.TEXT
+        assert options.response_format is None
         assert (options.seed, options.timeout, dict(options.extra)) == (None, None, {})
 
 
@@ -229,11 +229,18 @@ class TestResponseFormat:
         """The string 'json' becomes the enum member."""
         assert ChatOptions(response_format=value).response_format is ResponseFormat.JSON  # type: ignore[arg-type]
 
-    @pytest.mark.parametrize("value", ["xml", "JSON", None, 1])
+    @pytest.mark.parametrize("value", ["xml", "JSON", "", 1])
     def test_unknown_refused(self, value: object) -> None:
-        """Anything but text or json is refused, quoting the value."""
-        with invalid("response_format", "'text' or 'json'", repr(value)):
+        """Anything but text, json or None is refused, quoting the value."""
+        with invalid("response_format", "'text', 'json' or None", repr(value)):
             ChatOptions(response_format=value)  # type: ignore[arg-type]
+
+    def test_explicit_text_overrides_a_json_default(self) -> None:
+        """Unset takes the model's json default; an explicit 'text' keeps text."""
+        defaults = ChatOptions(response_format=ResponseFormat.JSON)
+        assert ChatOptions().merged_over(defaults).response_format is ResponseFormat.JSON
+        explicit = ChatOptions(response_format="text").merged_over(defaults)  # type: ignore[arg-type]
+        assert explicit.response_format is ResponseFormat.TEXT
 
 
 class TestExtra:

@@ -697,6 +697,14 @@ class TestProvider:
         result = model.invoke("What time is it in Paris?", {"tool_choice": "get_time"})
         assert [call.name for call in result.tool_calls] == ["get_time"]
 
+    def test_call_asks_for_text_over_a_json_default(self) -> None:
+        """response_format='text' on a call overrides a model whose default is json."""
+        model = ReferenceProvider({"latency": 0}).create_chat_model(
+            options={"response_format": "json"}
+        )
+        assert model.invoke("Name a colour.").text.startswith("{")
+        assert not model.invoke("Name a colour.", {"response_format": "text"}).text.startswith("{")
+
     def test_extra_options_are_unsupported(self) -> None:
         """Unknown extra keys are refused with UnsupportedError."""
         with pytest.raises(UnsupportedError, match="extra"):

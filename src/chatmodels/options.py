@@ -74,7 +74,8 @@ class ChatOptions:
     stop: tuple[str, ...] = ()
     tools: tuple[ToolSpec, ...] = ()
     tool_choice: str | None = None
-    response_format: ResponseFormat = ResponseFormat.TEXT
+    #: None answers in text unless the model's defaults ask for json; TEXT insists on text.
+    response_format: ResponseFormat | None = None
     seed: int | None = None
     timeout: float | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -88,10 +89,12 @@ class ChatOptions:
             raise _invalid("seed", self.seed, "an int")
         if self.timeout is not None and (not _is_number(self.timeout) or self.timeout <= 0):
             raise _invalid("timeout", self.timeout, "a number of seconds > 0")
-        try:
-            object.__setattr__(self, "response_format", ResponseFormat(self.response_format))
-        except ValueError:
-            raise _invalid("response_format", self.response_format, "'text' or 'json'") from None
+        if self.response_format is not None:
+            try:
+                object.__setattr__(self, "response_format", ResponseFormat(self.response_format))
+            except ValueError:
+                msg = "'text', 'json' or None"
+                raise _invalid("response_format", self.response_format, msg) from None
         if not isinstance(self.extra, Mapping):
             raise _invalid("extra", self.extra, "a mapping")
 
