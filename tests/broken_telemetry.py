@@ -20,13 +20,14 @@ from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from chatmodels import _semconv as sc
+from chatmodels._telemetry_streams import InstrumentedStream
 from chatmodels.conformance.capture import TelemetryCapture
 from chatmodels.errors import ChatModelError
 from chatmodels.messages import ChatChunk, ChatResult, MessageLike
 from chatmodels.options import OptionsLike
 from chatmodels.provider import BatchResult, Capability, ChatModel
 from chatmodels.providers.reference import REFERENCE_METADATA, ReferenceChatModel, ReferenceProvider
-from chatmodels.telemetry import InstrumentedChatModel, _InstrumentedStream, instrument
+from chatmodels.telemetry import InstrumentedChatModel, instrument
 
 Attributes = dict[str, Any]
 
@@ -237,7 +238,7 @@ class MarksSuccessOkCapture(ShimCapture):
 # -- OTEL-006 / OTEL-007 ----------------------------------------------------------------------
 
 
-class _LeakyStream(_InstrumentedStream):
+class _LeakyStream(InstrumentedStream):
     def close(self) -> None:
         close = getattr(self._inner, "close", None)
         if close is not None:

@@ -21,13 +21,10 @@ Choices the conventions leave open, documented here because the conformance kit 
 
 from __future__ import annotations
 
-import asyncio
-import json
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
@@ -37,20 +34,24 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvid
 from chatmodels import _semconv as sc
 from chatmodels._batching import DEFAULT_MAX_CONCURRENCY, arun_batch, check_concurrency, run_batch
 from chatmodels._closing import Closing
+from chatmodels._telemetry_attributes import (
+    Attributes,
+    error_type,
+    input_messages,
+    output_messages,
+    request_attributes,
+    response_attributes,
+)
+from chatmodels._telemetry_streams import InstrumentedAsyncStream, InstrumentedStream, StreamState
 from chatmodels.errors import ChatModelError
 from chatmodels.messages import (
     ChatChunk,
     ChatResult,
     FinishReason,
-    Message,
     MessageLike,
-    Role,
-    ToolCall,
     Usage,
-    coerce_messages,
-    merge_chunks,
 )
-from chatmodels.options import ChatOptions, OptionsLike, ResponseFormat, coerce_options
+from chatmodels.options import ChatOptions, OptionsLike, coerce_options
 from chatmodels.provider import BatchResult, ChatModel, HealthStatus, ProviderMetadata
 
 __all__ = ["InstrumentedChatModel", "instrument"]
@@ -68,7 +69,6 @@ _in_context = trace.set_span_in_context
 #: Distinct response models remembered per wrapper; beyond it metric attributes are rebuilt.
 _MAX_CACHED_MODELS = 64
 
-Attributes = dict[str, Any]
 _S = TypeVar("_S")
 #: Metric attribute dicts for one response model: duration, input tokens, output tokens.
 _MetricAttrs = tuple[Attributes, Attributes, Attributes]
@@ -113,91 +113,6 @@ def _histogram(meter: metrics.Meter, spec: sc.MetricSpec) -> Histogram:
         description=spec.description,
         explicit_bucket_boundaries_advisory=spec.boundaries,
     )
-
-
-def error_type(exc: BaseException) -> str:
-    """Classify *exc* for ``error.type``: the error code, else the qualified class name."""
-    if isinstance(exc, ChatModelError):
-        return exc.code.value
-    if isinstance(exc, (asyncio.CancelledError, GeneratorExit)):
-        return sc.ERROR_TYPE_CANCELLED
-    cls = type(exc)
-    if cls.__module__ == "builtins":
-        return cls.__qualname__
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
-def _request_attributes(base: Attributes, options: ChatOptions) -> Attributes:
-    attrs = dict(base)
-    if options.temperature is not None:
-        attrs[sc.GEN_AI_REQUEST_TEMPERATURE] = float(options.temperature)
-    if options.top_p is not None:
-        attrs[sc.GEN_AI_REQUEST_TOP_P] = float(options.top_p)
-    if options.max_tokens is not None:
-        attrs[sc.GEN_AI_REQUEST_MAX_TOKENS] = options.max_tokens
-    if options.stop:
-        attrs[sc.GEN_AI_REQUEST_STOP_SEQUENCES] = options.stop
-    if options.seed is not None:
-        attrs[sc.GEN_AI_REQUEST_SEED] = options.seed
-    if options.response_format is ResponseFormat.JSON:
-        attrs[sc.GEN_AI_OUTPUT_TYPE] = sc.OUTPUT_TYPE_JSON
-    return attrs
-
-
-def _response_attributes(
-    finish: FinishReason | None,
-    response_id: str | None,
-    model: str | None,
-    usage: Usage | None,
-    output: str | None,
-) -> Attributes:
-    attrs: Attributes = {}
-    if finish is not None:
-        attrs[sc.GEN_AI_RESPONSE_FINISH_REASONS] = (finish.value,)
-    if response_id:
-        attrs[sc.GEN_AI_RESPONSE_ID] = response_id
-    if model:
-        attrs[sc.GEN_AI_RESPONSE_MODEL] = model
-    if usage is not None:
-        attrs[sc.GEN_AI_USAGE_INPUT_TOKENS] = usage.input_tokens
-        attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output_tokens
-    if output is not None:
-        attrs[sc.GEN_AI_OUTPUT_MESSAGES] = output
-    return attrs
-
-
-def _tool_call_part(call: ToolCall) -> dict[str, Any]:
-    try:
-        arguments = json.loads(call.arguments)
-    except ValueError:
-        arguments = call.arguments
-    return {"type": "tool_call", "id": call.id, "name": call.name, "arguments": arguments}
-
-
-def _message_json(message: Message) -> dict[str, Any]:
-    if message.role is Role.TOOL:
-        part = {"type": "tool_call_response", "id": message.tool_call_id, "result": message.content}
-        return {"role": message.role.value, "parts": [part]}
-    parts: list[dict[str, Any]] = []
-    if message.content:
-        parts.append({"type": "text", "content": message.content})
-    parts.extend(_tool_call_part(call) for call in message.tool_calls)
-    return {"role": message.role.value, "parts": parts}
-
-
-def _input_messages(messages: Sequence[MessageLike] | str) -> str | None:
-    try:
-        coerced = coerce_messages(messages)
-    except ChatModelError:
-        return None
-    return json.dumps([_message_json(m) for m in coerced], ensure_ascii=False)
-
-
-def _output_messages(message: Message, finish: FinishReason | None) -> str:
-    entry = _message_json(message)
-    if finish is not None:
-        entry["finish_reason"] = finish.value
-    return json.dumps([entry], ensure_ascii=False)
 
 
 class InstrumentedChatModel(Closing):
@@ -261,7 +176,7 @@ class InstrumentedChatModel(Closing):
         if options is last[0]:
             return last[1]
         try:
-            attrs = _request_attributes(self._base_span, coerce_options(options))
+            attrs = request_attributes(self._base_span, coerce_options(options))
         except ChatModelError:
             return self._base_span  # the wrapped call raises the same error inside the span
         if isinstance(options, ChatOptions):  # immutable, so safe to remember by identity
@@ -296,13 +211,13 @@ class InstrumentedChatModel(Closing):
             if stream:
                 attrs[sc.GEN_AI_REQUEST_STREAM] = True
             if self._capture:
-                captured = _input_messages(messages)
+                captured = input_messages(messages)
                 if captured is not None:
                     attrs[sc.GEN_AI_INPUT_MESSAGES] = captured
         return self._tracer.start_span(self._span_name, kind=_CLIENT, attributes=attrs)
 
     def _succeed(self, span: Span, result: ChatResult, started: float) -> None:
-        output = _output_messages(result.message, result.finish_reason) if self._capture else None
+        output = output_messages(result.message, result.finish_reason) if self._capture else None
         self._end_ok(
             span,
             started,
@@ -325,7 +240,7 @@ class InstrumentedChatModel(Closing):
     ) -> None:
         elapsed = _perf() - started
         if span.is_recording():
-            span.set_attributes(_response_attributes(finish, response_id, model, usage, output))
+            span.set_attributes(response_attributes(finish, response_id, model, usage, output))
         span.end()
         duration, tokens_in, tokens_out = self._metric_attributes(model)
         self._duration.record(elapsed, duration)
@@ -397,21 +312,21 @@ class InstrumentedChatModel(Closing):
     ) -> Iterator[ChatChunk]:
         """Stream the answer; the span covers the call until the stream ends or is closed."""
         inner, state = self._open_stream(self.wrapped.stream, messages, options)
-        return _InstrumentedStream(inner, state)
+        return InstrumentedStream(inner, state)
 
     def astream(
         self, messages: Sequence[MessageLike] | str, options: OptionsLike = None
     ) -> AsyncIterator[ChatChunk]:
         """Stream the answer asynchronously; the span ends exactly once, however it stops."""
         inner, state = self._open_stream(self.wrapped.astream, messages, options)
-        return _InstrumentedAsyncStream(inner, state)
+        return InstrumentedAsyncStream(inner, state)
 
     def _open_stream(
         self,
         call: Callable[[Sequence[MessageLike] | str, OptionsLike], _S],
         messages: Sequence[MessageLike] | str,
         options: OptionsLike,
-    ) -> tuple[_S, _StreamState]:
+    ) -> tuple[_S, StreamState]:
         span = self._start(messages, options, stream=True)
         ctx = _in_context(span)
         token = _attach(ctx)
@@ -423,7 +338,7 @@ class InstrumentedChatModel(Closing):
             raise
         finally:
             _detach(token)
-        return inner, _StreamState(self, span, ctx, started)
+        return inner, StreamState(self, span, ctx, started)
 
     def batch(
         self,
@@ -461,200 +376,3 @@ class InstrumentedChatModel(Closing):
 
     def __repr__(self) -> str:
         return f"<InstrumentedChatModel {self.wrapped!r}>"
-
-
-class _StreamState:
-    """What one stream has seen so far, and the guard that ends its span exactly once."""
-
-    __slots__ = (
-        "_lock",
-        "chunks",
-        "ctx",
-        "finish",
-        "first_chunk_at",
-        "last_at",
-        "model",
-        "open",
-        "owner",
-        "response_id",
-        "span",
-        "started",
-        "usage",
-    )
-
-    def __init__(
-        self, owner: InstrumentedChatModel, span: Span, ctx: otel_context.Context, started: float
-    ) -> None:
-        self.owner = owner
-        self.span = span
-        self.ctx = ctx
-        self.started = started
-        self.last_at = started
-        self.first_chunk_at: float | None = None
-        self.finish: FinishReason | None = None
-        self.usage: Usage | None = None
-        self.model: str | None = None
-        self.response_id: str | None = None
-        self.chunks: list[ChatChunk] | None = [] if owner._capture else None
-        self.open = True
-        self._lock = threading.Lock()
-
-    def on_chunk(self, chunk: ChatChunk) -> None:
-        now = _perf()
-        self.model = self.model or chunk.model
-        self.response_id = self.response_id or chunk.response_id
-        self.finish = chunk.finish_reason or self.finish
-        self.usage = chunk.usage or self.usage
-        if self.chunks is not None:
-            self.chunks.append(chunk)
-        attrs = self.owner._metric_attributes(self.model)[0]
-        if self.first_chunk_at is None:
-            self.first_chunk_at = now
-            self.owner._ttfc.record(now - self.started, attrs)
-        else:
-            self.owner._tpoc.record(now - self.last_at, attrs)
-        self.last_at = now
-
-    def _claim(self) -> bool:
-        with self._lock:
-            was_open, self.open = self.open, False
-            return was_open
-
-    def end(self, exc: BaseException | None = None, *, abandoned: bool = False) -> None:
-        """End the span once: a success, a failure (*exc*), or a cancellation (*abandoned*)."""
-        if not self._claim():
-            return
-        owner, span = self.owner, self.span
-        if self.first_chunk_at is not None and span.is_recording():
-            span.set_attribute(
-                sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, self.first_chunk_at - self.started
-            )
-        if exc is None and abandoned and self.finish is None:
-            exc = GeneratorExit()  # dropped before its final chunk: error.type "cancelled"
-        if exc is not None:
-            self._set_partial_response()
-            owner._fail(span, exc, self.started, self.model)
-            return
-        owner._end_ok(
-            span,
-            self.started,
-            self.finish,
-            self.response_id,
-            self.model,
-            self.usage,
-            self._output(),
-        )
-
-    def _output(self) -> str | None:
-        if self.chunks is None:
-            return None
-        if self.finish is None:
-            message = Message.assistant("".join(c.delta for c in self.chunks))
-        else:
-            message = merge_chunks(self.chunks).message
-        return _output_messages(message, self.finish)
-
-    def _set_partial_response(self) -> None:
-        if self.span.is_recording():
-            attrs = _response_attributes(None, self.response_id, self.model, self.usage, None)
-            self.span.set_attributes(attrs)
-
-
-class _InstrumentedStream(Iterator[ChatChunk]):
-    """Pass chunks through, timing them, with the span current while the provider runs."""
-
-    __slots__ = ("_inner", "_state")
-
-    def __init__(self, inner: Iterator[ChatChunk], state: _StreamState) -> None:
-        self._inner = inner
-        self._state = state
-
-    def __iter__(self) -> _InstrumentedStream:
-        return self
-
-    def __next__(self) -> ChatChunk:
-        state = self._state
-        token = _attach(state.ctx)
-        try:
-            chunk = next(self._inner)
-        except StopIteration:
-            state.end()
-            raise
-        except BaseException as exc:
-            state.end(exc)
-            raise
-        finally:
-            _detach(token)
-        state.on_chunk(chunk)
-        return chunk
-
-    def close(self) -> None:
-        """Stop the stream early; the provider's generator is closed and the span ended."""
-        state = self._state
-        if not state.open:
-            return
-        close = getattr(self._inner, "close", None)
-        try:
-            if close is not None:
-                token = _attach(state.ctx)
-                try:
-                    close()
-                finally:
-                    _detach(token)
-        finally:
-            state.end(abandoned=True)
-
-    def __del__(self) -> None:
-        state = getattr(self, "_state", None)
-        if state is not None and state.open:
-            state.end(abandoned=True)
-
-
-class _InstrumentedAsyncStream(AsyncIterator[ChatChunk]):
-    """The async twin of _InstrumentedStream."""
-
-    __slots__ = ("_inner", "_state")
-
-    def __init__(self, inner: AsyncIterator[ChatChunk], state: _StreamState) -> None:
-        self._inner = inner
-        self._state = state
-
-    def __aiter__(self) -> _InstrumentedAsyncStream:
-        return self
-
-    async def __anext__(self) -> ChatChunk:
-        state = self._state
-        token = _attach(state.ctx)
-        try:
-            chunk = await self._inner.__anext__()
-        except StopAsyncIteration:
-            state.end()
-            raise
-        except BaseException as exc:
-            state.end(exc)
-            raise
-        finally:
-            _detach(token)
-        state.on_chunk(chunk)
-        return chunk
-
-    async def aclose(self) -> None:
-        """Stop the stream early; the provider's generator is closed and the span ended."""
-        state = self._state
-        if not state.open:
-            return
-        aclose = getattr(self._inner, "aclose", None)
-        try:
-            if aclose is not None:
-                token = _attach(state.ctx)
-                try:
-                    await aclose()
-                finally:
-                    _detach(token)
-        finally:
-            state.end(abandoned=True)
-
-    def __del__(self) -> None:
-        state = getattr(self, "_state", None)
-        if state is not None and state.open:
-            state.end(abandoned=True)
