@@ -21,14 +21,17 @@ __all__ = [
     "Report",
     "RequirementResult",
     "RunInfo",
+    "STOP_KINDS",
+    "Stop",
     "Tally",
     "VERDICT_MUST",
     "VERDICT_NONE",
+    "VERDICT_PARTIAL",
     "VERDICT_SHOULD",
 ]
 
 #: Bump when the JSON layout changes; readers refuse other versions.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 #: Every requirement status, in display order.
 STATUSES: tuple[str, ...] = (
@@ -48,6 +51,28 @@ FAILING_STATUSES = frozenset({"failed", "error", "inconclusive"})
 VERDICT_SHOULD = "conformant at SHOULD"
 VERDICT_MUST = "conformant at MUST"
 VERDICT_NONE = "not conformant"
+#: Nothing failed, but the run did not check everything: never a conformance claim.
+VERDICT_PARTIAL = "partial"
+
+#: Why a run is incomplete. ``filtered`` and ``stopped`` may be accepted by the gate's
+#: ``--allow-partial``; ``interrupted`` and ``crashed`` never are.
+STOP_KINDS = ("filtered", "stopped", "interrupted", "crashed")
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """One reason a run did not check everything, e.g. ``filtered: -k 'CORE'``."""
+
+    kind: str
+    detail: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in STOP_KINDS:
+            msg = f"incomplete-run kind {self.kind!r} is not one of {STOP_KINDS!r}"
+            raise ValueError(msg)
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.detail}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +93,16 @@ class RunInfo:
     suites: tuple[str, ...]
     partial: bool = False
     workers: int = 0
+    incomplete: tuple[Stop, ...] = ()
+
+    @property
+    def is_partial(self) -> bool:
+        """Whether the run was filtered, stopped early, interrupted or crashed."""
+        return self.partial or bool(self.incomplete)
+
+    def stopped_by(self, *kinds: str) -> tuple[Stop, ...]:
+        """The reasons of the given kinds this run is incomplete."""
+        return tuple(s for s in self.incomplete if s.kind in kinds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,17 +212,20 @@ class Report:
 
     @property
     def complete(self) -> bool:
-        """Whether the run was unfiltered and every requirement ran."""
-        return not self.run.partial and not self.not_run
+        """Whether the run was unfiltered, ran to its end, and every requirement ran."""
+        return not self.run.is_partial and not self.not_run and bool(self.requirements)
 
     @property
     def verdict(self) -> str:
         """The strongest level with no failing requirement at or above it.
 
-        A run in which no requirement passed establishes nothing, so it is not conformant.
+        A run in which no requirement passed establishes nothing, so it is not conformant;
+        one that did not check everything is ``partial``, never conformant.
         """
         if self.failing_at(Level.MUST) or not any(r.status == "passed" for r in self.requirements):
             return VERDICT_NONE
+        if not self.complete:
+            return VERDICT_PARTIAL
         if self.failing_at(Level.SHOULD):
             return VERDICT_MUST
         return VERDICT_SHOULD
@@ -243,8 +281,9 @@ class Report:
                 "started_at": run.started_at,
                 "duration": run.duration,
                 "suites": list(run.suites),
-                "partial": run.partial,
+                "partial": run.is_partial,
                 "workers": run.workers,
+                "incomplete": [{"kind": s.kind, "detail": s.detail} for s in run.incomplete],
             },
             "summary": {
                 "total": self.by_status.to_dict(),
@@ -274,6 +313,7 @@ class Report:
                 suites=tuple(run["suites"]),
                 partial=bool(run["partial"]),
                 workers=int(run["workers"]),
+                incomplete=tuple(Stop(s["kind"], s["detail"]) for s in run["incomplete"]),
             )
             return cls(
                 suite_version=data["suite_version"],
