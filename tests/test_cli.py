@@ -12,7 +12,7 @@ import pytest
 import report_samples as rs
 from chatmodels.conformance.cli import main, parse_level, parse_max
 from chatmodels.conformance.outcomes import Figure
-from chatmodels.conformance.report import Stop, dumps, schema
+from chatmodels.conformance.report import JournalWriter, Stop, dumps, journal_path, schema
 from chatmodels.conformance.report._errors import MAX_FILE_BYTES
 from chatmodels.conformance.requirements import Level
 from chatmodels.conformance.spec import render_spec
@@ -288,6 +288,92 @@ class TestGateUnusableReports:
         code, _, err = _run(capsys, "gate", good, "--level", "could")
         assert code == 2
         assert "invalid level 'could'; expected one of must, should, may" in err
+
+
+def _journal(folder: Path, statuses: dict[str, str], *, end: bool) -> Path:
+    """A journal as a run leaves it: one result line per test, and an end line if it finished."""
+    folder.mkdir(parents=True, exist_ok=True)
+    writer = JournalWriter(journal_path(folder / "r.json"), rs.journal_header())
+    for outcome in rs.outcomes(statuses):
+        writer.result(outcome, "teardown")
+    if end:
+        writer.end(0, [], 0)
+    writer.close()
+    return folder / "r.json"
+
+
+class TestJournal:
+    def test_gate_judges_the_journal_when_the_report_is_missing(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """A run that died before its report fails the gate as crashed, from its journal."""
+        path = _journal(tmp_path, rs.ALL_PASS, end=False)
+        code, out, _ = _run(capsys, "gate", path, "--allow-partial")
+        assert code == 1
+        assert "judging its journal" in out.splitlines()[0]
+        assert "FAIL: the run crashed (the run ended without finishing its report)" in out
+
+    def test_unfinished_journal_wins_over_a_stale_report(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """An old passing report next to a newer unfinished journal is not what gets judged."""
+        path = rs.write(rs.report(), tmp_path / "r.json")
+        assert _run(capsys, "gate", path)[0] == 0
+        _journal(tmp_path, {"CORE-001": "passed"}, end=False)
+        code, out, _ = _run(capsys, "gate", path)
+        assert code == 1
+        assert "the run crashed" in out
+
+    def test_finished_journal_defers_to_the_report(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """Once the run finished, the report is what the gate reads."""
+        _journal(tmp_path, rs.ALL_PASS, end=True)
+        path = rs.write(rs.report(), tmp_path / "r.json")
+        code, out, _ = _run(capsys, "gate", path)
+        assert (code, out.startswith("PASS: conformant at SHOULD")) == (0, True)
+
+    def test_interrupted_journal_is_marked_interrupted(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """A SIGTERM journaled before the process was killed marks the run interrupted."""
+        path = _journal(tmp_path, rs.ALL_PASS, end=False)
+        with journal_path(path).open("a") as handle:
+            handle.write('{"kind": "stop", "stop": "interrupted", "detail": "SIGTERM received"}\n')
+            handle.write('{"kind": "result", "nodeid": "cut-off')  # died mid-line
+        code, out, _ = _run(capsys, "gate", path)
+        assert code == 1
+        assert "FAIL: the run was interrupted (SIGTERM received)" in out
+        assert "crashed" not in out
+
+    def test_report_recover_writes_every_rendering(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """`report --recover` rebuilds the report files from the journal, marked crashed."""
+        path = _journal(tmp_path, {**rs.ALL_PASS, "CORE-002": "failed"}, end=False)
+        code, out, _ = _run(capsys, "report", "--recover", path)
+        assert code == 0
+        assert out.startswith(f"recovered {path} from ")
+        data = json.loads(path.read_text())
+        assert data["verdict"] == "not conformant"
+        assert data["run"]["incomplete"] == [
+            {"kind": "crashed", "detail": "the run ended without finishing its report"}
+        ]
+        assert (tmp_path / "badge.json").is_file()
+        assert _run(capsys, "report", path)[0] == 2
+
+    @pytest.mark.parametrize(
+        "text", ["", "[]\n", '{"kind": "result"}\n', "[" * 100_000 + "]" * 100_000 + "\n"]
+    )
+    def test_unusable_journal(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str
+    ) -> None:
+        """A journal that is empty, headless or hostile exits 2 with one line."""
+        journal_path(tmp_path / "r.json").write_text(text)
+        code, _, err = _run(capsys, "report", "--recover", tmp_path / "r.json")
+        assert code == 2
+        assert err.count("\n") == 1
+        assert "Traceback" not in err
 
 
 class TestParsers:
