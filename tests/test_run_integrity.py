@@ -149,7 +149,7 @@ class TestCrashes:
             "--chatmodels-conformance", "-n", "2", "--chatmodels-requirements", "CORE", *QUIET
         )
         assert (pytester.path / "exited-once").is_file()
-        assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+        assert result.ret in (pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.INTERRUPTED)
         report = _report(pytester.path)
         crashed = [r for r in report["requirements"] if "worker crashed" in r["message"]]
         assert len(crashed) == 1, report["failing_ids"]

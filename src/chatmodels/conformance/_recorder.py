@@ -137,12 +137,17 @@ class RunRecorder:
 
     def _on_signal(self, signum: int, frame: types.FrameType | None) -> None:
         name = signal.Signals(signum).name
+        raised = self.signalled
         self.stop("interrupted", f"{name} received")
-        if self._finishing:
-            return
+        if self._finishing or raised:
+            return  # once is enough: a second signal (CI sends SIGINT, then SIGTERM) only counts
         if self._session is not None:
             self._session.shouldstop = f"interrupted by {name}"
         raise KeyboardInterrupt(name)
+
+    def stopped_by(self, kind: str) -> list[Stop]:
+        """The reasons of *kind* noted so far."""
+        return [s for s in self.stops if s.kind == kind]
 
     @property
     def signalled(self) -> bool:

@@ -111,8 +111,8 @@ class _NodeResult:
             failed: Outcome = "failed" if report.when == "call" else "error"
             if self.outcome not in ("failed", "error"):
                 self.outcome, self.message = failed, _short_message(report)
-        elif report.when == "call":
-            self.outcome = "passed"
+        elif report.when == "call" and self.outcome not in ("failed", "error"):
+            self.outcome = "passed"  # a rerun after a crashed worker does not erase the crash
 
 
 class ConformanceSession:
@@ -157,7 +157,7 @@ class ConformanceSession:
         self._worker_subjects: list[dict[str, Any]] = []
         self.partial = False
         self.recorder = RunRecorder(self.report_dir)
-        self.filters = selection_filters(config, self.suites, self.only)
+        self.filters: list[str] = []
         self.header: dict[str, Any] = {}
         self.report: Any = None
         self.report_error = ""
@@ -324,6 +324,14 @@ class ConformanceSession:
                 self.recorder.stop("interrupted", f"worker {worker} was interrupted")
             else:
                 self.recorder.stop("crashed", f"worker {worker} crashed: {error}")
+                self._stop_after_crash(str(worker))
+
+    def _stop_after_crash(self, worker: str) -> None:
+        """End the run: pytest-xdist 3.8 can hang replacing a worker under --dist loadgroup."""
+        mode = self.config.getoption("dist", "no")
+        dsession = self.config.pluginmanager.get_plugin("dsession")
+        if mode in ("loadgroup", "loadscope", "loadfile") and dsession is not None:
+            dsession.shouldstop = f"worker {worker} crashed; the run stops (--dist {mode})"
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_handlecrashitem(self, crashitem: str, report: pytest.TestReport) -> None:
@@ -361,6 +369,8 @@ class ConformanceSession:
         if self._collect_only:
             return  # a collect-only run leaves the last report and journal alone
         self.recorder.install_signal_handlers(session)
+        # Not earlier: --lf's plugin is configured after this one.
+        self.filters = selection_filters(self.config, self.suites, self.only)
         if not self.is_worker:
             self.header = self._header()
             secrets = [v for k, v in self.options.items() if SECRET_PATTERN.search(k)]
@@ -409,7 +419,7 @@ class ConformanceSession:
             self.recorder.stop("crashed", "pytest hit an internal error")
         elif exitstatus == pytest.ExitCode.USAGE_ERROR:
             self.recorder.stop("interrupted", "the run stopped on a usage error")
-        elif self.recorder.signalled:
+        elif self.recorder.signalled or self.recorder.stopped_by("crashed"):
             return
         elif exitstatus == pytest.ExitCode.INTERRUPTED and (not stopped or "interrupt" in stopped):
             self.recorder.stop("interrupted", stopped or "KeyboardInterrupt")
