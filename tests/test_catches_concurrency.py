@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 import broken_concurrency
-
 from chatmodels.conformance.catalogue.concurrency import REQUIREMENTS
 from chatmodels.conformance.session import SUITES_DIR
 

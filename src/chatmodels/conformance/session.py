@@ -58,6 +58,18 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return reason.removeprefix("Skipped: ")
 
 
+def _kit_figures(outcomes: Sequence[TestOutcome]) -> tuple[Figure, ...]:
+    """The kit's own instrumentation cost, measured briefly when performance was examined."""
+    if not any(o.requirement_id.startswith("PERF-") for o in outcomes):
+        return ()
+    from chatmodels.conformance.kitcost import measure_kit_figures
+
+    try:
+        return measure_kit_figures()
+    except Exception:  # a figure of the kit must never cost the report
+        return ()
+
+
 def _suite_of(path: Path) -> str:
     """The suite a module belongs to: ``suite_contract_core.py`` is in ``contract``."""
     return path.stem.removeprefix("suite_").split("_", 1)[0]
@@ -362,8 +374,14 @@ class ConformanceSession:
             workers=len(self._worker_subjects),
         )
         secrets: Iterable[str] = subject.get("secrets", [])
+        outcomes = self.outcomes()
         self.report = build_report(
-            CATALOGUE, self.outcomes(), run, self.waivers, secrets=list(secrets)
+            CATALOGUE,
+            outcomes,
+            run,
+            self.waivers,
+            secrets=list(secrets),
+            kit_figures=_kit_figures(outcomes),
         )
         self.report_paths = write_reports(self.report, self.report_dir)
 

@@ -39,6 +39,9 @@ _SOCKET_WAITS = frozenset(
     {"recv", "recv_into", "recvfrom", "recvfrom_into", "send", "sendall", "sendto", "connect"}
     | {"accept", "read", "write", "do_handshake"}
 )
+#: Waits that last only until the OS schedules a new thread: a busy machine, not a blocked loop
+#: (``run_in_executor`` starts its workers this way).
+_HANDSHAKES = frozenset({"threading.Thread.start", "threading.start"})  # 3.10: no co_qualname
 _LIBRARY_DIRS = tuple(
     os.path.realpath(p)
     for p in {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
@@ -219,6 +222,8 @@ class LoopWatch:
             return "running", None, None
         site = next((i for i, f in enumerate(frames) if _is_provider_frame(f)), None)
         if site is None:
+            return "running", None, None
+        if any(_qualified(f) in _HANDSHAKES for f in frames[:site]):
             return "running", None, None
         call = waiting_in if site == 0 else _qualified(frames[site - 1])
         where = f"{os.path.basename(frames[site].f_code.co_filename)}:{stack[site][2]}"
