@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 #: Bump when a requirement is added, removed, renamed, or changes level or capability.
-SUITE_VERSION = "1.0.0"
+SUITE_VERSION = "2.0.0"
 
 _ID_PATTERN = re.compile(r"^[A-Z]+-[0-9]{3}$")
 
@@ -156,9 +156,10 @@ def _build() -> Catalogue:
         faults,
         performance,
         telemetry,
+        wire,
     )
 
-    areas = (contract_core, contract_features, concurrency, telemetry, performance, faults)
+    areas = (contract_core, contract_features, concurrency, telemetry, performance, faults, wire)
     return Catalogue(
         (r for area in areas for r in area.REQUIREMENTS),
         (s for area in areas for s in area.SETTINGS),
