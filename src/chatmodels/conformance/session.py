@@ -136,6 +136,8 @@ class ConformanceSession:
         self.report: Any = None
         self.report_error = ""
         self.report_paths: dict[str, Path] = {}
+        self.preflight_failure = ""
+        self._preflight_done = False
 
     # -- configuration ---------------------------------------------------------------
 
@@ -200,7 +202,64 @@ class ConformanceSession:
             except (pytest.UsageError, TypeError, ChatModelError) as exc:
                 # A bad provider is a usage error for the whole run, not one test's failure.
                 pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+            cause = self.run_preflight(self.subject)
+            if cause:
+                pytest.exit(cause, returncode=pytest.ExitCode.TESTS_FAILED)
         return self.subject
+
+    # -- preflight -------------------------------------------------------------------------
+
+    def preflight_at_configure(self) -> None:
+        """Check a provider chosen by option or ini once, in the controller, before xdist starts.
+
+        A failure turns distribution off, so no worker is started only to be stopped; a
+        fixture-supplied provider is checked when first resolved instead.
+        """
+        stopped = self.subject is not None and self.run_preflight(self.subject)
+        if stopped and hasattr(self.config.option, "dist"):
+            self.config.option.dist = "no"
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session: pytest.Session) -> bool | None:
+        if not self.preflight_failure:
+            return None
+        session.items = []
+        session.shouldstop = self.preflight_message  # pytest prints it once, at the end
+        return True
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
+        return True if self.preflight_failure else None
+
+    @property
+    def preflight_message(self) -> str:
+        """The one line a run stopped by the preflight ends with."""
+        cause = self.preflight_failure
+        return f"chatmodels conformance: preflight failed, the suites did not run: {cause}"
+
+    def run_preflight(self, subject: Subject) -> str:
+        """Call the provider once per style; the message to stop with when it cannot answer."""
+        option = self.config.option
+        informational = ("collectonly", "help", "version", "markers", "showfixtures")
+        if (
+            self._preflight_done
+            or self.is_worker
+            or any(getattr(option, o, False) for o in informational)
+        ):
+            return ""
+        self._preflight_done = True
+        timeout = self.settings.float("preflight_timeout")
+        if timeout <= 0:
+            return ""
+        from chatmodels.conformance.preflight import preflight
+
+        cause = preflight(subject, timeout)
+        if cause is None:
+            return ""
+        for secret in subject.secret_values():
+            cause = cause.replace(secret, "***")
+        self.preflight_failure = cause
+        return self.preflight_message
 
     # -- collection --------------------------------------------------------------------
 
@@ -324,6 +383,8 @@ class ConformanceSession:
             or (self.config.getoption("markexpr", ""))
         ):
             self.partial = True
+        if self.preflight_failure:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
         try:
             self.write_report()
         except Exception as exc:  # a report bug must not hide the test results
@@ -360,11 +421,11 @@ class ConformanceSession:
             suites=self.suites,
             partial=self.partial,
             workers=len(self._worker_subjects),
+            preflight=self.preflight_failure,
         )
         secrets: Iterable[str] = subject.get("secrets", [])
-        self.report = build_report(
-            CATALOGUE, self.outcomes(), run, self.waivers, secrets=list(secrets)
-        )
+        outcomes = [] if self.preflight_failure else self.outcomes()
+        self.report = build_report(CATALOGUE, outcomes, run, self.waivers, secrets=list(secrets))
         self.report_paths = write_reports(self.report, self.report_dir)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -373,6 +434,13 @@ class ConformanceSession:
             terminalreporter.write_line(f"the report could not be written: {self.report_error}")
             return
         if self.report is None:
+            return
+        if self.preflight_failure:  # pytest prints the one message (the cause) at the end
+            terminalreporter.section("chatmodels conformance", red=True)
+            terminalreporter.write_line(f"verdict: {self.report.verdict}")
+            for path in self.report_paths.values():
+                terminalreporter.write_line(f"report: {path}")
+                break
             return
         from chatmodels.conformance.report import terminal_summary
 
