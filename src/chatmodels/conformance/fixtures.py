@@ -52,8 +52,20 @@ def provider_metadata(conformance_subject: Subject) -> ProviderMetadata:
     return conformance_subject.metadata
 
 
+def _close_after_test(config: pytest.Config, models: list[ChatModel]) -> None:
+    """Close models the kit made; a close that raises is noted for LIFE-001, never an error.
+
+    A test may have closed a model already, so this may be a second close: it must not raise.
+    """
+    for model in reversed(models):
+        try:
+            model.close()
+        except Exception as exc:
+            _session(config).note_close_failure(exc)
+
+
 @pytest.fixture(scope="session")
-def chat_model(conformance_subject: Subject) -> Iterator[ChatModel]:
+def chat_model(conformance_subject: Subject, request: pytest.FixtureRequest) -> Iterator[ChatModel]:
     """The one shared model the suites call, as an application would share it."""
     if conformance_subject.lone_model is not None:
         yield conformance_subject.lone_model
@@ -62,11 +74,13 @@ def chat_model(conformance_subject: Subject) -> Iterator[ChatModel]:
     try:
         yield model
     finally:
-        model.close()
+        _close_after_test(request.config, [model])
 
 
 @pytest.fixture
-def make_chat_model(conformance_subject: Subject) -> Iterator[Callable[..., ChatModel]]:
+def make_chat_model(
+    conformance_subject: Subject, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., ChatModel]]:
     """Make fresh models (closed after the test), for tests that close or break them."""
     made: list[ChatModel] = []
 
@@ -79,8 +93,7 @@ def make_chat_model(conformance_subject: Subject) -> Iterator[Callable[..., Chat
         return model
 
     yield make
-    for model in reversed(made):
-        model.close()
+    _close_after_test(request.config, made)
 
 
 @pytest.fixture

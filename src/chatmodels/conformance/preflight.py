@@ -62,9 +62,11 @@ class _Attempt:
         if self.timed_out:
             return f"{self.op}() gave no answer within {timeout:g} s"
         error = self.error
+        text = " ".join(str(error).split())
+        text = text if len(text) <= 200 else text[:199] + "…"
         if isinstance(error, ChatModelError):
-            return f"{self.op}() raised {type(error).__name__}(code={error.code.value!r}): {error}"
-        return f"{self.op}() raised a bare {type(error).__name__}: {error}"
+            return f"{self.op}() raised {type(error).__name__}(code={error.code.value!r}): {text}"
+        return f"{self.op}() raised a bare {type(error).__name__}: {text}"
 
 
 def _bounded(call: Callable[[], T], timeout: float) -> tuple[T | None, BaseException | None, bool]:
@@ -108,7 +110,8 @@ def _verdict(attempts: list[_Attempt], subject: Subject, timeout: float) -> str 
     if base_url:
         target += f", base_url {base_url!r}"
     others = "; ".join(a.describe(timeout) for a in failed if a is not first)
-    return f"{first.describe(timeout)} ({target}); {fix}" + (f". Also: {others}" if others else "")
+    also = f". Also: {others}" if others else ""
+    return f"{first.describe(timeout)}; {fix} ({target}){also}"
 
 
 def _model_name(subject: Subject) -> str:

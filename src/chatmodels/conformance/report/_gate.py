@@ -30,7 +30,7 @@ def regressed(before: RequirementResult, after: RequirementResult, *, partial: b
 def _preflight(report: Report) -> list[str]:
     if not report.run.preflight:
         return []
-    return [f"the suites did not run: preflight failed: {first_line(report.run.preflight, 300)}"]
+    return [f"the suites did not run: preflight failed: {first_line(report.run.preflight, 600)}"]
 
 
 def _failures(report: Report, level: Level) -> list[str]:
