@@ -196,15 +196,15 @@ def assert_wire(problems: list[str], what: str, kit: WireKit) -> None:
 
 
 @pytest.fixture(scope="session")
-def wire_kit(conformance_subject: Subject, conformance_settings: Settings) -> Iterator[WireKit]:
+def wire_kit(chatmodels_subject: Subject, chatmodels_settings: Settings) -> Iterator[WireKit]:
     """The shared probes; inconclusive when the provider cannot record its exchanges."""
-    recorder = conformance_subject.wire
+    recorder = chatmodels_subject.wire
     if recorder is None:
         inconclusive(
-            f"provider {conformance_subject.name!r} cannot record its HTTP exchanges "
+            f"provider {chatmodels_subject.name!r} cannot record its HTTP exchanges "
             "(it has no record_wire method), so its wire cannot be judged"
         )
-    kit = WireKit(conformance_subject, recorder, conformance_settings)
+    kit = WireKit(chatmodels_subject, recorder, chatmodels_settings)
     try:
         yield kit
     finally:
