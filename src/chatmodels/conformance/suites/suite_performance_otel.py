@@ -126,48 +126,48 @@ def _interval(decision: Decision, scale: float, unit: str, *, offset: float = 0.
 @pytest.mark.requirement("PERF-006")
 def test_own_instrumentation_overhead(
     request: pytest.FixtureRequest,
-    chat_model: ChatModel,
-    conformance_telemetry: TelemetryCapture,
-    conformance_settings: Settings,
-    record_figure: RecordFigure,
+    chatmodels_chat_model: ChatModel,
+    chatmodels_telemetry: TelemetryCapture,
+    chatmodels_settings: Settings,
+    chatmodels_record_figure: RecordFigure,
 ) -> None:
     """The provider's own instrumentation adds less than the budgeted share of a call."""
-    plan = PerfPlan.from_settings(conformance_settings)
-    budget = conformance_settings.budget("PERF-006")
+    plan = PerfPlan.from_settings(chatmodels_settings)
+    budget = chatmodels_settings.budget("PERF-006")
     assert budget is not None
-    instrumented = instrument_subject(request, chat_model, conformance_telemetry)
+    instrumented = instrument_subject(request, chatmodels_chat_model, chatmodels_telemetry)
     decision, loops = _measure(
-        (lambda: chat_model.invoke(PROMPT), lambda: instrumented.invoke(PROMPT)),
+        (lambda: chatmodels_chat_model.invoke(PROMPT), lambda: instrumented.invoke(PROMPT)),
         ABBA,
         paired_ratios,
         1.0 + budget / 100.0,
         plan,
-        conformance_telemetry,
-        record_figure,
+        chatmodels_telemetry,
+        chatmodels_record_figure,
     )
-    _report_overhead(decision, budget, loops[0], record_figure)
+    _report_overhead(decision, budget, loops[0], chatmodels_record_figure)
 
 
 def _report_overhead(
-    decision: Decision, budget: float, loops: int, record_figure: RecordFigure
+    decision: Decision, budget: float, loops: int, chatmodels_record_figure: RecordFigure
 ) -> None:
     est, blocks = decision.estimate, decision.blocks
     added = statistics.median(paired_differences(blocks))
     base = statistics.median(b.mean(0) for b in blocks)
     treated = statistics.median(b.mean(1) for b in blocks)
     interval = _interval(decision, 100.0, "%", offset=1.0)
-    record_figure(
+    chatmodels_record_figure(
         "otel overhead (median B/A - 1)",
         (est.value - 1.0) * 100.0,
         "%",
         budget=budget,
         detail=f"{interval} of {loops} call(s) per sample; verdict {decision.verdict}",
     )
-    record_figure("otel overhead CI low", (est.low - 1.0) * 100.0, "%")
-    record_figure("otel overhead CI high", (est.high - 1.0) * 100.0, "%")
-    record_figure("otel time added per call", added * US, "us")
-    record_figure("uninstrumented call (A)", base * MS, "ms")
-    record_figure("instrumented call (B)", treated * MS, "ms")
+    chatmodels_record_figure("otel overhead CI low", (est.low - 1.0) * 100.0, "%")
+    chatmodels_record_figure("otel overhead CI high", (est.high - 1.0) * 100.0, "%")
+    chatmodels_record_figure("otel time added per call", added * US, "us")
+    chatmodels_record_figure("uninstrumented call (A)", base * MS, "ms")
+    chatmodels_record_figure("instrumented call (B)", treated * MS, "ms")
     summary = (
         f"instrumentation adds {(est.value - 1.0) * 100.0:.2f}% ({interval}; "
         f"+{added * US:.0f} us on a {base * MS:.3f} ms call)"

@@ -253,23 +253,23 @@ async def _of_async_baseline(baseline: str, measure: Awaitable[T]) -> T:
 
 @pytest.mark.requirement("PERF-005")
 def test_thread_scaling(
-    chat_model: ChatModel,
-    conformance_subject: Subject,
-    conformance_settings: Settings,
-    record_figure: RecordFigure,
+    chatmodels_chat_model: ChatModel,
+    chatmodels_subject: Subject,
+    chatmodels_settings: Settings,
+    chatmodels_record_figure: RecordFigure,
 ) -> None:
     """Threads calling one shared model overlap their waits as well as a baseline does."""
-    plan = PerfPlan.from_settings(conformance_settings)
-    budget = conformance_settings.budget("PERF-005")
+    plan = PerfPlan.from_settings(chatmodels_settings)
+    budget = chatmodels_settings.budget("PERF-005")
     assert budget is not None
     window = plan.throughput_seconds
 
     def call() -> object:
-        return chat_model.invoke(PROMPT)
+        return chatmodels_chat_model.invoke(PROMPT)
 
     _warm_up(call)
     levels = [_thread_level(call, 1, window)]
-    with baseline_for(conformance_subject, PROMPT, _latency(levels[0])) as baseline:
+    with baseline_for(chatmodels_subject, PROMPT, _latency(levels[0])) as baseline:
         what = baseline.what
 
         def base_level(n: int) -> Level:
@@ -280,31 +280,31 @@ def test_thread_scaling(
         levels += [_thread_level(call, n, window) for n in LEVELS[1:3]]
         base_many = base_level(JUDGED)
     levels.append(_thread_level(call, LEVELS[3], window))
-    _judge(levels, (base_one, base_many), what, "threads", budget, record_figure)
+    _judge(levels, (base_one, base_many), what, "threads", budget, chatmodels_record_figure)
 
 
 @pytest.mark.requirement("PERF-005")
 @pytest.mark.capability("async")
 def test_asyncio_scaling(
-    chat_model: ChatModel,
-    conformance_subject: Subject,
-    conformance_settings: Settings,
-    record_figure: RecordFigure,
+    chatmodels_chat_model: ChatModel,
+    chatmodels_subject: Subject,
+    chatmodels_settings: Settings,
+    chatmodels_record_figure: RecordFigure,
 ) -> None:
     """Tasks awaiting one shared model overlap their waits as well as a baseline does."""
-    plan = PerfPlan.from_settings(conformance_settings)
-    budget = conformance_settings.budget("PERF-005")
+    plan = PerfPlan.from_settings(chatmodels_settings)
+    budget = chatmodels_settings.budget("PERF-005")
     assert budget is not None
     window = plan.throughput_seconds
 
     async def call() -> object:
-        return await chat_model.ainvoke(PROMPT)
+        return await chatmodels_chat_model.ainvoke(PROMPT)
 
     async def measure() -> tuple[list[Level], tuple[Level, Level], str]:
         for _ in range(WARM_UP_CALLS):
             await call()
         levels = [await _async_level(call, 1, window)]
-        with baseline_for(conformance_subject, PROMPT, _latency(levels[0])) as baseline:
+        with baseline_for(chatmodels_subject, PROMPT, _latency(levels[0])) as baseline:
             what = baseline.what
             async with baseline.async_calls() as base_call:
 
@@ -323,4 +323,4 @@ def test_asyncio_scaling(
         return levels, (base_one, base_many), what
 
     levels, base, what = asyncio.run(measure())
-    _judge(levels, base, what, "asyncio", budget, record_figure)
+    _judge(levels, base, what, "asyncio", budget, chatmodels_record_figure)
