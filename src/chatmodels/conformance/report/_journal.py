@@ -192,6 +192,7 @@ def run_info(
     duration: float,
     workers: int,
     incomplete: Sequence[Stop],
+    preflight: str = "",
 ) -> RunInfo:
     """The report's run description, from a journal header and the provider once known."""
     facts = {**header["provider"], **provider}
@@ -212,6 +213,7 @@ def run_info(
         partial=bool(incomplete),
         workers=workers,
         incomplete=tuple(incomplete),
+        preflight=preflight,
     )
 
 
