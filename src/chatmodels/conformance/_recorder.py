@@ -87,6 +87,12 @@ class RunRecorder:
         if journal is not None:
             self._guarded(lambda: journal.result(outcome, phase))
 
+    def start(self, nodeid: str, requirement_id: str) -> None:
+        """Journal that a test is starting."""
+        journal = self._journal
+        if journal is not None:
+            self._guarded(lambda: journal.start(nodeid, requirement_id))
+
     def provider(self, summary: Mapping[str, Any]) -> None:
         """Journal the provider's facts and scrub its secrets from every later line."""
         journal = self._journal

@@ -435,6 +435,14 @@ class ConformanceSession:
             _mark_waived(report, self.waivers[str(requirement_id)])
         return report
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> None:
+        requirement_id = next(
+            (v for k, v in item.user_properties if k == REQUIREMENT_PROPERTY), None
+        )
+        if requirement_id is not None:
+            self.recorder.start(item.nodeid, str(requirement_id))
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for key, message in report.user_properties:
             if key == TEARDOWN_PROPERTY:

@@ -83,6 +83,10 @@ class JournalWriter:
             }
         )
 
+    def start(self, nodeid: str, requirement_id: str) -> None:
+        """Record that a test is starting, so a crash before its first result still names it."""
+        self._write({"kind": "start", "nodeid": nodeid, "requirement": requirement_id})
+
     def provider(self, summary: Mapping[str, Any]) -> None:
         """Record the provider once it is known (name, version, model, capabilities)."""
         self._write({"kind": "provider", **{k: v for k, v in summary.items() if k != "secrets"}})
@@ -140,7 +144,11 @@ def _outcome(record: Mapping[str, Any]) -> TestOutcome:
 
 def _fold(journal: Journal, record: Any) -> None:
     kind = record["kind"]
-    if kind == "result":
+    if kind == "start":
+        nodeid = str(record["nodeid"])
+        journal.outcomes[nodeid] = TestOutcome(nodeid, str(record["requirement"]), "not_run")
+        journal.phases[nodeid] = "start"
+    elif kind == "result":
         nodeid = str(record["nodeid"])
         journal.outcomes[nodeid] = _outcome(record)
         journal.phases[nodeid] = str(record["phase"])
@@ -249,7 +257,7 @@ def recover_report(path: Path, catalogue: Catalogue) -> Report:
                         outcomes[nodeid].requirement_id,
                         "error",
                         outcomes[nodeid].duration,
-                        f"the run crashed while this test was running (after its {phase})",
+                        f"the run crashed while this test was running (at its {phase})",
                     )
         run = run_info(
             header, journal.provider, duration=0.0, workers=workers, incomplete=_unique(stops)
