@@ -12,7 +12,14 @@ from typing import Any
 
 import pytest
 
-from chatmodels.conformance._options import SUITE_NAMES, key_values, resolve_env
+from chatmodels.conformance._options import (
+    SUITE_NAMES,
+    ini_value,
+    key_values,
+    parse_id_list,
+    parse_suites,
+    resolve_env,
+)
 from chatmodels.conformance.outcomes import (
     FIGURE_PROPERTY,
     LEVEL_PROPERTY,
@@ -117,11 +124,17 @@ class ConformanceSession:
         except (KeyError, ValueError, SettingsError) as exc:
             raise pytest.UsageError(str(exc.args[0] if exc.args else exc)) from None
         self.suites = self._selected_suites()
-        self.only: tuple[str, ...] = config.getoption("chatmodels_requirements") or ()
+        ini_only = config.getini("chatmodels_requirements")
+        self.only: tuple[str, ...] = config.getoption("chatmodels_requirements") or (
+            ini_value("chatmodels_requirements", ini_only, parse_id_list) if ini_only else ()
+        )
         unknown = [i for i in self.only if "-" in i and i not in CATALOGUE]
         unknown += [i for i in self.only if "-" not in i and i not in CATALOGUE.areas]
         if unknown:
-            msg = f"--chatmodels-requirements: unknown {unknown!r}; areas are {CATALOGUE.areas!r}"
+            msg = (
+                f"--chatmodels-requirements / ini chatmodels_requirements: unknown {unknown!r}; "
+                f"areas are {CATALOGUE.areas!r}"
+            )
             raise pytest.UsageError(msg)
         self.report_dir = Path(
             config.getoption("chatmodels_report") or config.getini("chatmodels_report") or "reports"
@@ -144,13 +157,7 @@ class ConformanceSession:
         if chosen is None:
             ini = self.config.getini("chatmodels_suites")
             if ini:
-                from chatmodels.conformance._options import parse_suites
-
-                try:
-                    chosen = parse_suites(ini)
-                except ValueError as exc:
-                    msg = f"ini chatmodels_suites: {exc}"
-                    raise pytest.UsageError(msg) from None
+                chosen = ini_value("chatmodels_suites", ini, parse_suites)
         return tuple(chosen) if chosen else SUITE_NAMES
 
     def _load_waivers(self) -> dict[str, str]:
