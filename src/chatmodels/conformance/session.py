@@ -30,6 +30,7 @@ from chatmodels.conformance.outcomes import (
     classify_skip,
 )
 from chatmodels.conformance.requirements import CATALOGUE
+from chatmodels.conformance.scrubber import Scrubber, given_secrets
 from chatmodels.conformance.settings import Settings, SettingsError
 from chatmodels.conformance.subject import Subject, subject_from_fixture
 from chatmodels.errors import ChatModelError, ProviderNotFoundError
@@ -116,6 +117,7 @@ class ConformanceSession:
             options = key_values(config.getini("chatmodels_options"), source="chatmodels_options")
             options.update(dict(config.getoption("chatmodels_options")))
             self.options = resolve_env(options)
+            self.scrubber = Scrubber(given_secrets(options, self.options))
             settings = key_values(
                 config.getini("chatmodels_settings"), source="chatmodels_settings"
             )
@@ -183,9 +185,9 @@ class ConformanceSession:
             msg = f"unknown chat-model provider {name!r}; installed providers: {installed}"
             raise pytest.UsageError(msg) from None
         except ChatModelError as exc:
-            msg = f"cannot create provider {name!r}: {exc}"
+            msg = self.scrubber.text(f"cannot create provider {name!r}: {exc}")
             raise pytest.UsageError(msg) from None
-        return Subject(
+        subject = Subject(
             name,
             "option",
             dict(self.options),
@@ -193,6 +195,8 @@ class ConformanceSession:
             provider=provider,
             maker=lambda options: registry.create(name, options),
         )
+        self.scrubber.add(subject.secret_values())
+        return subject
 
     def resolve_subject(self, request: pytest.FixtureRequest) -> Subject:
         """Pick the provider: option or ini, then the fixture override, then the default."""
@@ -204,9 +208,10 @@ class ConformanceSession:
                     self.subject.source = "default"
                 else:
                     self.subject = subject_from_fixture(value, dict(self.options), self.model_name)
+                    self.scrubber.add(self.subject.secret_values())
             except (pytest.UsageError, TypeError, ChatModelError) as exc:
                 # A bad provider is a usage error for the whole run, not one test's failure.
-                pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+                pytest.exit(self.scrubber.text(str(exc)), returncode=pytest.ExitCode.USAGE_ERROR)
         return self.subject
 
     # -- collection --------------------------------------------------------------------
@@ -368,7 +373,7 @@ class ConformanceSession:
             partial=self.partial,
             workers=len(self._worker_subjects),
         )
-        secrets: Iterable[str] = subject.get("secrets", [])
+        secrets: Iterable[str] = [*subject.get("secrets", []), *self.scrubber.secrets]
         self.report = build_report(
             CATALOGUE, self.outcomes(), run, self.waivers, secrets=list(secrets)
         )
