@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 FLAG = "--chatmodels-conformance"
-SUITE_NAMES = ("contract", "concurrency", "telemetry", "performance", "faults")
+SUITE_NAMES = ("contract", "concurrency", "telemetry", "performance", "faults", "wire")
 
 AddIni = Callable[..., None]
 T = TypeVar("T")
@@ -172,6 +172,25 @@ def add_options(group: Any, addini: AddIni) -> None:
     addini("chatmodels_requirements", "Comma-separated requirement IDs or areas.", default=None)
     addini("chatmodels_report", "Folder for the compliance report.", default=None)
     addini("chatmodels_expectations", "TOML file of waived requirements.", default=None)
+
+
+#: Provider options that may be given many times; their values are joined by newlines.
+REPEATABLE_OPTIONS = frozenset({"headers"})
+
+
+def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for key, value in pairs:
+        repeat = key in REPEATABLE_OPTIONS and key in result
+        result[key] = f"{result[key]}\n{value}" if repeat else value
+    return result
+
+
+def provider_options(ini_lines: Iterable[str], cli: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Merge ini and command-line options: the command line wins per key; a repeatable key
+    given several times in one place keeps every value, one per line."""
+    ini = _joined(ini_value("chatmodels_options", line, parse_key_value) for line in ini_lines)
+    return {**ini, **_joined(cli)}
 
 
 def key_values(lines: Iterable[str], *, source: str) -> dict[str, str]:
