@@ -98,3 +98,35 @@ class TestHeaders:
         assert "hidden-sekrit" not in report
         options = json.loads(report)["options"]
         assert options["headers"] == "X-Trace:visible\nX-Api-Key:***"
+
+
+class TestProfile:
+    def test_real_model_profile_sizes_the_run_and_is_recorded(
+        self, pytester: pytest.Pytester, server: FaultServer
+    ) -> None:
+        """The profile's settings and provider defaults apply under the user's, and the report
+        names the profile."""
+        pytester.runpytest_subprocess(
+            "--chatmodels-conformance",
+            "--chatmodels-provider=openai",
+            f"--chatmodels-option=base_url={server.url}",
+            "--chatmodels-option=model=reference-echo",
+            "--chatmodels-option=default.max_tokens=7",
+            "--chatmodels-profile=real-model",
+            "--chatmodels-requirements=WIRE-001",
+            "--chatmodels-report=out",
+            "-p",
+            "no:cacheprovider",
+        )
+        report = json.loads((pytester.path / "out" / "chatmodels-conformance.json").read_text())
+        assert report["run"]["profile"] == "real-model"
+        assert report["options"]["default.max_tokens"] == "7"
+        assert report["options"]["default.temperature"] == "0"
+
+    def test_unknown_profile_is_a_usage_error(self, pytester: pytest.Pytester) -> None:
+        """An unknown profile name stops the run and lists the known ones."""
+        result = pytester.runpytest_subprocess(
+            "--chatmodels-conformance", "--chatmodels-profile=fast", "-p", "no:cacheprovider"
+        )
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines(["*unknown profile 'fast'*real-model*"])

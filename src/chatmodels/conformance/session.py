@@ -31,6 +31,7 @@ from chatmodels.conformance.outcomes import (
     TestOutcome,
     classify_skip,
 )
+from chatmodels.conformance.profiles import profile_named
 from chatmodels.conformance.requirements import CATALOGUE
 from chatmodels.conformance.settings import Settings, SettingsError
 from chatmodels.conformance.subject import Subject, subject_from_fixture
@@ -155,8 +156,12 @@ class ConformanceSession:
                 config.getini("chatmodels_options"), config.getoption("chatmodels_options")
             )
             self.options = resolve_env(options)
-            settings = key_values(
-                config.getini("chatmodels_settings"), source="chatmodels_settings"
+            self.profile = profile_named(
+                config.getoption("chatmodels_profile") or config.getini("chatmodels_profile")
+            )
+            settings = dict(self.profile.settings)
+            settings.update(
+                key_values(config.getini("chatmodels_settings"), source="chatmodels_settings")
             )
             settings.update(dict(config.getoption("chatmodels_settings")))
             self.settings = Settings(CATALOGUE, settings)
@@ -219,6 +224,8 @@ class ConformanceSession:
     def _subject_from_registry(self, name: str) -> Subject:
         registry = default_registry()
         try:
+            if name in registry:
+                self.options = {**self.profile.options_for(registry.metadata(name)), **self.options}
             provider = registry.create(name, self.options)
         except ProviderNotFoundError:
             installed = ", ".join(registry.names()) or "none"
@@ -501,6 +508,7 @@ class ConformanceSession:
             suites=self.suites,
             partial=self.partial,
             workers=len(self._worker_subjects),
+            profile=self.profile.name,
             preflight=self.preflight_failure,
         )
         secrets: Iterable[str] = subject.get("secrets", [])
