@@ -26,7 +26,7 @@ def is_secret(name: str, metadata: ProviderMetadata | None = None) -> bool:
     return name in declared or bool(SECRET_PATTERN.search(name))
 
 
-@dataclass
+@dataclass(repr=False)
 class Subject:
     """What the suites test: a provider (re-creatable when a maker is known) or a lone model."""
 
@@ -92,6 +92,17 @@ class Subject:
                 for name, value in _header_lines(redacted["headers"])
             )
         return redacted
+
+    def __repr__(self) -> str:
+        # pytest shows fixture values (and -l locals) in failures: never a secret option.
+        try:
+            options = self.redacted_options()
+        except Exception:  # a provider whose metadata fails: redact by name alone
+            options = {k: "***" if is_secret(k) else v for k, v in self.options.items()}
+        return (
+            f"Subject(name={self.name!r}, source={self.source!r}, options={options!r}, "
+            f"model_name={self.model_name!r}, provider={self.provider!r})"
+        )
 
     def secret_values(self) -> list[str]:
         """Literal secret values, to scrub from anything written."""
