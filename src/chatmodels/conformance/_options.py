@@ -164,6 +164,15 @@ def add_options(group: Any, addini: AddIni) -> None:
         default=None,
         help="TOML file of waived requirements (ini: chatmodels_expectations). Default: none.",
     )
+    group.addoption(
+        "--chatmodels-profile",
+        dest="chatmodels_profile",
+        metavar="NAME",
+        default=None,
+        help="Size the suites for a kind of subject: 'default', or 'real-model' for one slow "
+        "model served on a CPU (ini: chatmodels_profile). Default: 'default'.",
+    )
+    addini("chatmodels_profile", "Suite sizing profile: default or real-model.", default=None)
     addini("chatmodels_provider", "Registered provider to test.", default=None)
     addini("chatmodels_model", "Model name to test.", default=None)
     addini("chatmodels_options", "Provider options, one KEY=VALUE a line.", type="linelist")

@@ -36,6 +36,7 @@ from chatmodels.conformance.outcomes import (
     TestOutcome,
     classify_skip,
 )
+from chatmodels.conformance.profiles import profile_named
 from chatmodels.conformance.requirements import CATALOGUE, SUITE_VERSION
 from chatmodels.conformance.scrubber import Scrubber, given_secrets
 from chatmodels.conformance.settings import Settings, SettingsError
@@ -195,8 +196,12 @@ class ConformanceSession:
             )
             self.options = resolve_env(options)
             self.scrubber = Scrubber(given_secrets(options, self.options))
-            settings = key_values(
-                config.getini("chatmodels_settings"), source="chatmodels_settings"
+            self.profile = profile_named(
+                config.getoption("chatmodels_profile") or config.getini("chatmodels_profile")
+            )
+            settings = dict(self.profile.settings)
+            settings.update(
+                key_values(config.getini("chatmodels_settings"), source="chatmodels_settings")
             )
             settings.update(dict(config.getoption("chatmodels_settings")))
             self.settings = Settings(CATALOGUE, settings)
@@ -262,6 +267,8 @@ class ConformanceSession:
     def _subject_from_registry(self, name: str) -> Subject:
         registry = default_registry()
         try:
+            if name in registry:
+                self.options = {**self.profile.options_for(registry.metadata(name)), **self.options}
             provider = registry.create(name, self.options)
         except ProviderNotFoundError:
             installed = ", ".join(registry.names()) or "none"
@@ -568,6 +575,7 @@ class ConformanceSession:
             "suites": list(self.suites),
             "filters": list(self.filters),
             "waivers": dict(self.waivers),
+            "profile": self.profile.name,
         }
 
     def _note_stops(self, session: pytest.Session, exitstatus: int) -> None:

@@ -13,8 +13,9 @@ from chatmodels.providers._http_capture import WireRecorder
 
 __all__ = ["SECRET_PATTERN", "Subject", "is_secret", "subject_from_fixture"]
 
-#: Option names that are treated as secrets even when the metadata does not say so.
-SECRET_PATTERN = re.compile(r"key|token|secret|password|authorization|credential", re.I)
+#: Option names that are treated as secrets even when the metadata does not say so
+#: (a token is a secret; a count of tokens such as max_tokens is not).
+SECRET_PATTERN = re.compile(r"key|token(?!s)|secret|password|authorization|credential", re.I)
 
 ProviderMaker = Callable[[Mapping[str, Any]], Provider]
 

@@ -222,6 +222,7 @@ def run_info(
         workers=workers,
         incomplete=tuple(incomplete),
         preflight=preflight,
+        profile=str(header.get("profile", "default")),
     )
 
 

@@ -112,6 +112,8 @@ class RunInfo:
 
     #: Why the preflight stopped the run before any suite ran; empty when it passed.
     preflight: str = ""
+    #: The sizing profile of the run (``--chatmodels-profile``).
+    profile: str = "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +320,7 @@ class Report:
                 "workers": run.workers,
                 "incomplete": [{"kind": s.kind, "detail": s.detail} for s in run.incomplete],
                 "preflight": run.preflight,
+                "profile": run.profile,
             },
             "summary": {
                 "total": self.by_status.to_dict(),
@@ -350,6 +353,7 @@ class Report:
                 workers=int(run["workers"]),
                 incomplete=tuple(Stop(s["kind"], s["detail"]) for s in run["incomplete"]),
                 preflight=str(run.get("preflight", "")),
+                profile=str(run.get("profile", "default")),
             )
             return cls(
                 suite_version=data["suite_version"],
