@@ -278,6 +278,13 @@ class ConformanceSession:
         cause = self.preflight_failure
         return f"chatmodels conformance: preflight failed, the suites did not run: {cause}"
 
+    def _uses_configured_provider(self) -> bool:
+        """Whether the selection calls the provider as configured: the fault suite alone
+        re-points it at the kit's own server, so its base URL need not answer."""
+        if not set(self.suites) - {"faults"}:
+            return False
+        return not self.only or any(not i.startswith("FAULT") for i in self.only)
+
     def run_preflight(self, subject: Subject) -> str:
         """Call the provider once per style; the message to stop with when it cannot answer."""
         option = self.config.option
@@ -286,6 +293,7 @@ class ConformanceSession:
             self._preflight_done
             or self.is_worker
             or any(getattr(option, o, False) for o in informational)
+            or not self._uses_configured_provider()
         ):
             return ""
         self._preflight_done = True
