@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 #: Bump when a requirement is added, removed, renamed, or changes level or capability.
-SUITE_VERSION = "1.0.0"
+SUITE_VERSION = "2.0.0"
 
 _ID_PATTERN = re.compile(r"^[A-Z]+-[0-9]{3}$")
 
@@ -166,10 +166,11 @@ def _build() -> Catalogue:
         faults,
         performance,
         telemetry,
+        wire,
     )
     from chatmodels.conformance.catalogue.dependencies import DEPENDS_ON
 
-    areas = (contract_core, contract_features, concurrency, telemetry, performance, faults)
+    areas = (contract_core, contract_features, concurrency, telemetry, performance, faults, wire)
     requirements = [r for area in areas for r in area.REQUIREMENTS]
     unknown = sorted(set(DEPENDS_ON) - {r.id for r in requirements})
     if unknown:

@@ -13,7 +13,12 @@ from typing import Any
 
 import pytest
 
-from chatmodels.conformance._options import SUITE_NAMES, key_values, resolve_env
+from chatmodels.conformance._options import (
+    SUITE_NAMES,
+    key_values,
+    provider_options,
+    resolve_env,
+)
 from chatmodels.conformance.outcomes import (
     CLOSE_REQUIREMENT,
     FIGURE_PROPERTY,
@@ -146,8 +151,9 @@ class ConformanceSession:
             "chatmodels_model"
         )
         try:
-            options = key_values(config.getini("chatmodels_options"), source="chatmodels_options")
-            options.update(dict(config.getoption("chatmodels_options")))
+            options = provider_options(
+                config.getini("chatmodels_options"), config.getoption("chatmodels_options")
+            )
             self.options = resolve_env(options)
             settings = key_values(
                 config.getini("chatmodels_settings"), source="chatmodels_settings"
