@@ -15,7 +15,10 @@ import pytest
 
 from chatmodels.conformance._options import (
     SUITE_NAMES,
+    ini_value,
     key_values,
+    parse_id_list,
+    parse_suites,
     provider_options,
     resolve_env,
 )
@@ -31,7 +34,9 @@ from chatmodels.conformance.outcomes import (
     TestOutcome,
     classify_skip,
 )
+from chatmodels.conformance.profiles import profile_named
 from chatmodels.conformance.requirements import CATALOGUE
+from chatmodels.conformance.scrubber import Scrubber, given_secrets
 from chatmodels.conformance.settings import Settings, SettingsError
 from chatmodels.conformance.subject import Subject, subject_from_fixture
 from chatmodels.errors import ChatModelError, ProviderNotFoundError
@@ -65,6 +70,18 @@ def _skip_reason(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
     reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
     return reason.removeprefix("Skipped: ")
+
+
+def _kit_figures(outcomes: Sequence[TestOutcome]) -> tuple[Figure, ...]:
+    """The kit's own instrumentation cost, measured briefly when performance was examined."""
+    if not any(o.requirement_id.startswith("PERF-") for o in outcomes):
+        return ()
+    from chatmodels.conformance.kitcost import measure_kit_figures
+
+    try:
+        return measure_kit_figures()
+    except Exception:  # a figure of the kit must never cost the report
+        return ()
 
 
 def _waived_outcome(report: pytest.TestReport) -> tuple[Outcome, str] | None:
@@ -155,19 +172,30 @@ class ConformanceSession:
                 config.getini("chatmodels_options"), config.getoption("chatmodels_options")
             )
             self.options = resolve_env(options)
-            settings = key_values(
-                config.getini("chatmodels_settings"), source="chatmodels_settings"
+            self.scrubber = Scrubber(given_secrets(options, self.options))
+            self.profile = profile_named(
+                config.getoption("chatmodels_profile") or config.getini("chatmodels_profile")
+            )
+            settings = dict(self.profile.settings)
+            settings.update(
+                key_values(config.getini("chatmodels_settings"), source="chatmodels_settings")
             )
             settings.update(dict(config.getoption("chatmodels_settings")))
             self.settings = Settings(CATALOGUE, settings)
         except (KeyError, ValueError, SettingsError) as exc:
             raise pytest.UsageError(str(exc.args[0] if exc.args else exc)) from None
         self.suites = self._selected_suites()
-        self.only: tuple[str, ...] = config.getoption("chatmodels_requirements") or ()
+        ini_only = config.getini("chatmodels_requirements")
+        self.only: tuple[str, ...] = config.getoption("chatmodels_requirements") or (
+            ini_value("chatmodels_requirements", ini_only, parse_id_list) if ini_only else ()
+        )
         unknown = [i for i in self.only if "-" in i and i not in CATALOGUE]
         unknown += [i for i in self.only if "-" not in i and i not in CATALOGUE.areas]
         if unknown:
-            msg = f"--chatmodels-requirements: unknown {unknown!r}; areas are {CATALOGUE.areas!r}"
+            msg = (
+                f"--chatmodels-requirements / ini chatmodels_requirements: unknown {unknown!r}; "
+                f"areas are {CATALOGUE.areas!r}"
+            )
             raise pytest.UsageError(msg)
         self.report_dir = Path(
             config.getoption("chatmodels_report") or config.getini("chatmodels_report") or "reports"
@@ -193,13 +221,7 @@ class ConformanceSession:
         if chosen is None:
             ini = self.config.getini("chatmodels_suites")
             if ini:
-                from chatmodels.conformance._options import parse_suites
-
-                try:
-                    chosen = parse_suites(ini)
-                except ValueError as exc:
-                    msg = f"ini chatmodels_suites: {exc}"
-                    raise pytest.UsageError(msg) from None
+                chosen = ini_value("chatmodels_suites", ini, parse_suites)
         return tuple(chosen) if chosen else SUITE_NAMES
 
     def _load_waivers(self) -> dict[str, str]:
@@ -219,15 +241,17 @@ class ConformanceSession:
     def _subject_from_registry(self, name: str) -> Subject:
         registry = default_registry()
         try:
+            if name in registry:
+                self.options = {**self.profile.options_for(registry.metadata(name)), **self.options}
             provider = registry.create(name, self.options)
         except ProviderNotFoundError:
             installed = ", ".join(registry.names()) or "none"
             msg = f"unknown chat-model provider {name!r}; installed providers: {installed}"
             raise pytest.UsageError(msg) from None
         except ChatModelError as exc:
-            msg = f"cannot create provider {name!r}: {exc}"
+            msg = self.scrubber.text(f"cannot create provider {name!r}: {exc}")
             raise pytest.UsageError(msg) from None
-        return Subject(
+        subject = Subject(
             name,
             "option",
             dict(self.options),
@@ -235,6 +259,8 @@ class ConformanceSession:
             provider=provider,
             maker=lambda options: registry.create(name, options),
         )
+        self.scrubber.add(subject.secret_values())
+        return subject
 
     def resolve_subject(self, request: pytest.FixtureRequest) -> Subject:
         """Pick the provider: option or ini, then the fixture override, then the default."""
@@ -246,9 +272,10 @@ class ConformanceSession:
                     self.subject.source = "default"
                 else:
                     self.subject = subject_from_fixture(value, dict(self.options), self.model_name)
+                    self.scrubber.add(self.subject.secret_values())
             except (pytest.UsageError, TypeError, ChatModelError) as exc:
                 # A bad provider is a usage error for the whole run, not one test's failure.
-                pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+                pytest.exit(self.scrubber.text(str(exc)), returncode=pytest.ExitCode.USAGE_ERROR)
             cause = self.run_preflight(self.subject)
             if cause:
                 pytest.exit(cause, returncode=pytest.ExitCode.TESTS_FAILED)
@@ -311,9 +338,7 @@ class ConformanceSession:
         cause = preflight(subject, timeout)
         if cause is None:
             return ""
-        for secret in subject.secret_values():
-            cause = cause.replace(secret, "***")
-        self.preflight_failure = cause
+        self.preflight_failure = self.scrubber.text(cause)
         return self.preflight_message
 
     # -- collection --------------------------------------------------------------------
@@ -509,11 +534,19 @@ class ConformanceSession:
             suites=self.suites,
             partial=self.partial,
             workers=len(self._worker_subjects),
+            profile=self.profile.name,
             preflight=self.preflight_failure,
         )
-        secrets: Iterable[str] = subject.get("secrets", [])
+        secrets: Iterable[str] = [*subject.get("secrets", []), *self.scrubber.secrets]
         outcomes = [] if self.preflight_failure else self.outcomes()
-        self.report = build_report(CATALOGUE, outcomes, run, self.waivers, secrets=list(secrets))
+        self.report = build_report(
+            CATALOGUE,
+            outcomes,
+            run,
+            self.waivers,
+            secrets=list(secrets),
+            kit_figures=_kit_figures(outcomes),
+        )
         self.report_paths = write_reports(self.report, self.report_dir)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
