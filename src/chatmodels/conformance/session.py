@@ -471,6 +471,7 @@ class ConformanceSession:
                     f"{report.nodeid}::close", _NodeResult(CLOSE_REQUIREMENT)
                 )
                 closing.outcome, closing.message = "failed", str(message)
+                self.recorder.result(self._outcome(f"{report.nodeid}::close", closing), "teardown")
         requirement_id = next(
             (v for k, v in report.user_properties if k == REQUIREMENT_PROPERTY), None
         )
