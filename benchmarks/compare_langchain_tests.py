@@ -327,6 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     from chatmodels.conformance.faults import Fault, FaultServer
 
     chosen = [s for s in SUBJECTS if args.only is None or s.name in args.only]
+    unknown = sorted(set(args.only or ()) - {s.name for s in SUBJECTS})
+    if unknown:
+        parser.error(f"unknown subject {unknown[0]!r}; expected among {[s.name for s in SUBJECTS]}")
     rows: list[tuple[Subject, Outcome, Outcome]] = []
     with FaultServer() as server, tempfile.TemporaryDirectory() as tmp:
         for index, subject in enumerate(chosen):
@@ -338,9 +341,10 @@ def main(argv: list[str] | None = None) -> int:
             kit = run_kit(subject, server.url, work, args.timeout)
             server.set_default(None)
             rows.append((subject, lt, kit))
+            # Each finished row is shown at once, so a long run is never all-or-nothing.
+            print(table(rows).splitlines()[-3], flush=True)
             print(
-                f"{subject.name}: langchain-tests failed {lt.failing[:6]}; "
-                f"kit failed {kit.failing}",
+                f"{subject.name}: langchain-tests failed {lt.failing}; kit failed {kit.failing}",
                 file=sys.stderr,
                 flush=True,
             )
