@@ -63,6 +63,8 @@ class Subject:
     bridge: dict[str, str] = field(default_factory=dict)
     #: A fault the server plays on every request: a Fault constructor name and its keywords.
     fault: tuple[str, dict[str, int]] | None = None
+    #: The defect-free subject of the same model family; a catch must go beyond its failures.
+    baseline: str = ""
 
 
 _OPENAI = textwrap.dedent(
@@ -95,7 +97,7 @@ SUBJECTS = (
     Subject(
         "ChatOpenAI",
         _OPENAI,
-        "none known",
+        "none injected",
         features=_OPENAI_FEATURES,
         bridge={"deterministic": "true"},
     ),
@@ -107,6 +109,7 @@ SUBJECTS = (
         _OPENAI_FEATURES,
         {"deterministic": "true"},
         ("cut_stream", {"after_chunks": 2}),
+        "ChatOpenAI",
     ),
     Subject(
         "ChatOpenAI, malformed JSON",
@@ -116,6 +119,7 @@ SUBJECTS = (
         _OPENAI_FEATURES,
         {"deterministic": "true"},
         ("malformed_json", {}),
+        "ChatOpenAI",
     ),
     Subject(
         "echo fake", _FAKE.format(cls="EchoFake"), "none (control)", "", _NO_TOOLS, _ECHO_BRIDGE
@@ -127,6 +131,7 @@ SUBJECTS = (
         "CONC-002",
         _NO_TOOLS,
         _ECHO_BRIDGE,
+        baseline="echo fake",
     ),
     Subject(
         "stream differs fake",
@@ -135,6 +140,7 @@ SUBJECTS = (
         "STREAM-001",
         _NO_TOOLS,
         _ECHO_BRIDGE,
+        baseline="echo fake",
     ),
     Subject(
         "usage off fake",
@@ -143,6 +149,7 @@ SUBJECTS = (
         "USAGE-001",
         _NO_TOOLS,
         _ECHO_BRIDGE,
+        baseline="echo fake",
     ),
     Subject(
         "bare 429 ChatOpenAI",
@@ -158,6 +165,7 @@ SUBJECTS = (
         "FAULT-002",
         _OPENAI_FEATURES,
         {"deterministic": "true"},
+        baseline="ChatOpenAI",
     ),
 )
 
@@ -278,22 +286,36 @@ def run_kit(subject: Subject, url: str, work: Path, timeout: float) -> Outcome:
     return outcome
 
 
-def _caught(subject: Subject, outcome: Outcome, *, kit: bool) -> str:
+def _caught(
+    subject: Subject, outcome: Outcome, base: Outcome | None, *, requirement: str = ""
+) -> str:
+    """Whether a tool failed something beyond what the baseline model already fails."""
     if not subject.requirement:
         return "-"
-    if kit:
-        return "yes" if subject.requirement in outcome.failing else "no"
-    return "yes" if outcome.failed else "no"
+    known = set(base.failing) if base is not None else set()
+    if requirement:
+        if requirement not in outcome.failing:
+            return "no"
+        return "masked" if requirement in known else "yes"
+    return "yes" if set(outcome.failing) - known else "no"
 
 
 def table(rows: list[tuple[Subject, Outcome, Outcome]]) -> str:
-    """The Markdown comparison table."""
+    """The Markdown comparison table; "masked" means the baseline model fails that check too."""
+    by_name = {subject.name: (lt, kit) for subject, lt, kit in rows}
     lines = [
         "| model | known defect | langchain-tests: tests run / failed / time | caught | "
         "kit: requirements judged / failed / time | caught (requirement) |",
         "|---|---|---|---|---|---|",
     ]
+    caught_lt = caught_kit = known = 0
     for subject, lt, kit in rows:
+        base_lt, base_kit = by_name.get(subject.baseline, (None, None))
+        lt_caught = _caught(subject, lt, base_lt)
+        kit_caught = _caught(subject, kit, base_kit, requirement=subject.requirement)
+        known += bool(subject.requirement)
+        caught_lt += lt_caught == "yes"
+        caught_kit += kit_caught == "yes"
         lt_cell = f"{lt.checks} / {lt.failed} / {lt.seconds:.0f}s" + (
             f" ({lt.note})" if lt.note else ""
         )
@@ -302,12 +324,9 @@ def table(rows: list[tuple[Subject, Outcome, Outcome]]) -> str:
         )
         requirement = f" ({subject.requirement})" if subject.requirement else ""
         lines.append(
-            f"| {subject.name} | {subject.defect} | {lt_cell} | {_caught(subject, lt, kit=False)} "
-            f"| {kit_cell} | {_caught(subject, kit, kit=True)}{requirement} |"
+            f"| {subject.name} | {subject.defect} | {lt_cell} | {lt_caught} "
+            f"| {kit_cell} | {kit_caught}{requirement} |"
         )
-    caught_lt = sum(_caught(s, lt, kit=False) == "yes" for s, lt, _ in rows)
-    caught_kit = sum(_caught(s, kit, kit=True) == "yes" for s, _, kit in rows)
-    known = sum(bool(s.requirement) for s, _, _ in rows)
     lines.append("")
     lines.append(
         f"Known defects caught: langchain-tests {caught_lt} of {known}, "
