@@ -22,8 +22,18 @@ import httpx
 from chatmodels.base import BaseChatModel, BaseProvider, result_as_chunk
 from chatmodels.errors import ChatModelError, ChatTimeoutError, ClosedError
 from chatmodels.messages import ChatChunk, ChatResult, Message
-from chatmodels.options import ChatOptions, OptionsLike
+from chatmodels.options import ChatOptions, OptionsLike, coerce_options
 from chatmodels.provider import Capability, HealthState, HealthStatus, ProviderMetadata
+from chatmodels.providers._http_capture import (
+    AsyncCapturingTransport,
+    CapturingTransport,
+    WireRecorder,
+)
+from chatmodels.providers._http_declared import (
+    DEFAULT_OPTION_NAMES,
+    parse_call_defaults,
+    parse_capabilities,
+)
 from chatmodels.providers._openai_clients import ClientPool
 from chatmodels.providers._openai_errors import (
     HTTPX_ROOT_ERRORS,
@@ -82,6 +92,7 @@ class OpenAIChatModel(BaseChatModel):
         model: str,
         settings: OpenAISettings,
         defaults: OptionsLike = None,
+        recorder: WireRecorder | None = None,
     ) -> None:
         super().__init__(metadata=metadata, model=model, defaults=defaults)
         self._settings = settings
@@ -93,9 +104,27 @@ class OpenAIChatModel(BaseChatModel):
             max_keepalive_connections=settings.max_connections,
         )
         headers = settings.headers()
+        if recorder is None:
+            self._clients = ClientPool(
+                lambda: httpx.Client(headers=headers, limits=limits, timeout=settings.timeout),
+                lambda: httpx.AsyncClient(headers=headers, limits=limits, timeout=settings.timeout),
+                self._closed_error,
+            )
+            return
+        # Recording: the same clients over a transport that keeps every exchange.
         self._clients = ClientPool(
-            lambda: httpx.Client(headers=headers, limits=limits, timeout=settings.timeout),
-            lambda: httpx.AsyncClient(headers=headers, limits=limits, timeout=settings.timeout),
+            lambda: httpx.Client(
+                headers=headers,
+                timeout=settings.timeout,
+                transport=CapturingTransport(httpx.HTTPTransport(limits=limits), recorder),
+            ),
+            lambda: httpx.AsyncClient(
+                headers=headers,
+                timeout=settings.timeout,
+                transport=AsyncCapturingTransport(
+                    httpx.AsyncHTTPTransport(limits=limits), recorder
+                ),
+            ),
             self._closed_error,
         )
 
@@ -214,7 +243,9 @@ class OpenAIChatModel(BaseChatModel):
             raise self._map(exc, "stream") from exc
 
     def _stream(self, messages: tuple[Message, ...], options: ChatOptions) -> Iterator[ChatChunk]:
-        body = build_request_body(self._model, messages, options, stream=True)
+        body = build_request_body(
+            self._model, messages, options, stream=True, stream_usage=self._settings.stream_usage
+        )
         deadline = self._total_deadline(options)
         attempt = 0
         while True:
@@ -297,7 +328,9 @@ class OpenAIChatModel(BaseChatModel):
     async def _astream(
         self, messages: tuple[Message, ...], options: ChatOptions
     ) -> AsyncIterator[ChatChunk]:
-        body = build_request_body(self._model, messages, options, stream=True)
+        body = build_request_body(
+            self._model, messages, options, stream=True, stream_usage=self._settings.stream_usage
+        )
         deadline = self._total_deadline(options)
         attempt = 0
         while True:
@@ -370,6 +403,10 @@ class OpenAIProvider(BaseProvider):
             "deterministic",
             "max_connections",
             "organization",
+            "stream_usage",
+            "headers",
+            "capabilities",
+            *DEFAULT_OPTION_NAMES,
         ),
         secret_options=("api_key",),
         capabilities=_CAPABILITIES,
@@ -378,12 +415,17 @@ class OpenAIProvider(BaseProvider):
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
         self._settings = parse_settings(self.options)
-        capabilities = set(_CAPABILITIES)
+        self._recorder: WireRecorder | None = None
+        offered = set(_CAPABILITIES)
         if self._settings.deterministic:
-            capabilities.add(Capability.DETERMINISTIC)
+            offered.add(Capability.DETERMINISTIC)
+        capabilities = parse_capabilities(
+            self.options.get("capabilities"), frozenset(offered), provider=PROVIDER_NAME
+        )
+        self._call_defaults = parse_call_defaults(self.options, provider=PROVIDER_NAME)
         self.metadata = dataclasses.replace(
             type(self).metadata,
-            capabilities=frozenset(capabilities),
+            capabilities=capabilities,
             default_model=self._settings.model,
         )
 
@@ -392,13 +434,22 @@ class OpenAIProvider(BaseProvider):
         """The parsed options; the API key is kept out of the repr."""
         return self._settings
 
+    def record_wire(self, recorder: WireRecorder | None) -> None:
+        """Record every HTTP exchange of models made from now on in *recorder*; None stops."""
+        self._recorder = recorder
+
     def create_chat_model(
         self, model: str | None = None, options: OptionsLike = None
     ) -> OpenAIChatModel:
-        """Make a model for *model*, else the ``model`` option; *options* become call defaults."""
+        """Make a model for *model*, else the ``model`` option; *options* become call defaults,
+        over the ``default.*`` options."""
+        defaults = coerce_options(options)
+        if self._call_defaults is not None:
+            defaults = defaults.merged_over(self._call_defaults)
         return OpenAIChatModel(
             metadata=self.metadata,
             model=self.metadata.resolve_model(model),
             settings=self._settings,
-            defaults=options,
+            defaults=defaults,
+            recorder=self._recorder,
         )

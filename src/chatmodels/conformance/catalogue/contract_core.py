@@ -300,8 +300,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "async_blocking_threshold",
         0.002,
-        "Seconds an ainvoke may hold the event loop without letting another task run "
-        "before ASYNC-005 calls it blocking.",
+        "Seconds a heartbeat may be late before ASYNC-005 samples the loop thread for a "
+        "blocking call; calls faster than this are too fast to judge.",
     ),
     Setting(
         "stream_close_timeout",
@@ -312,5 +312,11 @@ SETTINGS: tuple[Setting, ...] = (
         "msg_long_input_words",
         50000,
         "Words in the very long prompt of MSG-007.",
+    ),
+    Setting(
+        "preflight_timeout",
+        5.0,
+        "Seconds the preflight's one invoke and one stream may take before the run stops as "
+        "unable to reach the provider; 0 skips the preflight.",
     ),
 )

@@ -24,6 +24,7 @@ __all__ = [
     "Tally",
     "VERDICT_MUST",
     "VERDICT_NONE",
+    "VERDICT_NOT_RUN",
     "VERDICT_SHOULD",
 ]
 
@@ -36,18 +37,21 @@ STATUSES: tuple[str, ...] = (
     "failed",
     "error",
     "inconclusive",
+    "blocked",
     "waived",
     "unsupported",
     "skipped",
     "not_run",
 )
 
-#: Statuses that count against conformance (an unexpected pass counts too).
-FAILING_STATUSES = frozenset({"failed", "error", "inconclusive"})
+#: Statuses that count against conformance (an unexpected pass counts too). A blocked
+#: requirement was never examined, so it is never a pass.
+FAILING_STATUSES = frozenset({"failed", "error", "inconclusive", "blocked"})
 
 VERDICT_SHOULD = "conformant at SHOULD"
 VERDICT_MUST = "conformant at MUST"
 VERDICT_NONE = "not conformant"
+VERDICT_NOT_RUN = "not run: preflight failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,10 @@ class RunInfo:
     suites: tuple[str, ...]
     partial: bool = False
     workers: int = 0
+    #: Why the preflight stopped the run before any suite ran; empty when it passed.
+    preflight: str = ""
+    #: The sizing profile of the run (``--chatmodels-profile``).
+    profile: str = "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +94,8 @@ class RequirementResult:
     figures: tuple[Figure, ...] = ()
     waiver: str = ""
     unexpected_pass: bool = False
+    #: The failed requirement that left this one unexaminable, when ``status`` is blocked.
+    blocked_by: str = ""
 
     @property
     def failing(self) -> bool:
@@ -143,6 +153,8 @@ class Report:
     run: RunInfo
     requirements: tuple[RequirementResult, ...]
     schema_version: str = SCHEMA_VERSION
+    #: Figures of the kit itself (its instrumentation's cost), never held against the provider.
+    kit_figures: tuple[Figure, ...] = ()
 
     def get(self, requirement_id: str) -> RequirementResult | None:
         """The entry for *requirement_id*, or None when the report has none."""
@@ -166,6 +178,23 @@ class Report:
         return tuple(r.id for r in self.failing)
 
     @property
+    def blocking(self) -> dict[str, int]:
+        """Root causes: each requirement that blocks others, with how many it blocks."""
+        counts: dict[str, int] = {}
+        for result in self.requirements:
+            if result.status == "blocked" and result.blocked_by:
+                counts[result.blocked_by] = counts.get(result.blocked_by, 0) + 1
+        return dict(sorted(counts.items(), key=lambda item: -item[1]))
+
+    @property
+    def failing_by_cause(self) -> tuple[RequirementResult, ...]:
+        """Every failing entry, root causes first (most blocked first), blocked ones last."""
+        roots = [r for r in (self.get(i) for i in self.blocking) if r is not None]
+        rest = [r for r in self.failing if r not in roots and r.status != "blocked"]
+        blocked = [r for r in self.failing if r.status == "blocked"]
+        return tuple(roots + rest + blocked)
+
+    @property
     def unexpected_passes(self) -> tuple[str, ...]:
         """IDs of waived requirements that passed: their waivers are stale."""
         return tuple(r.id for r in self.requirements if r.unexpected_pass)
@@ -184,8 +213,11 @@ class Report:
     def verdict(self) -> str:
         """The strongest level with no failing requirement at or above it.
 
-        A run in which no requirement passed establishes nothing, so it is not conformant.
+        A run in which no requirement passed establishes nothing, so it is not conformant;
+        a run the preflight stopped was not run at all.
         """
+        if self.run.preflight:
+            return VERDICT_NOT_RUN
         if self.failing_at(Level.MUST) or not any(r.status == "passed" for r in self.requirements):
             return VERDICT_NONE
         if self.failing_at(Level.SHOULD):
@@ -245,6 +277,8 @@ class Report:
                 "suites": list(run.suites),
                 "partial": run.partial,
                 "workers": run.workers,
+                "preflight": run.preflight,
+                "profile": run.profile,
             },
             "summary": {
                 "total": self.by_status.to_dict(),
@@ -252,6 +286,7 @@ class Report:
                 "by_area": {k: v.to_dict() for k, v in self.by_area.items()},
             },
             "requirements": [_result_to_dict(r) for r in self.requirements],
+            "kit_figures": [_figure_to_dict(f) for f in self.kit_figures],
         }
 
     @classmethod
@@ -274,6 +309,8 @@ class Report:
                 suites=tuple(run["suites"]),
                 partial=bool(run["partial"]),
                 workers=int(run["workers"]),
+                preflight=str(run.get("preflight", "")),
+                profile=str(run.get("profile", "default")),
             )
             return cls(
                 suite_version=data["suite_version"],
@@ -281,6 +318,7 @@ class Report:
                 run=info,
                 requirements=tuple(_result_from_dict(r) for r in data["requirements"]),
                 schema_version=data["schema_version"],
+                kit_figures=tuple(_figure_from_dict(f) for f in data.get("kit_figures", ())),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             msg = f"report data is malformed: {type(exc).__name__}: {exc}"
@@ -310,24 +348,26 @@ def _result_to_dict(result: RequirementResult) -> dict[str, Any]:
         "reason": result.reason,
         "waiver": result.waiver,
         "unexpected_pass": result.unexpected_pass,
+        "blocked_by": result.blocked_by,
         "tests": list(result.tests),
         "message": result.message,
         "figures": [_figure_to_dict(f) for f in result.figures],
     }
 
 
-def _result_from_dict(data: Mapping[str, Any]) -> RequirementResult:
-    figures = tuple(
-        Figure(
-            name=f["name"],
-            value=float(f["value"]),
-            unit=f["unit"],
-            budget=None if f["budget"] is None else float(f["budget"]),
-            higher_is_better=bool(f["higher_is_better"]),
-            detail=f.get("detail", ""),
-        )
-        for f in data["figures"]
+def _figure_from_dict(f: Mapping[str, Any]) -> Figure:
+    return Figure(
+        name=f["name"],
+        value=float(f["value"]),
+        unit=f["unit"],
+        budget=None if f["budget"] is None else float(f["budget"]),
+        higher_is_better=bool(f["higher_is_better"]),
+        detail=f.get("detail", ""),
     )
+
+
+def _result_from_dict(data: Mapping[str, Any]) -> RequirementResult:
+    figures = tuple(_figure_from_dict(f) for f in data["figures"])
     status = data["status"]
     if status not in STATUSES:
         msg = f"status {status!r} of {data['id']!r} is not one of {STATUSES!r}"
@@ -345,4 +385,5 @@ def _result_from_dict(data: Mapping[str, Any]) -> RequirementResult:
         figures=figures,
         waiver=data.get("waiver", ""),
         unexpected_pass=bool(data["unexpected_pass"]),
+        blocked_by=str(data.get("blocked_by", "")),
     )
