@@ -31,7 +31,6 @@ from chatmodels.errors import (
 )
 from chatmodels.messages import FinishReason, Message, ToolCall
 from chatmodels.provider import Capability, Provider
-from chatmodels.providers._langchain_capabilities import apply_override
 from chatmodels.providers._langchain_errors import LangChainRedactor, map_exception
 from chatmodels.providers._langchain_messages import result_from_message, to_langchain
 from chatmodels.providers.langchain import LangChainProvider
@@ -338,13 +337,14 @@ class TestCapabilities:
 
     def test_override_replaces_or_adjusts(self):
         """A plain list replaces the inferred set; signed names adjust it."""
-        inferred = {Capability.TOOLS, Capability.ASYNC}
-        assert apply_override(inferred, "streaming") == {Capability.STREAMING}
-        assert apply_override(inferred, "+usage,-tools") == {Capability.ASYNC, Capability.USAGE}
-        with pytest.raises(InvalidConfigError, match="mixes signed and plain"):
-            apply_override(inferred, "+usage,tools")
-        with pytest.raises(InvalidConfigError, match="unknown capability 'telepathy'"):
-            apply_override(inferred, "telepathy")
+        assert _generic(capabilities="async").metadata.capabilities == {Capability.ASYNC}
+        adjusted = _generic(capabilities="+usage,-streaming").metadata.capabilities
+        assert Capability.USAGE in adjusted
+        assert Capability.STREAMING not in adjusted
+        with pytest.raises(InvalidConfigError, match="all signed"):
+            _generic(capabilities="+usage,tools")
+        with pytest.raises(InvalidConfigError, match="'telepathy'"):
+            _generic(capabilities="telepathy")
 
     def test_deterministic_option(self):
         """deterministic=true declares DETERMINISTIC."""

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel as LCChatModel
 
-from chatmodels.errors import InvalidConfigError
 from chatmodels.provider import Capability
 
-__all__ = ["BASE_CAPABILITIES", "apply_override", "infer_capabilities", "overrides"]
+__all__ = ["BASE_CAPABILITIES", "infer_capabilities", "overrides"]
 
 #: What every LangChain chat model offers through the bridge: async (LangChain runs sync
 #: models in an executor), batch, and system messages.
@@ -79,36 +78,3 @@ def infer_capabilities(model: LCChatModel, *, deterministic: bool) -> frozenset[
     if Capability.TOOLS not in found:
         found.discard(Capability.TOOL_CHOICE)
     return frozenset(found)
-
-
-def _capability(name: str) -> Capability:
-    try:
-        return Capability(name)
-    except ValueError:
-        allowed = ", ".join(c.value for c in Capability)
-        msg = f"option 'capabilities' names unknown capability {name!r}; expected among {allowed}"
-        raise InvalidConfigError(msg, op="create_provider", provider="langchain") from None
-
-
-def apply_override(inferred: Iterable[Capability], spec: str | None) -> frozenset[Capability]:
-    """Apply ``capabilities=a,b`` (replace) or ``capabilities=+a,-b`` (adjust) to *inferred*."""
-    result = set(inferred)
-    if spec is None:
-        return frozenset(result)
-    items = [item.strip() for item in spec.split(",") if item.strip()]
-    signed = [item[0] in "+-" for item in items]
-    if any(signed) and not all(signed):
-        msg = (
-            f"option 'capabilities'={spec!r} mixes signed and plain names; give either the "
-            "whole list (streaming,tools) or changes to the inferred one (+usage,-tools)"
-        )
-        raise InvalidConfigError(msg, op="create_provider", provider="langchain")
-    if not any(signed):
-        return frozenset(_capability(item) for item in items)
-    for item in items:
-        capability = _capability(item[1:].strip())
-        if item[0] == "+":
-            result.add(capability)
-        else:
-            result.discard(capability)
-    return frozenset(result)

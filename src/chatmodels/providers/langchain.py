@@ -375,10 +375,8 @@ class LangChainProvider:
         instance: LCChatModel | None = None,
     ) -> None:
         _require_langchain()
-        from chatmodels.providers._langchain_capabilities import (
-            apply_override,
-            infer_capabilities,
-        )
+        from chatmodels.providers._http_declared import parse_capabilities
+        from chatmodels.providers._langchain_capabilities import infer_capabilities
         from chatmodels.providers._langchain_config import (
             OUR_OPTIONS,
             constructor_fields,
@@ -408,9 +406,10 @@ class LangChainProvider:
         )
         self._prototype = self._build(None)
         self._model_name = _model_name(self._prototype, self._settings.kwargs)
-        capabilities = apply_override(
-            infer_capabilities(self._prototype, deterministic=self._settings.deterministic),
+        capabilities = parse_capabilities(
             self._settings.capabilities,
+            infer_capabilities(self._prototype, deterministic=self._settings.deterministic),
+            provider=PROVIDER_NAME,
         )
         self.metadata = dataclasses.replace(
             type(self).metadata,
