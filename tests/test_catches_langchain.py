@@ -10,12 +10,15 @@ import broken_langchain  # noqa: F401
 import chatmodels.conformance.faults
 import chatmodels.providers.langchain  # noqa: F401
 
-#: The fault suite re-points the provider at its own server; this address only has to parse.
+#: The fault suite re-points the provider at its own server; this address only has to parse,
+#: so the preflight (which would call it) is off.
 HTTP_OPTIONS = (
     "--chatmodels-option",
     "base_url=http://127.0.0.1:9/v1",
     "--chatmodels-option",
     "model=reference-echo",
+    "--chatmodels-setting",
+    "preflight_timeout=0",
 )
 
 #: LangChain's own per-call cost makes the default 256-task load slow on a busy 2-core machine;
