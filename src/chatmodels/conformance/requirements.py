@@ -155,10 +155,11 @@ def _build() -> Catalogue:
         contract_features,
         faults,
         performance,
+        run,
         telemetry,
     )
 
-    areas = (contract_core, contract_features, concurrency, telemetry, performance, faults)
+    areas = (contract_core, contract_features, concurrency, telemetry, performance, faults, run)
     return Catalogue(
         (r for area in areas for r in area.REQUIREMENTS),
         (s for area in areas for s in area.SETTINGS),

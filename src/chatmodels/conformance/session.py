@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from chatmodels.conformance._options import SUITE_NAMES, key_values, resolve_env
+from chatmodels.conformance._watchdog import Watchdog
 from chatmodels.conformance.outcomes import (
     FIGURE_PROPERTY,
     LEVEL_PROPERTY,
@@ -116,6 +117,7 @@ class ConformanceSession:
             self.settings = Settings(CATALOGUE, settings)
         except (KeyError, ValueError, SettingsError) as exc:
             raise pytest.UsageError(str(exc.args[0] if exc.args else exc)) from None
+        self.watchdog = Watchdog(self.settings)
         self.suites = self._selected_suites()
         self.only: tuple[str, ...] = config.getoption("chatmodels_requirements") or ()
         unknown = [i for i in self.only if "-" in i and i not in CATALOGUE]

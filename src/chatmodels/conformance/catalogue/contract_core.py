@@ -292,12 +292,6 @@ REQUIREMENTS: tuple[Requirement, ...] = (
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(
-        "core_call_timeout",
-        30.0,
-        "Seconds the contract suite waits for one call run in a thread or task before it "
-        "fails the provider as hung.",
-    ),
-    Setting(
         "async_blocking_threshold",
         0.002,
         "Seconds an ainvoke may hold the event loop without letting another task run "
