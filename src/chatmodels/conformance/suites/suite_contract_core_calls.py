@@ -10,13 +10,18 @@ import pytest
 
 from chatmodels.conformance.outcomes import INCONCLUSIVE
 from chatmodels.conformance.settings import Settings
+from chatmodels.conformance.suites._bounded import call_limit, run_async
 from chatmodels.conformance.suites._contract_core_support import (
     PROMPT,
-    acollect,
+    abatch,
+    ainvoke,
     assert_answer,
+    astream,
+    batch,
     comparable,
     describe,
-    run_async,
+    invoke,
+    stream,
 )
 from chatmodels.messages import ChatResult, FinishReason, merge_chunks
 from chatmodels.options import OptionsLike
@@ -42,8 +47,10 @@ def _assert_same(
     )
 
 
-def _timeout(settings: Settings) -> float:
-    return settings.float("core_call_timeout")
+def _result(model: ChatModel) -> ChatResult:
+    result = invoke(model, PROMPT)
+    assert isinstance(result, ChatResult), f"invoke returned {describe(result)}; expected a result"
+    return result
 
 
 # -- CORE ------------------------------------------------------------------------------
@@ -52,13 +59,13 @@ def _timeout(settings: Settings) -> float:
 @pytest.mark.requirement("CORE-001")
 def test_invoke_returns_an_assistant_answer(chat_model: ChatModel) -> None:
     """invoke answers a plain prompt with an assistant message carrying text or tool calls."""
-    assert_answer(chat_model.invoke(PROMPT), "invoke")
+    assert_answer(invoke(chat_model, PROMPT), "invoke")
 
 
 @pytest.mark.requirement("CORE-002")
 def test_invoke_reports_one_valid_finish_reason(chat_model: ChatModel) -> None:
     """The finish reason is valid, not 'error' on success, and 'tool_calls' only with calls."""
-    result = chat_model.invoke(PROMPT)
+    result = _result(chat_model)
     reason: Any = result.finish_reason
     allowed = ", ".join(repr(r.value) for r in FinishReason)
     assert isinstance(reason, FinishReason), (
@@ -78,7 +85,7 @@ def test_invoke_reports_one_valid_finish_reason(chat_model: ChatModel) -> None:
 @pytest.mark.requirement("CORE-003")
 def test_result_names_the_model(chat_model: ChatModel) -> None:
     """The result's model is a non-empty string naming the model that answered."""
-    model: Any = chat_model.invoke(PROMPT).model
+    model: Any = _result(chat_model).model
     assert isinstance(model, str), f"result.model is {model!r}; expected a string"
     assert model.strip(), f"result.model is {model!r}; expected the name of the model"
 
@@ -86,7 +93,7 @@ def test_result_names_the_model(chat_model: ChatModel) -> None:
 @pytest.mark.requirement("CORE-004")
 def test_result_has_a_response_id(chat_model: ChatModel) -> None:
     """The result carries a non-empty response id."""
-    response_id: Any = chat_model.invoke(PROMPT).response_id
+    response_id: Any = _result(chat_model).response_id
     assert isinstance(response_id, str), f"result.response_id is {response_id!r}; expected a str"
     assert response_id.strip(), f"result.response_id is {response_id!r}; expected a non-empty id"
 
@@ -101,8 +108,8 @@ def test_ainvoke_matches_invoke(
 ) -> None:
     """ainvoke gives invoke's text, tool calls, finish reason and usage for the same request."""
     for options in _option_cases(provider_metadata):
-        sync = chat_model.invoke(PROMPT, options)
-        got = run_async(chat_model.ainvoke(PROMPT, options), _timeout(conformance_settings))
+        sync = invoke(chat_model, PROMPT, options)
+        got = ainvoke(chat_model, PROMPT, options)
         assert isinstance(got, ChatResult), f"ainvoke returned {describe(got)}; expected a result"
         _assert_same(got, sync, options, "ainvoke answered", "invoke answered")
 
@@ -114,10 +121,8 @@ def test_astream_matches_stream(
 ) -> None:
     """astream's chunks merge into the same answer as stream's for the same request."""
     for options in _option_cases(provider_metadata):
-        sync = merge_chunks(chat_model.stream(PROMPT, options))
-        chunks = run_async(
-            acollect(chat_model.astream(PROMPT, options)), _timeout(conformance_settings)
-        )
+        sync = merge_chunks(stream(chat_model, PROMPT, options))
+        chunks = astream(chat_model, PROMPT, options)
         _assert_same(merge_chunks(chunks), sync, options, "astream merged to", "stream merged to")
 
 
@@ -129,8 +134,8 @@ def test_abatch_matches_batch(
     """abatch answers each item as batch does, for each set of options."""
     inputs = [PROMPT, "Name one planet.", "What colour is the sky?"]
     for options in _option_cases(provider_metadata):
-        sync = chat_model.batch(inputs, options)
-        got = run_async(chat_model.abatch(inputs, options), _timeout(conformance_settings))
+        sync = batch(chat_model, inputs, options)
+        got = abatch(chat_model, inputs, options)
         assert len(got) == len(sync), (
             f"abatch returned {len(got)} items and batch {len(sync)} for {len(inputs)} inputs"
         )
@@ -148,7 +153,7 @@ def test_sync_calls_work_in_a_running_loops_worker_thread(
     chat_model: ChatModel, provider_metadata: ProviderMetadata, conformance_settings: Settings
 ) -> None:
     """invoke (and stream) called through loop.run_in_executor answer normally."""
-    timeout = _timeout(conformance_settings)
+    timeout = call_limit()
 
     async def from_worker() -> list[object]:
         loop = asyncio.get_running_loop()
@@ -204,7 +209,7 @@ def test_ainvoke_lets_other_tasks_run(
             await task
         return samples
 
-    samples = run_async(measure(), _timeout(conformance_settings))
+    samples = run_async(measure, "three ainvoke() calls beside a heartbeat task")
     blocked = [elapsed for beats, elapsed in samples if beats == 0 and elapsed >= threshold]
     if blocked:
         pytest.fail(
