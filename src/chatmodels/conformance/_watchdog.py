@@ -8,6 +8,9 @@ budget: the test fails naming where it was stuck, and the run stops with its rep
 from __future__ import annotations
 
 import functools
+import os
+import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +27,12 @@ __all__ = ["Watchdog"]
 _SUITES_DIR = Path(_bounded.__file__).parent
 
 
+def _waits_at_exit() -> bool:
+    """Whether a thread other than the main one would keep the interpreter from exiting."""
+    main = threading.main_thread()
+    return any(t is not main and not t.daemon and t.is_alive() for t in threading.enumerate())
+
+
 class Watchdog:
     """Holds the run's clock; bounds every suite test and stops the run past its budget."""
 
@@ -34,6 +43,13 @@ class Watchdog:
         #: Why the run ended before every selected test ran; empty while it has not.
         self.incomplete_reason = ""
         self._abandoned: set[str] = set(_bounded.abandoned_threads())
+        # Fixtures run on pytest's thread: their closes get the same per-call limit.
+        self._token = _bounded.use_bounds(self.call_limit)
+        self._exitstatus = 0
+
+    def pytest_collection_finish(self) -> None:
+        # The budget is for running tests; collecting the kit's own modules is not the provider's.
+        self.started = time.monotonic()
 
     def left(self) -> float:
         """Seconds of the run budget left, never negative."""
@@ -74,6 +90,34 @@ class Watchdog:
         yield
         if self.left() <= 0:
             self._stop(item.session)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, exitstatus: int) -> None:
+        self._exitstatus = int(exitstatus)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        abandoned = _bounded.abandoned_threads()
+        if not (self.incomplete_reason or abandoned):
+            return
+        terminalreporter.section("chatmodels conformance: bounds", yellow=True)
+        if self.incomplete_reason:
+            terminalreporter.write_line(f"the run stopped early: {self.incomplete_reason}")
+        for name in abandoned:
+            terminalreporter.write_line(f"abandoned, still running: {name}")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self) -> None:
+        _bounded.reset_bounds(self._token)
+        if _bounded.abandoned_threads() and _waits_at_exit():
+            # A hung provider call holds a thread the interpreter would join at exit (a
+            # to_thread or executor worker): leave now, the report is already written.
+            sys.stderr.write(
+                "chatmodels-conformance: provider calls that never returned hold threads the "
+                "interpreter would wait for; exiting without waiting\n"
+            )
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(self._exitstatus)
 
     # -- internals ----------------------------------------------------------------------------
 

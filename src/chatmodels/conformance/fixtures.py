@@ -14,6 +14,7 @@ from chatmodels.conformance.requirements import CATALOGUE
 from chatmodels.conformance.session import SESSION_PLUGIN, ConformanceSession
 from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.subject import Subject
+from chatmodels.conformance.suites._bounded import call_within
 from chatmodels.options import OptionsLike
 from chatmodels.provider import Capability, ChatModel, Provider, ProviderMetadata
 
@@ -62,7 +63,7 @@ def chat_model(conformance_subject: Subject) -> Iterator[ChatModel]:
     try:
         yield model
     finally:
-        model.close()
+        call_within(model.close, "close() of the shared model")
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ def make_chat_model(conformance_subject: Subject) -> Iterator[Callable[..., Chat
 
     yield make
     for model in reversed(made):
-        model.close()
+        call_within(model.close, "close()")
 
 
 @pytest.fixture

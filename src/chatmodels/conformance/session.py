@@ -139,6 +139,11 @@ class ConformanceSession:
         self.report_error = ""
         self.report_paths: dict[str, Path] = {}
 
+    @property
+    def incomplete_reason(self) -> str:
+        """Why the run stopped before every selected test ran (its budget); empty if it did not."""
+        return self.watchdog.incomplete_reason
+
     # -- configuration ---------------------------------------------------------------
 
     def _selected_suites(self) -> tuple[str, ...]:
@@ -318,7 +323,12 @@ class ConformanceSession:
             if summary is not None:
                 self.config.workeroutput[_WORKER_KEY] = summary  # type: ignore[attr-defined]
             return
-        if session.shouldstop or session.shouldfail or exitstatus == pytest.ExitCode.INTERRUPTED:
+        if (
+            session.shouldstop
+            or session.shouldfail
+            or exitstatus == pytest.ExitCode.INTERRUPTED
+            or self.incomplete_reason
+        ):
             self.partial = True
         if (
             self.config.getoption("lf", False)

@@ -21,8 +21,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "run_budget",
         600.0,
-        "Seconds of wall time the whole run may take; past it no further test starts and the "
-        "report is written marked incomplete.",
+        "Seconds of wall time the tests of a run may take, counted from the end of collection; "
+        "past it no further test starts and the report is written marked incomplete.",
     ),
 )
 

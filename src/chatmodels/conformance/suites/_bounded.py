@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import pytest
 
@@ -43,6 +43,7 @@ __all__ = [
     "contained",
     "read_stream",
     "run_async",
+    "reset_bounds",
     "use_bounds",
 ]
 
@@ -75,9 +76,14 @@ def call_limit() -> float:
     return _BOUNDS.get()[0]
 
 
-def use_bounds(call_limit: float, deadline: float = math.inf) -> None:
+def use_bounds(call_limit: float, deadline: float = math.inf) -> contextvars.Token[Any]:
     """Set this context's per-call limit and the monotonic *deadline* no call may outlive."""
-    _BOUNDS.set((call_limit, deadline))
+    return _BOUNDS.set((call_limit, deadline))
+
+
+def reset_bounds(token: contextvars.Token[Any]) -> None:
+    """Undo the :func:`use_bounds` that gave *token*."""
+    _BOUNDS.reset(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +107,7 @@ class CallOutcome(Generic[T]):
     def hang_message(self) -> str:
         """The failure of a call still running at the limit, naming the call and its thread."""
         return (
-            f"{self.what} did not return within {self.limit:g} s; expected an answer or an "
+            f"{self.what} did not return within {self.limit:.3g} s; expected an answer or an "
             f"error (its thread {self.thread!r} was abandoned{self.stuck_at})"
         )
 

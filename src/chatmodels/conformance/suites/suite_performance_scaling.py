@@ -12,6 +12,7 @@ to scale past the GIL.
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from chatmodels.conformance import outcomes
 from chatmodels.conformance.fixtures import RecordFigure
 from chatmodels.conformance.perfstats import SCALING_MIN_LATENCY, PerfPlan, scaling_floor
 from chatmodels.conformance.settings import Settings
+from chatmodels.conformance.suites._bounded import run_async
 from chatmodels.provider import ChatModel
 
 PROMPT = "Say hello."
@@ -212,5 +214,6 @@ def test_asyncio_scaling(
             await chat_model.ainvoke(PROMPT)
         return [await _async_level(chat_model, n, plan.throughput_seconds) for n in LEVELS]
 
-    levels = asyncio.run(measure())
+    # One watchdog thread for the whole measurement, bounded by what is left of the run budget.
+    levels = run_async(measure, "the asyncio scaling measurement", math.inf)
     _judge(levels, "asyncio", budget, record_figure)
