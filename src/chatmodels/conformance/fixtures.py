@@ -34,32 +34,32 @@ def chatmodels_provider() -> object:
 
 
 @pytest.fixture(scope="session")
-def conformance_subject(request: pytest.FixtureRequest) -> Subject:
+def chatmodels_subject(request: pytest.FixtureRequest) -> Subject:
     """The provider under test, resolved by option, ini, fixture override, then 'reference'."""
     return _session(request.config).resolve_subject(request)
 
 
 @pytest.fixture(scope="session")
-def provider(conformance_subject: Subject) -> Provider:
+def chatmodels_provider_under_test(chatmodels_subject: Subject) -> Provider:
     """The provider under test."""
-    if conformance_subject.provider is None:
+    if chatmodels_subject.provider is None:
         pytest.skip("the chatmodels_provider fixture returned a ChatModel, not a Provider")
-    return conformance_subject.provider
+    return chatmodels_subject.provider
 
 
 @pytest.fixture(scope="session")
-def provider_metadata(conformance_subject: Subject) -> ProviderMetadata:
+def chatmodels_provider_metadata(chatmodels_subject: Subject) -> ProviderMetadata:
     """What the provider under test declares."""
-    return conformance_subject.metadata
+    return chatmodels_subject.metadata
 
 
 @pytest.fixture(scope="session")
-def chat_model(conformance_subject: Subject) -> Iterator[ChatModel]:
+def chatmodels_chat_model(chatmodels_subject: Subject) -> Iterator[ChatModel]:
     """The one shared model the suites call, as an application would share it."""
-    if conformance_subject.lone_model is not None:
-        yield conformance_subject.lone_model
+    if chatmodels_subject.lone_model is not None:
+        yield chatmodels_subject.lone_model
         return
-    model = conformance_subject.create_chat_model()
+    model = chatmodels_subject.create_chat_model()
     try:
         yield model
     finally:
@@ -67,13 +67,13 @@ def chat_model(conformance_subject: Subject) -> Iterator[ChatModel]:
 
 
 @pytest.fixture
-def make_chat_model(conformance_subject: Subject) -> Iterator[Callable[..., ChatModel]]:
+def chatmodels_make_chat_model(chatmodels_subject: Subject) -> Iterator[Callable[..., ChatModel]]:
     """Make fresh models (closed after the test), for tests that close or break them."""
     made: list[ChatModel] = []
 
     def make(options: OptionsLike = None) -> ChatModel:
         try:
-            model = conformance_subject.create_chat_model(options)
+            model = chatmodels_subject.create_chat_model(options)
         except LookupError as exc:
             pytest.skip(str(exc))
         made.append(model)
@@ -85,12 +85,12 @@ def make_chat_model(conformance_subject: Subject) -> Iterator[Callable[..., Chat
 
 
 @pytest.fixture
-def make_provider(conformance_subject: Subject) -> Callable[..., Provider]:
+def chatmodels_make_provider(chatmodels_subject: Subject) -> Callable[..., Provider]:
     """Make the provider again with option overrides, e.g. a base_url or a latency."""
 
     def make(overrides: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Provider:
         try:
-            return conformance_subject.make_provider({**(overrides or {}), **kwargs})
+            return chatmodels_subject.make_provider({**(overrides or {}), **kwargs})
         except LookupError as exc:
             pytest.skip(str(exc))
 
@@ -98,13 +98,13 @@ def make_provider(conformance_subject: Subject) -> Callable[..., Provider]:
 
 
 @pytest.fixture(scope="session")
-def conformance_settings(request: pytest.FixtureRequest) -> Settings:
+def chatmodels_settings(request: pytest.FixtureRequest) -> Settings:
     """The suite tunables and budgets of this run."""
     return _session(request.config).settings
 
 
 @pytest.fixture
-def record_figure(request: pytest.FixtureRequest) -> RecordFigure:
+def chatmodels_record_figure(request: pytest.FixtureRequest) -> RecordFigure:
     """Attach a measured value to this test's requirement in the report."""
 
     def record(
@@ -127,7 +127,7 @@ def record_figure(request: pytest.FixtureRequest) -> RecordFigure:
 
 
 @pytest.fixture
-def conformance_telemetry() -> Iterator[TelemetryCapture]:
+def chatmodels_telemetry() -> Iterator[TelemetryCapture]:
     """SDK tracer and meter providers with in-memory exporters, never installed globally."""
     capture = TelemetryCapture()
     try:
@@ -150,7 +150,7 @@ def _chatmodels_capability_gate(request: pytest.FixtureRequest) -> None:
         needed.extend(Capability(c) for c in cap_marker.args)
     if not needed:
         return
-    metadata: ProviderMetadata = request.getfixturevalue("provider_metadata")
+    metadata: ProviderMetadata = request.getfixturevalue("chatmodels_provider_metadata")
     missing = [c.value for c in needed if c not in metadata.capabilities]
     if missing:
         pytest.skip(

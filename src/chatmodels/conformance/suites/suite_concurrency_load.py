@@ -106,18 +106,20 @@ def _require_async(metadata: ProviderMetadata, requirement: str) -> None:
 
 @pytest.fixture(scope="module")
 def solo_answers(
-    chat_model: ChatModel, provider_metadata: ProviderMetadata, conformance_settings: Settings
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> dict[int, Answer] | None:
     """For a deterministic provider, each prompt's answer asked apart from the load.
 
     ``conc_solo_workers`` callers (default a few) share the work, so a slow provider's 512
     reference answers do not take minutes; set it to 1 for strictly one-at-a-time answers.
     """
-    if not provider_metadata.supports(Capability.DETERMINISTIC):
+    if not chatmodels_provider_metadata.supports(Capability.DETERMINISTIC):
         return None
-    limits = Limits.of(conformance_settings)
-    workers = max(1, conformance_settings.int("conc_solo_workers"))
-    prompts = Shape.of(conformance_settings).prompts
+    limits = Limits.of(chatmodels_settings)
+    workers = max(1, chatmodels_settings.int("conc_solo_workers"))
+    prompts = Shape.of(chatmodels_settings).prompts
     answers: dict[int, Answer] = {}
 
     def ask_alone(worker: int) -> None:
@@ -125,7 +127,7 @@ def solo_answers(
             if limits.left() <= 0:
                 return
             prompt, size = prompt_for(index, limits.seed)
-            outcome = call_sync(chat_model, Call(index, "invoke", "alone", prompt, size))
+            outcome = call_sync(chatmodels_chat_model, Call(index, "invoke", "alone", prompt, size))
             if outcome.answer is not None:
                 answers[index] = outcome.answer
 
@@ -135,59 +137,59 @@ def solo_answers(
 
 @pytest.fixture(scope="module")
 def thread_run(
-    chat_model: ChatModel,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
     solo_answers: dict[int, Answer] | None,
 ) -> Load:
     """conc_threads threads x conc_calls_per_thread calls, invoke and stream mixed."""
-    limits = Limits.of(conformance_settings)
-    shape = Shape.of(conformance_settings)
-    methods = call_methods(provider_metadata, asynchronous=False)
+    limits = Limits.of(chatmodels_settings)
+    shape = Shape.of(chatmodels_settings)
+    methods = call_methods(chatmodels_provider_metadata, asynchronous=False)
     rows = thread_rows(shape.threads, shape.per_thread, methods, limits, "threads")
     what = f"{shape.threads} threads x {shape.per_thread} calls"
-    return Load(what, thread_load(chat_model, rows, limits), solo_answers, limits)
+    return Load(what, thread_load(chatmodels_chat_model, rows, limits), solo_answers, limits)
 
 
 @pytest.fixture(scope="module")
 def task_run(
-    chat_model: ChatModel,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
     solo_answers: dict[int, Answer] | None,
 ) -> Load:
     """conc_async_tasks ainvoke/astream tasks on one loop."""
-    _require_async(provider_metadata, "the async load")
-    limits = Limits.of(conformance_settings)
-    shape = Shape.of(conformance_settings)
-    methods = call_methods(provider_metadata, asynchronous=True)
+    _require_async(chatmodels_provider_metadata, "the async load")
+    limits = Limits.of(chatmodels_settings)
+    shape = Shape.of(chatmodels_settings)
+    methods = call_methods(chatmodels_provider_metadata, asynchronous=True)
     calls = plan(range(shape.tasks), methods, limits.seed, limits.rng("tasks"), "task {}".format)
-    outcomes = run_loop(functools.partial(task_load, chat_model, calls, limits), limits)
+    outcomes = run_loop(functools.partial(task_load, chatmodels_chat_model, calls, limits), limits)
     return Load(f"{shape.tasks} async tasks", outcomes, solo_answers, limits)
 
 
 @pytest.fixture(scope="module")
 def mixed_run(
-    chat_model: ChatModel,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
     solo_answers: dict[int, Answer] | None,
 ) -> Load:
     """Threads calling invoke/stream while the loop runs ainvoke/astream, all at once."""
-    _require_async(provider_metadata, "the mixed load")
-    limits = Limits.of(conformance_settings)
-    shape = Shape.of(conformance_settings)
+    _require_async(chatmodels_provider_metadata, "the mixed load")
+    limits = Limits.of(chatmodels_settings)
+    shape = Shape.of(chatmodels_settings)
     rows = thread_rows(
         shape.mixed_threads,
         shape.mixed_per_thread,
-        call_methods(provider_metadata, asynchronous=False),
+        call_methods(chatmodels_provider_metadata, asynchronous=False),
         limits,
         "mixed-threads",
     )
     first = shape.mixed_threads * shape.mixed_per_thread
     tasks = plan(
         range(first, first + shape.mixed_tasks),
-        call_methods(provider_metadata, asynchronous=True),
+        call_methods(chatmodels_provider_metadata, asynchronous=True),
         limits.seed,
         limits.rng("mixed-tasks"),
         "task {}".format,
@@ -196,7 +198,7 @@ def mixed_run(
         f"{shape.mixed_threads} threads x {shape.mixed_per_thread} calls alongside "
         f"{shape.mixed_tasks} async tasks"
     )
-    return Load(what, mixed_load(chat_model, rows, tasks, limits), solo_answers, limits)
+    return Load(what, mixed_load(chatmodels_chat_model, rows, tasks, limits), solo_answers, limits)
 
 
 # -- CONC-001..003: each load judged three ways ---------------------------------------------
@@ -295,14 +297,14 @@ async def _idle_and_loaded_gaps(
 
 @pytest.mark.requirement("CONC-004")
 def test_async_calls_never_block_the_event_loop(
-    chat_model: ChatModel,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
-    record_figure: Any,
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
+    chatmodels_record_figure: Any,
 ) -> None:
     """A heartbeat keeps ticking while 64 async calls run; the largest gap is recorded."""
-    limits = Limits.of(conformance_settings)
-    methods = call_methods(provider_metadata, asynchronous=True)
+    limits = Limits.of(chatmodels_settings)
+    methods = call_methods(chatmodels_provider_metadata, asynchronous=True)
     attempts: list[tuple[float, float, float]] = []
     for attempt in range(_ATTEMPTS):  # a stall from a busy machine does not repeat; a block does
         calls = plan(
@@ -313,14 +315,14 @@ def test_async_calls_never_block_the_event_loop(
             "task {}".format,
         )
         idle, loaded = run_loop(
-            functools.partial(_idle_and_loaded_gaps, chat_model, calls, limits), limits
+            functools.partial(_idle_and_loaded_gaps, chatmodels_chat_model, calls, limits), limits
         )
         bound = max(_MIN_GAP_BOUND, _GAP_FACTOR * idle)
         attempts.append((loaded / bound, loaded, bound))
         if loaded <= bound:
             break
     _, gap, bound = min(attempts)
-    record_figure(
+    chatmodels_record_figure(
         "loop_max_gap",
         gap,
         "s",

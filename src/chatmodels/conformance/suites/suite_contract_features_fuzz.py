@@ -132,10 +132,10 @@ def _invoke_problem(model: ChatModel, messages: Any, opts: Any) -> str | None:
 @_PROFILE
 @given(messages=conversations)
 def test_generated_conversations_get_a_result_or_an_error(
-    chat_model: ChatModel, messages: Any
+    chatmodels_chat_model: ChatModel, messages: Any
 ) -> None:
     """invoke on a generated conversation returns a valid ChatResult or raises a ChatModelError."""
-    problem = _invoke_problem(chat_model, messages, None)
+    problem = _invoke_problem(chatmodels_chat_model, messages, None)
     assert problem is None, problem
 
 
@@ -148,9 +148,11 @@ def test_generated_conversations_get_a_result_or_an_error(
 @example(opts={"temperature": 2.0, "top_p": 1.0})
 @example(opts={"max_tokens": 1, "seed": 2**40})
 @example(opts={"stop": ["."], "timeout": 0.5})
-def test_generated_options_get_a_result_or_an_error(chat_model: ChatModel, opts: Any) -> None:
+def test_generated_options_get_a_result_or_an_error(
+    chatmodels_chat_model: ChatModel, opts: Any
+) -> None:
     """invoke with any generated options returns a valid ChatResult or raises a ChatModelError."""
-    problem = _invoke_problem(chat_model, PLAIN_PROMPT, opts)
+    problem = _invoke_problem(chatmodels_chat_model, PLAIN_PROMPT, opts)
     assert problem is None, problem
 
 
@@ -158,11 +160,11 @@ def test_generated_options_get_a_result_or_an_error(chat_model: ChatModel, opts:
 @_PROFILE
 @given(messages=conversations, opts=options)
 def test_generated_streams_end_in_one_finish_or_an_error(
-    chat_model: ChatModel, messages: Any, opts: Any
+    chatmodels_chat_model: ChatModel, messages: Any, opts: Any
 ) -> None:
     """stream on generated input yields chunks ending in one finish reason, or a ChatModelError."""
     where = f"stream({messages!r:.200}, {opts!r:.200})"
-    outcome = bounded(lambda: read_stream(chat_model.stream(messages, opts)), where)
+    outcome = bounded(lambda: read_stream(chatmodels_chat_model.stream(messages, opts)), where)
     assert outcome.finished, outcome.hang_message()
     if outcome.error is not None:
         problem = _bare(outcome.error, where)
