@@ -227,3 +227,16 @@ def test_the_run_budget_stops_the_run_with_its_report(pytester: pytest.Pytester)
     assert report["run"]["partial"] is True
     assert 0 < len(_ran(report)) < len(report["requirements"])
     assert took < BOUND
+
+
+@pytest.mark.slow
+def test_a_keyboard_interrupt_from_invoke_leaves_a_complete_report(
+    pytester: pytest.Pytester,
+) -> None:
+    """A whole run against a provider whose invoke raises KeyboardInterrupt is not stopped."""
+    _, report = _run(pytester, "InterruptingInvokeProvider")
+    assert report["run"]["partial"] is False
+    assert [r["id"] for r in report["requirements"] if r["status"] == "not_run"] == []
+    status, message = _status(report, "CORE-001")
+    assert status == "failed", (status, message)
+    assert "KeyboardInterrupt" in message

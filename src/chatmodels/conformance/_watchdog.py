@@ -8,11 +8,12 @@ budget: the test fails naming where it was stuck, and the run stops with its rep
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,14 @@ from chatmodels.conformance.suites import _bounded
 __all__ = ["Watchdog"]
 
 _SUITES_DIR = Path(_bounded.__file__).parent
+_KIT = "chatmodels.conformance"
+_WRAPPED = "__chatmodels_bounded__"
+
+
+def _exhaust(steps: Iterator[Any], name: str) -> None:
+    for _ in steps:
+        msg = f"fixture {name} yielded twice; expected one yield"
+        raise ValueError(msg)
 
 
 def _waits_at_exit() -> bool:
@@ -67,6 +76,15 @@ class Watchdog:
         for item in items:
             if isinstance(item, pytest.Function) and Path(str(item.path)).parent == _SUITES_DIR:
                 item.obj = self._bounded_test(item.obj, item.name)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any]) -> None:
+        # The kit's fixtures call the provider too (warm-ups, reference answers, closes):
+        # their setup and teardown run on a watchdog thread like test bodies.
+        func = fixturedef.func
+        module = getattr(func, "__module__", "") or ""
+        if module.startswith(_KIT) and not getattr(func, _WRAPPED, False):
+            fixturedef.func = self._bounded_fixture(func, fixturedef.argname)  # type: ignore[misc]
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> bool | None:
@@ -124,6 +142,36 @@ class Watchdog:
     def _stop(self, session: pytest.Session) -> None:
         self.incomplete_reason = self.exceeded_reason
         session.shouldstop = self.exceeded_reason
+
+    def _run(self, call: Callable[[], Any], what: str) -> Any:
+        """Run *call* on a watchdog thread for what is left of the budget; re-raise contained."""
+        outcome = _bounded.bounded(call, what, max(self.left(), self.call_limit))
+        if outcome.timed_out:
+            raise AssertionError(f"{outcome.hang_message()}: {self.exceeded_reason}")
+        return outcome.get()
+
+    def _bounded_fixture(self, func: Callable[..., Any], name: str) -> Callable[..., Any]:
+        what = f"fixture {name}"
+        if inspect.isgeneratorfunction(func):
+
+            @functools.wraps(func)
+            def generator(**kwargs: Any) -> Iterator[Any]:
+                steps = func(**kwargs)
+                value = self._run(lambda: next(steps), what)
+                try:
+                    yield value
+                finally:
+                    self._run(lambda: _exhaust(steps, name), f"teardown of {what}")
+
+            setattr(generator, _WRAPPED, True)
+            return generator
+
+        @functools.wraps(func)
+        def plain(**kwargs: Any) -> Any:
+            return self._run(lambda: func(**kwargs), what)
+
+        setattr(plain, _WRAPPED, True)
+        return plain
 
     def _bounded_test(self, test: Callable[..., object], name: str) -> Callable[..., object]:
         watchdog = self
