@@ -58,7 +58,9 @@ class Watchdog:
 
     def pytest_collection_finish(self) -> None:
         # The budget is for running tests; collecting the kit's own modules is not the provider's.
+        # Threads abandoned before (the preflight's) are no test's doing.
         self.started = time.monotonic()
+        self._abandoned.update(_bounded.abandoned_threads())
 
     def left(self) -> float:
         """Seconds of the run budget left, never negative."""

@@ -14,7 +14,7 @@ from chatmodels.conformance.requirements import CATALOGUE
 from chatmodels.conformance.session import SESSION_PLUGIN, ConformanceSession
 from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.subject import Subject
-from chatmodels.conformance.suites._bounded import call_within
+from chatmodels.conformance.suites._bounded import bounded, contained
 from chatmodels.options import OptionsLike
 from chatmodels.provider import Capability, ChatModel, Provider, ProviderMetadata
 
@@ -36,7 +36,9 @@ def chatmodels_provider() -> object:
 @pytest.fixture(scope="session")
 def chatmodels_subject(request: pytest.FixtureRequest) -> Subject:
     """The provider under test, resolved by option, ini, fixture override, then 'reference'."""
-    return _session(request.config).resolve_subject(request)
+    subject = _session(request.config).resolve_subject(request)
+    subject.record_wire()
+    return subject
 
 
 @pytest.fixture(scope="session")
@@ -53,8 +55,23 @@ def chatmodels_provider_metadata(chatmodels_subject: Subject) -> ProviderMetadat
     return chatmodels_subject.metadata
 
 
+def _close_after_test(config: pytest.Config, models: list[ChatModel]) -> None:
+    """Close models the kit made; a close that raises is noted for LIFE-001, never an error.
+
+    A test may have closed a model already, so this may be a second close: it must not raise.
+    """
+    for model in reversed(models):
+        closed = bounded(model.close, "close()")
+        if closed.timed_out:
+            _session(config).note_close_failure(AssertionError(closed.hang_message()))
+        elif closed.error is not None:
+            _session(config).note_close_failure(contained(closed.error, "close()"))
+
+
 @pytest.fixture(scope="session")
-def chatmodels_chat_model(chatmodels_subject: Subject) -> Iterator[ChatModel]:
+def chatmodels_chat_model(
+    chatmodels_subject: Subject, request: pytest.FixtureRequest
+) -> Iterator[ChatModel]:
     """The one shared model the suites call, as an application would share it."""
     if chatmodels_subject.lone_model is not None:
         yield chatmodels_subject.lone_model
@@ -63,11 +80,13 @@ def chatmodels_chat_model(chatmodels_subject: Subject) -> Iterator[ChatModel]:
     try:
         yield model
     finally:
-        call_within(model.close, "close() of the shared model")
+        _close_after_test(request.config, [model])
 
 
 @pytest.fixture
-def chatmodels_make_chat_model(chatmodels_subject: Subject) -> Iterator[Callable[..., ChatModel]]:
+def chatmodels_make_chat_model(
+    chatmodels_subject: Subject, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., ChatModel]]:
     """Make fresh models (closed after the test), for tests that close or break them."""
     made: list[ChatModel] = []
 
@@ -80,8 +99,7 @@ def chatmodels_make_chat_model(chatmodels_subject: Subject) -> Iterator[Callable
         return model
 
     yield make
-    for model in reversed(made):
-        call_within(model.close, "close()")
+    _close_after_test(request.config, made)
 
 
 @pytest.fixture

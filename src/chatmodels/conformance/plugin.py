@@ -41,6 +41,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(session.watchdog, "chatmodels-conformance-watchdog")
     config.pluginmanager.register(fixtures, "chatmodels-conformance-fixtures")
     suites_dir = session_module.SUITES_DIR
+    session.preflight_at_configure()
     if config.getoption("dist", "no") == "load":
         # The performance suite is pinned to one worker with an xdist_group marker.
         config.option.dist = "loadgroup"

@@ -31,6 +31,7 @@ __all__ = [
     "error_problem",
     "fault_kit",
     "fault_server",
+    "sync_call",
     "unbounded_call",
 ]
 
@@ -161,6 +162,13 @@ def unbounded_call(model: ChatModel, kind: str, prompt: Prompt) -> FaultOutcome:
     return FaultOutcome(kind, result, None, time.perf_counter() - start, chunks)
 
 
+def sync_call(
+    model: ChatModel, kind: str, prompt: Prompt, options: OptionsLike, bound: float
+) -> FaultOutcome:
+    """Make one sync call (invoke or stream) on a watchdog thread of ``_bounded``."""
+    return _outcome(kind, bounded(lambda: _call(model, kind, prompt, options), f"{kind}()", bound))
+
+
 def error_problem(
     outcome: FaultOutcome,
     codes: Sequence[ErrorCode],
@@ -265,8 +273,7 @@ class FaultKit:
     ) -> FaultOutcome:
         """Make one bounded call of *kind* (invoke, ainvoke, stream or astream)."""
         if not kind.startswith("a"):
-            call = bounded(lambda: _call(model, kind, prompt, options), f"{kind}()", self.bound)
-            return _outcome(kind, call)
+            return sync_call(model, kind, prompt, options, self.bound)
         # One loop per test, as an application has: async clients are made once, not per call.
         # It runs on a watchdog thread; a call that hangs there takes the loop with it.
         loop = self._loop = self._loop or asyncio.new_event_loop()
