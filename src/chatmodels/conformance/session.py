@@ -68,6 +68,18 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return reason.removeprefix("Skipped: ")
 
 
+def _kit_figures(outcomes: Sequence[TestOutcome]) -> tuple[Figure, ...]:
+    """The kit's own instrumentation cost, measured briefly when performance was examined."""
+    if not any(o.requirement_id.startswith("PERF-") for o in outcomes):
+        return ()
+    from chatmodels.conformance.kitcost import measure_kit_figures
+
+    try:
+        return measure_kit_figures()
+    except Exception:  # a figure of the kit must never cost the report
+        return ()
+
+
 def _waived_outcome(report: pytest.TestReport) -> tuple[Outcome, str] | None:
     """What a waived test really did, which pytest reports as xfail or a strict XPASS."""
     raw = next((str(v) for k, v in report.user_properties if k == WAIVED_PROPERTY), None)
@@ -517,7 +529,14 @@ class ConformanceSession:
         )
         secrets: Iterable[str] = subject.get("secrets", [])
         outcomes = [] if self.preflight_failure else self.outcomes()
-        self.report = build_report(CATALOGUE, outcomes, run, self.waivers, secrets=list(secrets))
+        self.report = build_report(
+            CATALOGUE,
+            outcomes,
+            run,
+            self.waivers,
+            secrets=list(secrets),
+            kit_figures=_kit_figures(outcomes),
+        )
         self.report_paths = write_reports(self.report, self.report_dir)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
