@@ -59,7 +59,6 @@ _REAL_MODEL = Profile(
         "default.max_tokens": "24",
         "default.temperature": "0",
         "timeout": "120",
-        "max_connections": "2",
     },
 )
 
