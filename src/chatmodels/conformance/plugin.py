@@ -39,6 +39,8 @@ def pytest_configure(config: pytest.Config) -> None:
     session = session_module.ConformanceSession(config)
     config.pluginmanager.register(session, session_module.SESSION_PLUGIN)
     config.pluginmanager.register(fixtures, "chatmodels-conformance-fixtures")
+    raised = importlib.import_module("chatmodels.conformance.raised")
+    config.pluginmanager.register(raised, "chatmodels-conformance-raised")
     suites_dir = session_module.SUITES_DIR
     if config.getoption("dist", "no") == "load":
         # The performance suite is pinned to one worker with an xdist_group marker.

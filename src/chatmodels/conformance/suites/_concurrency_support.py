@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from chatmodels.conformance.raised import describe_raised
 from chatmodels.conformance.settings import Settings
 from chatmodels.errors import ChatModelError, ErrorCode
 from chatmodels.messages import ChatChunk, ChatResult, FinishReason, Role, merge_chunks
@@ -224,13 +225,6 @@ async def call_async(model: ChatModel, call: Call) -> Outcome:
         return Outcome(call, error=exc)
 
 
-def describe_error(exc: BaseException) -> str:
-    """An exception as quoted in verdicts."""
-    if isinstance(exc, ChatModelError):
-        return f"{type(exc).__name__}(code={exc.code.value!r}): {exc}"
-    return f"{type(exc).__name__}: {exc}"
-
-
 def is_closed_error(exc: BaseException | None) -> bool:
     """Tell whether *exc* is the ChatModelError a closed model raises."""
     return isinstance(exc, ChatModelError) and exc.code is ErrorCode.CLOSED
@@ -246,7 +240,7 @@ def not_answered(outcomes: Iterable[Outcome]) -> list[str]:
         if o.hung:
             problems.append(f"{o.call.label} never returned")
         elif o.error is not None:
-            problems.append(f"{o.call.label} raised {describe_error(o.error)}")
+            problems.append(f"{o.call.label} raised {describe_raised(o.error)}")
         elif o.problem:
             problems.append(f"{o.call.label}: {o.problem}")
     return problems
@@ -255,7 +249,7 @@ def not_answered(outcomes: Iterable[Outcome]) -> list[str]:
 def foreign_errors(outcomes: Iterable[Outcome]) -> list[str]:
     """Calls whose exception is not a ChatModelError."""
     return [
-        f"{o.call.label} raised {describe_error(o.error)}"
+        f"{o.call.label} raised {describe_raised(o.error)}"
         for o in outcomes
         if o.error is not None and not isinstance(o.error, ChatModelError)
     ]

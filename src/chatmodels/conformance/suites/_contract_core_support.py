@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
+from chatmodels.conformance.raised import describe_raised
 from chatmodels.errors import ChatModelError, ErrorCode
 from chatmodels.messages import ChatChunk, ChatResult, Role
 
@@ -96,10 +97,7 @@ def expect_error(
         msg = f"{what} returned {describe(error)}; expected a ChatModelError with code {names}"
         raise AssertionError(msg)
     if not isinstance(error, ChatModelError):
-        msg = (
-            f"{what} raised a bare {type(error).__name__}: {error!r}; expected a ChatModelError "
-            f"with code {names}"
-        )
+        msg = f"{what} raised {describe_raised(error)}; expected a ChatModelError with code {names}"
         raise AssertionError(msg) from error
     assert error.code in allowed, (
         f"{what} raised ChatModelError with code {error.code.value!r} ({error.message!r}); "

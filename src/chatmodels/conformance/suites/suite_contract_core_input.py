@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from chatmodels.conformance.raised import describe_raised
 from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.suites._contract_core_support import (
     PROMPT,
@@ -264,8 +265,8 @@ def test_very_long_input_works_or_names_the_limit(
         assert_answer(outcome, f"invoke with a {words}-word prompt")
         return
     assert isinstance(outcome, ChatModelError), (
-        f"a {words}-word prompt raised a bare {type(outcome).__name__}: {outcome}; expected an "
-        "answer or invalid_input naming the limit"
+        f"a {words}-word prompt raised {describe_raised(outcome)}; expected an answer or "
+        "invalid_input naming the limit"
     )
     assert outcome.code is ErrorCode.INVALID_INPUT, (
         f"a {words}-word prompt raised code {outcome.code.value!r} ({outcome.message!r}); "
