@@ -287,18 +287,26 @@ def _setter_call(stack: traceback.StackSummary) -> str:
 
 
 class _OverrideAttempts(logging.Handler):
-    """Names the call behind each repeated attempt to set a global provider, once per step."""
+    """Names the call behind repeated attempts to set a global provider, once per call site."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.step = ""
-        self.found: dict[str, None] = {}
+        self.found: dict[str, tuple[str, str, int]] = {}  # call -> first step, log, count
 
     def emit(self, record: logging.LogRecord) -> None:
         if _OVERRIDE_LOG in record.getMessage():
             call = _setter_call(traceback.extract_stack())
-            said = f"{self.step} called {call}, which OTel refused ({record.getMessage()!r})"
-            self.found.setdefault(said, None)
+            step, said, count = self.found.get(call, (self.step, record.getMessage(), 0))
+            self.found[call] = (step, said, count + 1)
+
+    def problems(self) -> list[str]:
+        """One sentence per call site: what it called, first when, and how often OTel refused."""
+        return [
+            f"{call} tried to set a global provider again, first while {step}; OTel refused "
+            f"{count} time{'s' if count > 1 else ''} ({said!r})"
+            for call, (step, said, count) in self.found.items()
+        ]
 
 
 def _call_instrumented(instrumented: Callable[[], ChatModel], kind: str) -> None:
@@ -357,5 +365,5 @@ def test_global_providers_are_never_set(
             )
     finally:
         otel_logger.removeHandler(attempts)
-    problems = changed + list(attempts.found)
+    problems = changed + attempts.problems()
     assert not problems, "; ".join(problems) + "; expected the application's globals left alone"
