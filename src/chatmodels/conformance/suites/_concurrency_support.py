@@ -102,18 +102,27 @@ class Call:
         return f"{self.caller} ({self.method}{number})"
 
 
+def streamed(index: int, seed: int) -> bool:
+    """Whether prompt *index* is streamed; fixed per prompt, so it is compared like with like."""
+    return random.Random(f"{seed}:style:{index}").random() < 0.5
+
+
+def method_for(index: int, methods: Sequence[str], seed: int) -> str:
+    """The style prompt *index* is asked in: its stream variant when streamed and declared."""
+    return methods[-1] if streamed(index, seed) else methods[0]
+
+
 def plan(
     indices: Iterable[int],
     methods: Sequence[str],
     seed: int,
-    rng: random.Random,
     caller: Callable[[int], str],
 ) -> list[Call]:
-    """Calls for *indices*, each in a style drawn from *methods*."""
+    """Calls for *indices*, each streamed or not as its prompt is in every load."""
     calls = []
     for position, index in enumerate(indices):
         prompt, size = prompt_for(index, seed)
-        calls.append(Call(index, rng.choice(methods), caller(position), prompt, size))
+        calls.append(Call(index, method_for(index, methods, seed), caller(position), prompt, size))
     return calls
 
 
@@ -255,28 +264,36 @@ def foreign_errors(outcomes: Iterable[Outcome]) -> list[str]:
     ]
 
 
-def crossings(outcomes: Iterable[Outcome], solo: dict[int, Answer] | None) -> list[str]:
-    """Answers that belong to another caller: wrong solo answer, shared id, or foreign usage."""
-    answered = [(o.call, o.answer) for o in outcomes if o.answer is not None]
-    problems = []
-    if solo is not None:
-        for call, answer in answered:
-            alone = solo.get(call.index)
-            if alone is not None and not answer.same_as(alone):
-                problems.append(
-                    f"{call.label} got {answer.short}; alone the same input gives {alone.short}"
-                )
+def answered(outcomes: Iterable[Outcome]) -> list[tuple[Call, Answer]]:
+    """The calls that returned a valid answer, with it."""
+    return [(o.call, o.answer) for o in outcomes if o.answer is not None]
+
+
+def solo_mismatches(
+    answers: Sequence[tuple[Call, Answer]], solo: dict[int, Answer]
+) -> list[tuple[Call, Answer, Answer]]:
+    """Answers under load that differ from the same prompt asked alone in the same style."""
+    return [
+        (call, answer, alone)
+        for call, answer in answers
+        if (alone := solo.get(call.index)) is not None and not answer.same_as(alone)
+    ]
+
+
+def shared_ids(answers: Sequence[tuple[Call, Answer]]) -> list[str]:
+    """Response ids handed to more than one caller."""
     owners: dict[str, Call] = {}
-    for call, answer in answered:
+    problems = []
+    for call, answer in answers:
         first = owners.setdefault(answer.response_id, call) if answer.response_id else call
         if first is not call:
             problems.append(
                 f"{first.label} and {call.label} both got response id {answer.response_id!r}"
             )
-    return problems + _usage_crossings(answered)
+    return problems
 
 
-def _usage_crossings(answered: Sequence[tuple[Call, Answer]]) -> list[str]:
+def usage_crossings(answered: Sequence[tuple[Call, Answer]]) -> list[str]:
     """Prompts padded by more words must be billed more input tokens, whoever ran next to them."""
     by_size: dict[int, list[tuple[int, Call]]] = {}
     for call, answer in answered:
