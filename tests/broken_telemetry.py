@@ -2,7 +2,7 @@
 
 Two shapes, matching the two ways the suite exercises a provider:
 
-- ``*Capture`` classes replace the ``conformance_telemetry`` fixture's capture: their
+- ``*Capture`` classes replace the ``chatmodels_telemetry`` fixture's capture: their
   ``instrument()`` returns the library's instrumentation broken in one way, through a tracer,
   span or meter shim, or an ``InstrumentedChatModel`` subclass.
 - ``*Provider`` classes are reference providers declaring ``telemetry``, whose chat models

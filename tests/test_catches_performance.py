@@ -13,7 +13,7 @@ import pytest
 from broken_performance import SlowInstrumentCapture
 
 @pytest.fixture
-def conformance_telemetry():
+def chatmodels_telemetry():
     capture = SlowInstrumentCapture()
     yield capture
     capture.shutdown()

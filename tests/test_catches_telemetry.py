@@ -53,7 +53,7 @@ import pytest
 from broken_telemetry import {name}
 
 @pytest.fixture
-def conformance_telemetry():
+def chatmodels_telemetry():
     capture = {name}()
     yield capture
     capture.shutdown()

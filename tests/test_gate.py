@@ -127,3 +127,39 @@ class TestDiff:
         assert format_diff(diff(rs.report(), rs.report()), rs.report(), rs.report())[-1] == (
             "no requirement changed status"
         )
+
+
+class TestTriage:
+    def test_preflight_failure_fails_the_gate_with_its_cause(self) -> None:
+        """A report the preflight stopped fails at every level, naming the cause."""
+        cause = "model 'gpt-nope' was not found; check --chatmodels-model"
+        report = rs.report(dict.fromkeys(rs.ALL_PASS, "not_run"), preflight=cause)
+        for level in Level:
+            assert gate(report, level=level) == [
+                f"the suites did not run: preflight failed: {cause}"
+            ]
+
+    def test_blocked_fails_and_root_causes_come_first(self) -> None:
+        """A blocked requirement is never a pass; its root leads the reasons with its count."""
+        from dataclasses import replace
+
+        from chatmodels.conformance.report import build_report
+        from chatmodels.conformance.requirements import Catalogue
+
+        catalogue = Catalogue(
+            replace(r, depends_on=("STREAM-001",) if r.id == "CORE-002" else ())
+            for r in rs.catalogue()
+        )
+        statuses = {**rs.ALL_PASS, "CORE-002": "failed", "STREAM-001": "failed"}
+        report = build_report(catalogue, rs.outcomes(statuses), rs.run_info())
+        assert gate(report) == [
+            "STREAM-001 (MUST) failed (blocks 1): STREAM-001 went wrong",
+            "CORE-002 (MUST) blocked by STREAM-001",
+        ]
+
+    def test_waived_inconclusive_passes_and_waived_pass_fails(self) -> None:
+        """A waiver covers an inconclusive result; a waived requirement that passed fails."""
+        assert gate(rs.report({"CORE-001": "inconclusive"}, waivers={"CORE-001": "slow"})) == []
+        reasons = gate(rs.report(waivers={"CORE-001": "slow"}))
+        assert len(reasons) == 1
+        assert "passed unexpectedly" in reasons[0]

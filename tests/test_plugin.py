@@ -9,12 +9,12 @@ import pytest
 PROBE = """
 import json, pytest
 
-def test_probe(conformance_subject, provider_metadata, conformance_settings):
+def test_probe(chatmodels_subject, chatmodels_provider_metadata, chatmodels_settings):
     print("PROBE " + json.dumps({
-        "name": provider_metadata.name,
-        "source": conformance_subject.source,
-        "options": conformance_subject.options,
-        "model": conformance_subject.model,
+        "name": chatmodels_provider_metadata.name,
+        "source": chatmodels_subject.source,
+        "options": chatmodels_subject.options,
+        "model": chatmodels_subject.model,
     }))
 """
 

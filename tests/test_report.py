@@ -15,6 +15,7 @@ from chatmodels.conformance.report import (
     SCHEMA_VERSION,
     VERDICT_MUST,
     VERDICT_NONE,
+    VERDICT_NOT_RUN,
     VERDICT_SHOULD,
     Report,
     ReportError,
@@ -26,7 +27,13 @@ from chatmodels.conformance.report import (
     schema,
     terminal_summary,
 )
-from chatmodels.conformance.requirements import SUITE_VERSION, Level
+from chatmodels.conformance.requirements import (
+    CATALOGUE,
+    SUITE_VERSION,
+    Catalogue,
+    Level,
+    Requirement,
+)
 
 
 def _outcome(status: str, rid: str = "CORE-001", message: str = "", node: str = "t") -> TestOutcome:
@@ -133,16 +140,110 @@ class TestWaivers:
         assert report.unexpected_passes == ("CORE-002",)
         assert report.verdict == VERDICT_NONE
 
-    def test_waived_inconclusive_stays_failing(self) -> None:
-        """Only failures and errors are waived; an inconclusive result still counts."""
+    def test_waived_inconclusive_becomes_waived(self) -> None:
+        """A waiver covers an inconclusive result as it covers a failure."""
         report = rs.report({"STREAM-002": "inconclusive"}, waivers={"STREAM-002": "slow"})
-        assert report.get("STREAM-002").status == "inconclusive"  # type: ignore[union-attr]
-        assert report.verdict == VERDICT_MUST
+        result = report.get("STREAM-002")
+        assert result is not None
+        assert (result.status, result.failing, result.unexpected_pass) == ("waived", False, False)
+        assert report.verdict == VERDICT_SHOULD
 
     def test_unknown_waiver_is_an_error(self) -> None:
         """Waiving an ID outside the catalogue is refused."""
         with pytest.raises(ReportError, match="GHOST-001"):
             rs.report(waivers={"GHOST-001": "x"})
+
+
+def _dependent_report(changes: dict[str, str]) -> Report:
+    """A report whose OTEL-001 and CONC-001 rely on STREAM-001 and CORE-001 to examine anything."""
+    plain = rs.catalogue()
+    depends = {"OTEL-001": ("STREAM-001",), "CONC-001": ("CORE-001", "STREAM-001")}
+    catalogue = Catalogue(replace(r, depends_on=depends.get(r.id, ())) for r in plain)
+    statuses = {**rs.ALL_PASS, **changes}
+    return build_report(catalogue, rs.outcomes(statuses), rs.run_info())
+
+
+class TestBlocked:
+    def test_dependent_of_a_failed_root_is_blocked_by_it(self) -> None:
+        """A dependent that failed while its call style's root failed is blocked by that root."""
+        report = _dependent_report({"STREAM-001": "failed", "OTEL-001": "failed"})
+        result = report.get("OTEL-001")
+        assert result is not None
+        assert (result.status, result.blocked_by) == ("blocked", "STREAM-001")
+        assert result.message.startswith("blocked by STREAM-001 (STREAM-001 went wrong)")
+        assert result.failing
+
+    def test_first_failed_root_in_declared_order_is_named(self) -> None:
+        """With two failed roots the dependent names the first one it declares."""
+        report = _dependent_report(
+            {"CORE-001": "error", "STREAM-001": "failed", "CONC-001": "inconclusive"}
+        )
+        assert report.get("CONC-001").blocked_by == "CORE-001"  # type: ignore[union-attr]
+
+    @pytest.mark.parametrize("root", ["passed", "inconclusive", "unsupported"])
+    def test_a_root_that_did_not_fail_blocks_nothing(self, root: str) -> None:
+        """Only a failed or errored root blocks; the dependent keeps its own verdict."""
+        report = _dependent_report({"STREAM-001": root, "OTEL-001": "failed"})
+        assert report.get("OTEL-001").status == "failed"  # type: ignore[union-attr]
+
+    def test_a_passing_dependent_stays_passed(self) -> None:
+        """A dependent whose own check passed is not relabelled."""
+        report = _dependent_report({"STREAM-001": "failed"})
+        assert report.get("OTEL-001").status == "passed"  # type: ignore[union-attr]
+
+    def test_root_causes_lead_with_their_count(self) -> None:
+        """Roots come first in the failing list and the summary, with how many they block."""
+        report = _dependent_report(
+            {
+                "STREAM-001": "failed",
+                "OTEL-001": "failed",
+                "CONC-001": "failed",
+                "CORE-002": "failed",
+            }
+        )
+        assert report.blocking == {"STREAM-001": 2}
+        order = [r.id for r in report.failing_by_cause]
+        assert order == ["STREAM-001", "CORE-002", "OTEL-001", "CONC-001"]
+        lines = terminal_summary(report)
+        failing = [line.strip() for line in lines if line.startswith("  ") and "(" in line[:20]]
+        assert failing[0].startswith("STREAM-001 (MUST) failed (root cause: blocks 2)")
+        assert failing[-1] == "CONC-001 (MAY) blocked by STREAM-001"
+
+    def test_blocked_round_trips_and_validates(self) -> None:
+        """The blocked status and its root survive JSON and satisfy the schema."""
+        report = _dependent_report({"STREAM-001": "failed", "OTEL-001": "failed"})
+        data = json.loads(dumps(report))
+        jsonschema.validate(data, schema())
+        again = Report.from_dict(data)
+        assert again.get("OTEL-001") == report.get("OTEL-001")
+        assert data["summary"]["total"]["blocked"] == 1
+
+    def test_the_catalogue_declares_call_style_roots(self) -> None:
+        """Stream-based telemetry depends on STREAM-002; roots have no dependencies themselves."""
+        assert "STREAM-002" in CATALOGUE.get("OTEL-006").depends_on
+        assert CATALOGUE.get("STREAM-002").depends_on == ()
+        with pytest.raises(ValueError, match="depends on 'OTEL-001'"):
+            Catalogue(
+                [
+                    Requirement("OTEL-001", Level.MUST, "t", "r", depends_on=("CORE-001",)),
+                    Requirement("CORE-001", Level.MUST, "t", "r"),
+                    Requirement("CONC-001", Level.MUST, "t", "r", depends_on=("OTEL-001",)),
+                ]
+            )
+
+
+class TestPreflightReport:
+    def test_preflight_failure_is_its_own_verdict(self) -> None:
+        """A run stopped by the preflight is 'not run: preflight failed', every entry not run."""
+        cause = "invoke() raised NetworkError: connection refused; check the base URL"
+        report = build_report(rs.catalogue(), [], rs.run_info(preflight=cause))
+        assert report.verdict == VERDICT_NOT_RUN
+        assert {r.status for r in report.requirements} == {"not_run"}
+        assert report.requirements[0].reason == f"preflight failed: {cause}"
+        data = json.loads(dumps(report))
+        jsonschema.validate(data, schema())
+        assert data["run"]["preflight"] == cause
+        assert Report.from_dict(data).verdict == VERDICT_NOT_RUN
 
 
 class TestVerdict:

@@ -33,63 +33,78 @@ def chatmodels_provider() -> object:
 
 
 @pytest.fixture(scope="session")
-def conformance_subject(request: pytest.FixtureRequest) -> Subject:
+def chatmodels_subject(request: pytest.FixtureRequest) -> Subject:
     """The provider under test, resolved by option, ini, fixture override, then 'reference'."""
     return _session(request.config).resolve_subject(request)
 
 
 @pytest.fixture(scope="session")
-def provider(conformance_subject: Subject) -> Provider:
+def chatmodels_provider_under_test(chatmodels_subject: Subject) -> Provider:
     """The provider under test."""
-    if conformance_subject.provider is None:
+    if chatmodels_subject.provider is None:
         pytest.skip("the chatmodels_provider fixture returned a ChatModel, not a Provider")
-    return conformance_subject.provider
+    return chatmodels_subject.provider
 
 
 @pytest.fixture(scope="session")
-def provider_metadata(conformance_subject: Subject) -> ProviderMetadata:
+def chatmodels_provider_metadata(chatmodels_subject: Subject) -> ProviderMetadata:
     """What the provider under test declares."""
-    return conformance_subject.metadata
+    return chatmodels_subject.metadata
+
+
+def _close_after_test(config: pytest.Config, models: list[ChatModel]) -> None:
+    """Close models the kit made; a close that raises is noted for LIFE-001, never an error.
+
+    A test may have closed a model already, so this may be a second close: it must not raise.
+    """
+    for model in reversed(models):
+        try:
+            model.close()
+        except Exception as exc:
+            _session(config).note_close_failure(exc)
 
 
 @pytest.fixture(scope="session")
-def chat_model(conformance_subject: Subject) -> Iterator[ChatModel]:
+def chatmodels_chat_model(
+    chatmodels_subject: Subject, request: pytest.FixtureRequest
+) -> Iterator[ChatModel]:
     """The one shared model the suites call, as an application would share it."""
-    if conformance_subject.lone_model is not None:
-        yield conformance_subject.lone_model
+    if chatmodels_subject.lone_model is not None:
+        yield chatmodels_subject.lone_model
         return
-    model = conformance_subject.create_chat_model()
+    model = chatmodels_subject.create_chat_model()
     try:
         yield model
     finally:
-        model.close()
+        _close_after_test(request.config, [model])
 
 
 @pytest.fixture
-def make_chat_model(conformance_subject: Subject) -> Iterator[Callable[..., ChatModel]]:
+def chatmodels_make_chat_model(
+    chatmodels_subject: Subject, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., ChatModel]]:
     """Make fresh models (closed after the test), for tests that close or break them."""
     made: list[ChatModel] = []
 
     def make(options: OptionsLike = None) -> ChatModel:
         try:
-            model = conformance_subject.create_chat_model(options)
+            model = chatmodels_subject.create_chat_model(options)
         except LookupError as exc:
             pytest.skip(str(exc))
         made.append(model)
         return model
 
     yield make
-    for model in reversed(made):
-        model.close()
+    _close_after_test(request.config, made)
 
 
 @pytest.fixture
-def make_provider(conformance_subject: Subject) -> Callable[..., Provider]:
+def chatmodels_make_provider(chatmodels_subject: Subject) -> Callable[..., Provider]:
     """Make the provider again with option overrides, e.g. a base_url or a latency."""
 
     def make(overrides: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Provider:
         try:
-            return conformance_subject.make_provider({**(overrides or {}), **kwargs})
+            return chatmodels_subject.make_provider({**(overrides or {}), **kwargs})
         except LookupError as exc:
             pytest.skip(str(exc))
 
@@ -97,13 +112,13 @@ def make_provider(conformance_subject: Subject) -> Callable[..., Provider]:
 
 
 @pytest.fixture(scope="session")
-def conformance_settings(request: pytest.FixtureRequest) -> Settings:
+def chatmodels_settings(request: pytest.FixtureRequest) -> Settings:
     """The suite tunables and budgets of this run."""
     return _session(request.config).settings
 
 
 @pytest.fixture
-def record_figure(request: pytest.FixtureRequest) -> RecordFigure:
+def chatmodels_record_figure(request: pytest.FixtureRequest) -> RecordFigure:
     """Attach a measured value to this test's requirement in the report."""
 
     def record(
@@ -126,7 +141,7 @@ def record_figure(request: pytest.FixtureRequest) -> RecordFigure:
 
 
 @pytest.fixture
-def conformance_telemetry() -> Iterator[TelemetryCapture]:
+def chatmodels_telemetry() -> Iterator[TelemetryCapture]:
     """SDK tracer and meter providers with in-memory exporters, never installed globally."""
     capture = TelemetryCapture()
     try:
@@ -149,7 +164,7 @@ def _chatmodels_capability_gate(request: pytest.FixtureRequest) -> None:
         needed.extend(Capability(c) for c in cap_marker.args)
     if not needed:
         return
-    metadata: ProviderMetadata = request.getfixturevalue("provider_metadata")
+    metadata: ProviderMetadata = request.getfixturevalue("chatmodels_provider_metadata")
     missing = [c.value for c in needed if c not in metadata.capabilities]
     if missing:
         pytest.skip(

@@ -12,12 +12,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 __all__ = [
+    "CLOSE_REQUIREMENT",
     "FIGURE_PROPERTY",
     "INCONCLUSIVE",
     "LEVEL_PROPERTY",
     "NOT_RUN",
     "REQUIREMENT_PROPERTY",
+    "TEARDOWN_PROPERTY",
     "UNSUPPORTED",
+    "WAIVED_PROPERTY",
     "Figure",
     "Outcome",
     "TestOutcome",
@@ -32,6 +35,13 @@ NOT_RUN = "[not_run] "
 REQUIREMENT_PROPERTY = "requirement"
 LEVEL_PROPERTY = "requirement_level"
 FIGURE_PROPERTY = "chatmodels_figure"
+#: A close() that raised in the kit's fixture teardown, on the phase's report.
+TEARDOWN_PROPERTY = "chatmodels_teardown_failure"
+#: What a waived test really did (pytest shows it as xfail or strict XPASS), as JSON.
+WAIVED_PROPERTY = "chatmodels_waived_outcome"
+
+#: The requirement a close() that raises breaks, wherever the kit sees it raise.
+CLOSE_REQUIREMENT = "LIFE-001"
 
 Outcome = Literal["passed", "failed", "error", "skipped", "unsupported", "inconclusive", "not_run"]
 

@@ -42,6 +42,7 @@ def pytest_configure(config: pytest.Config) -> None:
     raised = importlib.import_module("chatmodels.conformance.raised")
     config.pluginmanager.register(raised, "chatmodels-conformance-raised")
     suites_dir = session_module.SUITES_DIR
+    session.preflight_at_configure()
     if config.getoption("dist", "no") == "load":
         # The performance suite is pinned to one worker with an xdist_group marker.
         config.option.dist = "loadgroup"

@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from chatmodels.provider import Capability
@@ -62,6 +62,8 @@ class Requirement:
     capability: Capability | None = None
     budget: float | None = None
     unit: str = ""
+    #: Requirements whose failure leaves this one unexaminable (it is then ``blocked``).
+    depends_on: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not _ID_PATTERN.match(self.id):
@@ -97,6 +99,14 @@ class Catalogue:
                 msg = f"requirement id {requirement.id!r} is defined twice"
                 raise ValueError(msg)
             self._by_id[requirement.id] = requirement
+        for requirement in self._requirements:
+            for root in requirement.depends_on:
+                if root not in self._by_id or self._by_id[root].depends_on:
+                    msg = (
+                        f"{requirement.id} depends on {root!r}, which is not a requirement "
+                        "of the catalogue without dependencies of its own"
+                    )
+                    raise ValueError(msg)
         self._settings: dict[str, Setting] = {}
         for setting in settings:
             if setting.key in self._settings:
@@ -157,10 +167,16 @@ def _build() -> Catalogue:
         performance,
         telemetry,
     )
+    from chatmodels.conformance.catalogue.dependencies import DEPENDS_ON
 
     areas = (contract_core, contract_features, concurrency, telemetry, performance, faults)
+    requirements = [r for area in areas for r in area.REQUIREMENTS]
+    unknown = sorted(set(DEPENDS_ON) - {r.id for r in requirements})
+    if unknown:
+        msg = f"dependencies name requirements not in the catalogue: {unknown!r}"
+        raise ValueError(msg)
     return Catalogue(
-        (r for area in areas for r in area.REQUIREMENTS),
+        (replace(r, depends_on=DEPENDS_ON.get(r.id, r.depends_on)) for r in requirements),
         (s for area in areas for s in area.SETTINGS),
     )
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import json
 import platform
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,12 @@ import pytest
 
 from chatmodels.conformance._options import SUITE_NAMES, key_values, resolve_env
 from chatmodels.conformance.outcomes import (
+    CLOSE_REQUIREMENT,
     FIGURE_PROPERTY,
     LEVEL_PROPERTY,
     REQUIREMENT_PROPERTY,
+    TEARDOWN_PROPERTY,
+    WAIVED_PROPERTY,
     Figure,
     Outcome,
     TestOutcome,
@@ -58,6 +62,34 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return reason.removeprefix("Skipped: ")
 
 
+def _waived_outcome(report: pytest.TestReport) -> tuple[Outcome, str] | None:
+    """What a waived test really did, which pytest reports as xfail or a strict XPASS."""
+    raw = next((str(v) for k, v in report.user_properties if k == WAIVED_PROPERTY), None)
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    return data["outcome"], data["message"]
+
+
+def _mark_waived(report: pytest.TestReport, waiver: str) -> None:
+    """Show a waived failure or inconclusive result as xfail, keeping what really happened."""
+    outcome: Outcome
+    if report.skipped and hasattr(report, "wasxfail"):  # pytest's xfail caught a failure
+        outcome, message = ("failed" if report.when == "call" else "error"), _short_message(report)
+    elif report.skipped:
+        outcome, message = classify_skip(_skip_reason(report))
+        if outcome != "inconclusive":
+            return
+        report.wasxfail = f"waived ({waiver}); inconclusive: {message}"
+    elif report.failed and str(report.longrepr).startswith("[XPASS(strict)]"):
+        outcome, message = "passed", ""
+    else:
+        return
+    report.user_properties.append(
+        (WAIVED_PROPERTY, json.dumps({"outcome": outcome, "message": message}))
+    )
+
+
 def _suite_of(path: Path) -> str:
     """The suite a module belongs to: ``suite_contract_core.py`` is in ``contract``."""
     return path.stem.removeprefix("suite_").split("_", 1)[0]
@@ -80,7 +112,15 @@ class _NodeResult:
         ]
         if len(figures) >= len(self.figures):
             self.figures = figures
-        if report.skipped:
+        waived = _waived_outcome(report)
+        if waived is not None:
+            outcome, message = waived
+            if outcome == "passed" or (
+                self.outcome in ("not_run", "passed")
+                or (outcome in ("failed", "error") and self.outcome not in ("failed", "error"))
+            ):
+                self.outcome, self.message = outcome, message
+        elif report.skipped:
             outcome, reason = classify_skip(_skip_reason(report))
             if self.outcome in ("not_run", "passed"):
                 self.outcome, self.message = outcome, reason
@@ -136,6 +176,9 @@ class ConformanceSession:
         self.report: Any = None
         self.report_error = ""
         self.report_paths: dict[str, Path] = {}
+        self.preflight_failure = ""
+        self._preflight_done = False
+        self._close_failures: list[str] = []
 
     # -- configuration ---------------------------------------------------------------
 
@@ -200,7 +243,64 @@ class ConformanceSession:
             except (pytest.UsageError, TypeError, ChatModelError) as exc:
                 # A bad provider is a usage error for the whole run, not one test's failure.
                 pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+            cause = self.run_preflight(self.subject)
+            if cause:
+                pytest.exit(cause, returncode=pytest.ExitCode.TESTS_FAILED)
         return self.subject
+
+    # -- preflight -------------------------------------------------------------------------
+
+    def preflight_at_configure(self) -> None:
+        """Check a provider chosen by option or ini once, in the controller, before xdist starts.
+
+        A failure turns distribution off, so no worker is started only to be stopped; a
+        fixture-supplied provider is checked when first resolved instead.
+        """
+        stopped = self.subject is not None and self.run_preflight(self.subject)
+        if stopped and hasattr(self.config.option, "dist"):
+            self.config.option.dist = "no"
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session: pytest.Session) -> bool | None:
+        if not self.preflight_failure:
+            return None
+        session.items = []
+        session.shouldstop = self.preflight_message  # pytest prints it once, at the end
+        return True
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
+        return True if self.preflight_failure else None
+
+    @property
+    def preflight_message(self) -> str:
+        """The one line a run stopped by the preflight ends with."""
+        cause = self.preflight_failure
+        return f"chatmodels conformance: preflight failed, the suites did not run: {cause}"
+
+    def run_preflight(self, subject: Subject) -> str:
+        """Call the provider once per style; the message to stop with when it cannot answer."""
+        option = self.config.option
+        informational = ("collectonly", "help", "version", "markers", "showfixtures")
+        if (
+            self._preflight_done
+            or self.is_worker
+            or any(getattr(option, o, False) for o in informational)
+        ):
+            return ""
+        self._preflight_done = True
+        timeout = self.settings.float("preflight_timeout")
+        if timeout <= 0:
+            return ""
+        from chatmodels.conformance.preflight import preflight
+
+        cause = preflight(subject, timeout)
+        if cause is None:
+            return ""
+        for secret in subject.secret_values():
+            cause = cause.replace(secret, "***")
+        self.preflight_failure = cause
+        return self.preflight_message
 
     # -- collection --------------------------------------------------------------------
 
@@ -241,6 +341,10 @@ class ConformanceSession:
                 continue
             item.user_properties.append((REQUIREMENT_PROPERTY, req_id))
             item.user_properties.append((LEVEL_PROPERTY, CATALOGUE.get(req_id).level.value))
+            if req_id in self.waivers:
+                # A waived failure or inconclusive result is xfail; a pass fails (XPASS strict).
+                reason = f"waived: {self.waivers[req_id]}"
+                item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
             if _suite_of(path) == "performance":
                 item.add_marker(pytest.mark.xdist_group("chatmodels-performance"))
             keep.append(item)
@@ -263,7 +367,36 @@ class ConformanceSession:
 
     # -- outcomes ------------------------------------------------------------------------
 
+    def note_close_failure(self, error: BaseException) -> None:
+        """Record a close() that raised in a fixture's teardown; it lands on LIFE-001."""
+        self._close_failures.append(
+            f"close() raised {type(error).__name__}: {error} when the kit closed a model "
+            "after a test (a second close where the test had closed it); close() must "
+            "never raise, however often it is called"
+        )
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        if call.when == "teardown" and self._close_failures:
+            report.user_properties.extend((TEARDOWN_PROPERTY, m) for m in self._close_failures)
+            self._close_failures.clear()
+        requirement_id = next(
+            (v for k, v in item.user_properties if k == REQUIREMENT_PROPERTY), None
+        )
+        if requirement_id in self.waivers:
+            _mark_waived(report, self.waivers[str(requirement_id)])
+        return report
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for key, message in report.user_properties:
+            if key == TEARDOWN_PROPERTY:
+                closing = self._results.setdefault(
+                    f"{report.nodeid}::close", _NodeResult(CLOSE_REQUIREMENT)
+                )
+                closing.outcome, closing.message = "failed", str(message)
         requirement_id = next(
             (v for k, v in report.user_properties if k == REQUIREMENT_PROPERTY), None
         )
@@ -324,6 +457,8 @@ class ConformanceSession:
             or (self.config.getoption("markexpr", ""))
         ):
             self.partial = True
+        if self.preflight_failure:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
         try:
             self.write_report()
         except Exception as exc:  # a report bug must not hide the test results
@@ -360,11 +495,11 @@ class ConformanceSession:
             suites=self.suites,
             partial=self.partial,
             workers=len(self._worker_subjects),
+            preflight=self.preflight_failure,
         )
         secrets: Iterable[str] = subject.get("secrets", [])
-        self.report = build_report(
-            CATALOGUE, self.outcomes(), run, self.waivers, secrets=list(secrets)
-        )
+        outcomes = [] if self.preflight_failure else self.outcomes()
+        self.report = build_report(CATALOGUE, outcomes, run, self.waivers, secrets=list(secrets))
         self.report_paths = write_reports(self.report, self.report_dir)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -373,6 +508,13 @@ class ConformanceSession:
             terminalreporter.write_line(f"the report could not be written: {self.report_error}")
             return
         if self.report is None:
+            return
+        if self.preflight_failure:  # pytest prints the one message (the cause) at the end
+            terminalreporter.section("chatmodels conformance", red=True)
+            terminalreporter.write_line(f"verdict: {self.report.verdict}")
+            for path in self.report_paths.values():
+                terminalreporter.write_line(f"report: {path}")
+                break
             return
         from chatmodels.conformance.report import terminal_summary
 

@@ -313,4 +313,10 @@ SETTINGS: tuple[Setting, ...] = (
         50000,
         "Words in the very long prompt of MSG-007.",
     ),
+    Setting(
+        "preflight_timeout",
+        5.0,
+        "Seconds the preflight's one invoke and one stream may take before the run stops as "
+        "unable to reach the provider; 0 skips the preflight.",
+    ),
 )

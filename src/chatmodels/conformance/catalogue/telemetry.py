@@ -3,7 +3,7 @@
 How the suite exercises a provider:
 
 - A provider that does not declare ``Capability.TELEMETRY`` is wrapped with
-  ``chatmodels.telemetry.instrument`` (through the ``conformance_telemetry`` fixture), so the
+  ``chatmodels.telemetry.instrument`` (through the ``chatmodels_telemetry`` fixture), so the
   suite checks the library's instrumentation around that provider's answers.
 - A provider that declares ``Capability.TELEMETRY`` brings its own instrumentation. Its chat
   models then keep a one-method protocol::

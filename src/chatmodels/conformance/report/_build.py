@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from chatmodels.conformance.outcomes import TestOutcome
 from chatmodels.conformance.report._errors import ReportError
+from chatmodels.conformance.report._gate import first_line
 from chatmodels.conformance.report._model import Report, RequirementResult, RunInfo
 from chatmodels.conformance.requirements import SUITE_VERSION, Catalogue, Requirement
 from chatmodels.conformance.subject import SECRET_PATTERN
@@ -34,6 +35,13 @@ MIN_SECRET_LENGTH = 4
 
 #: Aggregation precedence: the first status any test reached wins.
 _PRECEDENCE = ("error", "failed", "inconclusive", "passed", "unsupported", "skipped", "not_run")
+
+#: A root in these statuses blocks its dependents; dependents in these may be blocked.
+_ROOT_FAILED = frozenset({"failed", "error"})
+_UNEXAMINED = frozenset({"failed", "error", "inconclusive"})
+
+#: A waiver turns these into ``waived``; on a pass it flags the waiver as stale.
+_WAIVABLE = frozenset({"failed", "error", "inconclusive", "blocked"})
 
 
 def redact(options: Mapping[str, object], secret_names: Iterable[str] = ()) -> dict[str, str]:
@@ -98,8 +106,28 @@ def _result(
     )
 
 
+def _apply_blocking(
+    results: Sequence[RequirementResult], catalogue: Catalogue
+) -> list[RequirementResult]:
+    """Mark requirements whose call style failed at its root as ``blocked by`` that root."""
+    by_id = {r.id: r for r in results}
+    marked = []
+    for result in results:
+        roots = catalogue.get(result.id).depends_on
+        root = next((by_id[i] for i in roots if by_id[i].status in _ROOT_FAILED), None)
+        if root is not None and result.status in _UNEXAMINED:
+            cause = first_line(root.message, 160)
+            message = f"blocked by {root.id}" + (f" ({cause})" if cause else "")
+            own = f"; its own check said: {result.message}" if result.message else ""
+            result = replace(
+                result, status="blocked", blocked_by=root.id, message=_shorten(message + own)
+            )
+        marked.append(result)
+    return marked
+
+
 def _apply_waiver(result: RequirementResult, waiver: str) -> RequirementResult:
-    if result.status in ("failed", "error"):
+    if result.status in _WAIVABLE:
         return replace(result, status="waived", reason=waiver, waiver=waiver)
     return replace(result, waiver=waiver, unexpected_pass=result.status == "passed")
 
@@ -130,14 +158,18 @@ def build_report(
     results = []
     for requirement in catalogue:
         tests = sorted(by_id.get(requirement.id, ()), key=lambda o: o.nodeid)
-        result = _result(requirement, tests, masked)
-        if waivers and requirement.id in waivers:
-            result = _apply_waiver(result, scrub(waivers[requirement.id], masked))
-        results.append(result)
+        results.append(_result(requirement, tests, masked))
+    results = _apply_blocking(results, catalogue)
+    if run.preflight:
+        reason = _shorten(f"preflight failed: {scrub(run.preflight, masked)}")
+        results = [replace(r, reason=reason) if r.status == "not_run" else r for r in results]
+    for index, result in enumerate(results):
+        if waivers and result.id in waivers:
+            results[index] = _apply_waiver(result, scrub(waivers[result.id], masked))
     options = {k: scrub(v, masked) for k, v in redact(run.options).items()}
     return Report(
         suite_version=SUITE_VERSION,
         catalogue_digest=catalogue.digest(),
-        run=replace(run, options=options),
+        run=replace(run, options=options, preflight=scrub(run.preflight, masked)),
         requirements=tuple(results),
     )

@@ -27,13 +27,28 @@ def regressed(before: RequirementResult, after: RequirementResult, *, partial: b
     return not (partial and after.status == "not_run")
 
 
+def _preflight(report: Report) -> list[str]:
+    if not report.run.preflight:
+        return []
+    return [f"the suites did not run: preflight failed: {first_line(report.run.preflight, 600)}"]
+
+
 def _failures(report: Report, level: Level) -> list[str]:
     reasons = []
-    for result in report.failing_at(level):
+    blocking = report.blocking
+    # Root causes first, the requirements they block last, each group in catalogue order.
+    ordered = sorted(
+        report.failing_at(level), key=lambda r: (r.id not in blocking, r.status == "blocked")
+    )
+    for result in ordered:
         if result.unexpected_pass:
             continue
-        detail = first_line(result.message)
-        reasons.append(f"{_label(result)} {result.status}" + (f": {detail}" if detail else ""))
+        what, detail = result.status, first_line(result.message)
+        if result.id in blocking:
+            what += f" (blocks {blocking[result.id]})"
+        if result.status == "blocked":
+            what, detail = f"blocked by {result.blocked_by}", ""
+        reasons.append(f"{_label(result)} {what}" + (f": {detail}" if detail else ""))
     for result in report.requirements:
         if result.unexpected_pass:
             reasons.append(
@@ -87,7 +102,7 @@ def gate(
 
     Failures count at *level* or stricter; unexpected passes count at every level.
     """
-    reasons = _failures(report, level)
+    reasons = _preflight(report) + _failures(report, level)
     if baseline is not None:
         reasons += _regressions(report, baseline)
     reasons += _budgets(report, maxima or {})

@@ -24,6 +24,7 @@ __all__ = [
     "Tally",
     "VERDICT_MUST",
     "VERDICT_NONE",
+    "VERDICT_NOT_RUN",
     "VERDICT_SHOULD",
 ]
 
@@ -36,18 +37,21 @@ STATUSES: tuple[str, ...] = (
     "failed",
     "error",
     "inconclusive",
+    "blocked",
     "waived",
     "unsupported",
     "skipped",
     "not_run",
 )
 
-#: Statuses that count against conformance (an unexpected pass counts too).
-FAILING_STATUSES = frozenset({"failed", "error", "inconclusive"})
+#: Statuses that count against conformance (an unexpected pass counts too). A blocked
+#: requirement was never examined, so it is never a pass.
+FAILING_STATUSES = frozenset({"failed", "error", "inconclusive", "blocked"})
 
 VERDICT_SHOULD = "conformant at SHOULD"
 VERDICT_MUST = "conformant at MUST"
 VERDICT_NONE = "not conformant"
+VERDICT_NOT_RUN = "not run: preflight failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,8 @@ class RunInfo:
     suites: tuple[str, ...]
     partial: bool = False
     workers: int = 0
+    #: Why the preflight stopped the run before any suite ran; empty when it passed.
+    preflight: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +92,8 @@ class RequirementResult:
     figures: tuple[Figure, ...] = ()
     waiver: str = ""
     unexpected_pass: bool = False
+    #: The failed requirement that left this one unexaminable, when ``status`` is blocked.
+    blocked_by: str = ""
 
     @property
     def failing(self) -> bool:
@@ -166,6 +174,23 @@ class Report:
         return tuple(r.id for r in self.failing)
 
     @property
+    def blocking(self) -> dict[str, int]:
+        """Root causes: each requirement that blocks others, with how many it blocks."""
+        counts: dict[str, int] = {}
+        for result in self.requirements:
+            if result.status == "blocked" and result.blocked_by:
+                counts[result.blocked_by] = counts.get(result.blocked_by, 0) + 1
+        return dict(sorted(counts.items(), key=lambda item: -item[1]))
+
+    @property
+    def failing_by_cause(self) -> tuple[RequirementResult, ...]:
+        """Every failing entry, root causes first (most blocked first), blocked ones last."""
+        roots = [r for r in (self.get(i) for i in self.blocking) if r is not None]
+        rest = [r for r in self.failing if r not in roots and r.status != "blocked"]
+        blocked = [r for r in self.failing if r.status == "blocked"]
+        return tuple(roots + rest + blocked)
+
+    @property
     def unexpected_passes(self) -> tuple[str, ...]:
         """IDs of waived requirements that passed: their waivers are stale."""
         return tuple(r.id for r in self.requirements if r.unexpected_pass)
@@ -184,8 +209,11 @@ class Report:
     def verdict(self) -> str:
         """The strongest level with no failing requirement at or above it.
 
-        A run in which no requirement passed establishes nothing, so it is not conformant.
+        A run in which no requirement passed establishes nothing, so it is not conformant;
+        a run the preflight stopped was not run at all.
         """
+        if self.run.preflight:
+            return VERDICT_NOT_RUN
         if self.failing_at(Level.MUST) or not any(r.status == "passed" for r in self.requirements):
             return VERDICT_NONE
         if self.failing_at(Level.SHOULD):
@@ -245,6 +273,7 @@ class Report:
                 "suites": list(run.suites),
                 "partial": run.partial,
                 "workers": run.workers,
+                "preflight": run.preflight,
             },
             "summary": {
                 "total": self.by_status.to_dict(),
@@ -274,6 +303,7 @@ class Report:
                 suites=tuple(run["suites"]),
                 partial=bool(run["partial"]),
                 workers=int(run["workers"]),
+                preflight=str(run.get("preflight", "")),
             )
             return cls(
                 suite_version=data["suite_version"],
@@ -310,6 +340,7 @@ def _result_to_dict(result: RequirementResult) -> dict[str, Any]:
         "reason": result.reason,
         "waiver": result.waiver,
         "unexpected_pass": result.unexpected_pass,
+        "blocked_by": result.blocked_by,
         "tests": list(result.tests),
         "message": result.message,
         "figures": [_figure_to_dict(f) for f in result.figures],
@@ -345,4 +376,5 @@ def _result_from_dict(data: Mapping[str, Any]) -> RequirementResult:
         figures=figures,
         waiver=data.get("waiver", ""),
         unexpected_pass=bool(data["unexpected_pass"]),
+        blocked_by=str(data.get("blocked_by", "")),
     )

@@ -50,6 +50,7 @@ _STATUS_LABELS = {
     "failed": "failed",
     "error": "error",
     "inconclusive": "inconclusive",
+    "blocked": "blocked",
     "waived": "waived",
     "unsupported": "unsupported",
     "skipped": "skipped",
@@ -157,7 +158,8 @@ def _context(report: Report) -> dict[str, Any]:
         "levels": [(name, t, _segments(t)) for name, t in report.by_level.items() if t.total],
         "areas": [(name, t, _segments(t)) for name, t in report.by_area.items()],
         "present": [s for s in STATUSES if total.counts.get(s)],
-        "failing": report.failing,
+        "failing": report.failing_by_cause,
+        "blocking": report.blocking,
         "unexpected": [r for r in report.requirements if r.unexpected_pass],
         "figures": [_figure_bar(r, f) for r, f in report.figures],
         "over_budget": [(r, f) for r, f in report.figures if f.within_budget is False],
@@ -201,9 +203,16 @@ def terminal_summary(report: Report) -> list[str]:
             )
             lines.append(f"  {level:<7}{counts}{extra}")
     lines.append(f"verdict: {report.verdict}" + (" (partial run)" if not report.complete else ""))
-    for result in report.failing:
+    if run.preflight:
+        lines.append(f"  preflight failed: {first_line(run.preflight, 300)}")
+    blocking = report.blocking
+    for result in report.failing_by_cause:
         what = "passed unexpectedly (waived)" if result.unexpected_pass else result.status
         detail = first_line(result.message, 100)
+        if result.id in blocking:
+            what += f" (root cause: blocks {blocking[result.id]})"
+        if result.status == "blocked":
+            what, detail = f"blocked by {result.blocked_by}", ""
         lines.append(
             f"  {result.id} ({result.level.value}) {what}" + (f": {detail}" if detail else "")
         )

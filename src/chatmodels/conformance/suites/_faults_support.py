@@ -319,14 +319,16 @@ def fault_server() -> Iterator[FaultServer]:
 @pytest.fixture
 def fault_kit(
     fault_server: FaultServer,
-    make_provider: MakeProvider,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
+    chatmodels_make_provider: MakeProvider,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> Iterator[FaultKit]:
     """A clean server (no plan, empty log) and models pointed at it, closed after the test."""
     fault_server.set_default(None)
     fault_server.reset_log()
-    kit = FaultKit(fault_server, make_provider, provider_metadata, conformance_settings)
+    kit = FaultKit(
+        fault_server, chatmodels_make_provider, chatmodels_provider_metadata, chatmodels_settings
+    )
     try:
         yield kit
     finally:

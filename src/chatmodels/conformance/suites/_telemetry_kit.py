@@ -232,7 +232,9 @@ def attribute_type_problems(span: ReadableSpan) -> list[str]:
 
 @pytest.fixture
 def otel_model(
-    request: pytest.FixtureRequest, chat_model: ChatModel, conformance_telemetry: TelemetryCapture
+    request: pytest.FixtureRequest,
+    chatmodels_chat_model: ChatModel,
+    chatmodels_telemetry: TelemetryCapture,
 ) -> ChatModel:
     """The shared model, instrumented into this test's capture (never closed: it is shared)."""
-    return instrument_subject(request, chat_model, conformance_telemetry)
+    return instrument_subject(request, chatmodels_chat_model, chatmodels_telemetry)

@@ -103,12 +103,12 @@ async def _cancel_half(model: ChatModel, count: int, limits: Limits) -> _CancelR
 @pytest.mark.requirement("CONC-005")
 @pytest.mark.capability("streaming", "async")
 def test_cancelling_half_the_streams_leaves_the_others_intact(
-    chat_model: ChatModel, conformance_settings: Settings
+    chatmodels_chat_model: ChatModel, chatmodels_settings: Settings
 ) -> None:
     """Half of many in-flight astream consumers are cancelled: they end, the rest answer."""
-    limits = Limits.of(conformance_settings)
-    count = max(2, conformance_settings.int("conc_cancel_streams"))
-    run = run_loop(functools.partial(_cancel_half, chat_model, count, limits), limits)
+    limits = Limits.of(chatmodels_settings)
+    count = max(2, chatmodels_settings.int("conc_cancel_streams"))
+    run = run_loop(functools.partial(_cancel_half, chatmodels_chat_model, count, limits), limits)
     if not run.accepted:
         pytest.skip(
             f"{INCONCLUSIVE}all {count} streams had ended before any could be cancelled, so "
@@ -390,16 +390,16 @@ _STYLES = [
 @pytest.mark.requirement("CONC-006")
 @pytest.mark.parametrize("asynchronous", _STYLES)
 def test_close_under_load_lets_in_flight_calls_end(
-    make_chat_model: MakeModel,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
+    chatmodels_make_chat_model: MakeModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
     asynchronous: bool,
 ) -> None:
     """Closing while callers are mid-call: each call finishes or raises closed, none hangs."""
     _, run, _, limits = _close_busy_model(
-        make_chat_model,
-        provider_metadata,
-        conformance_settings,
+        chatmodels_make_chat_model,
+        chatmodels_provider_metadata,
+        chatmodels_settings,
         asynchronous=asynchronous,
         patient=True,
     )
@@ -409,21 +409,21 @@ def test_close_under_load_lets_in_flight_calls_end(
 @pytest.mark.requirement("CONC-007")
 @pytest.mark.parametrize("asynchronous", _STYLES)
 def test_calls_after_close_under_load_raise_closed(
-    make_chat_model: MakeModel,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
+    chatmodels_make_chat_model: MakeModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
     asynchronous: bool,
 ) -> None:
     """Calls begun after close returned, by the load or afresh, raise code closed."""
     model, run, methods, _ = _close_busy_model(
-        make_chat_model,
-        provider_metadata,
-        conformance_settings,
+        chatmodels_make_chat_model,
+        chatmodels_provider_metadata,
+        chatmodels_settings,
         asynchronous=asynchronous,
         patient=False,
     )
     _skip_if_close_hung(run)
-    late = Limits.of(conformance_settings)  # a clock of its own for the calls after close
+    late = Limits.of(chatmodels_settings)  # a clock of its own for the calls after close
     if asynchronous:
         outcomes = run_loop(functools.partial(_async_late_calls, model, methods, late), late)
     else:

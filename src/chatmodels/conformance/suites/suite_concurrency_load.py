@@ -111,26 +111,28 @@ def _require_async(metadata: ProviderMetadata, requirement: str) -> None:
 
 @pytest.fixture(scope="module")
 def solo_answers(
-    chat_model: ChatModel, provider_metadata: ProviderMetadata, conformance_settings: Settings
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> dict[int, Answer] | None:
     """For a deterministic provider, each prompt's answer asked apart from the load.
 
     ``conc_solo_workers`` callers (default a few) share the work, so a slow provider's 512
     reference answers do not take minutes; set it to 1 for strictly one-at-a-time answers.
     """
-    if not provider_metadata.supports(Capability.DETERMINISTIC):
+    if not chatmodels_provider_metadata.supports(Capability.DETERMINISTIC):
         return None
-    limits = Limits.of(conformance_settings)
-    workers = max(1, conformance_settings.int("conc_solo_workers"))
-    prompts = Shape.of(conformance_settings).prompts
-    methods = call_methods(provider_metadata, asynchronous=False)
+    limits = Limits.of(chatmodels_settings)
+    workers = max(1, chatmodels_settings.int("conc_solo_workers"))
+    prompts = Shape.of(chatmodels_settings).prompts
+    methods = call_methods(chatmodels_provider_metadata, asynchronous=False)
     answers: dict[int, Answer] = {}
 
     def ask_alone(worker: int) -> None:
         for index in range(worker, prompts, workers):
             if limits.left() <= 0:
                 return
-            outcome = call_sync(chat_model, _alone(index, methods, limits.seed))
+            outcome = call_sync(chatmodels_chat_model, _alone(index, methods, limits.seed))
             if outcome.answer is not None:
                 answers[index] = outcome.answer
 
@@ -145,67 +147,69 @@ def _alone(index: int, methods: tuple[str, ...], seed: int) -> Call:
 
 
 @pytest.fixture(scope="module")
-def usage_evidence(chat_model: ChatModel, provider_metadata: ProviderMetadata) -> str | None:
+def usage_evidence(
+    chatmodels_chat_model: ChatModel, chatmodels_provider_metadata: ProviderMetadata
+) -> str | None:
     """Why usage cannot trace an answer to its request on this provider; None when it can."""
-    if not provider_metadata.supports(Capability.USAGE):
-        return f"provider {provider_metadata.name!r} does not declare capability 'usage'"
-    return usage_unusable(chat_model.invoke)
+    if not chatmodels_provider_metadata.supports(Capability.USAGE):
+        return f"provider {chatmodels_provider_metadata.name!r} does not declare capability 'usage'"
+    return usage_unusable(chatmodels_chat_model.invoke)
 
 
 @pytest.fixture(scope="module")
 def thread_run(
-    chat_model: ChatModel,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
     solo_answers: dict[int, Answer] | None,
 ) -> Load:
     """conc_threads threads x conc_calls_per_thread calls, invoke and stream mixed."""
-    limits = Limits.of(conformance_settings)
-    shape = Shape.of(conformance_settings)
-    methods = call_methods(provider_metadata, asynchronous=False)
+    limits = Limits.of(chatmodels_settings)
+    shape = Shape.of(chatmodels_settings)
+    methods = call_methods(chatmodels_provider_metadata, asynchronous=False)
     rows = thread_rows(shape.threads, shape.per_thread, methods, limits)
     what = f"{shape.threads} threads x {shape.per_thread} calls"
-    return Load(what, thread_load(chat_model, rows, limits), solo_answers, limits)
+    return Load(what, thread_load(chatmodels_chat_model, rows, limits), solo_answers, limits)
 
 
 @pytest.fixture(scope="module")
 def task_run(
-    chat_model: ChatModel,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
     solo_answers: dict[int, Answer] | None,
 ) -> Load:
     """conc_async_tasks ainvoke/astream tasks on one loop."""
-    _require_async(provider_metadata, "the async load")
-    limits = Limits.of(conformance_settings)
-    shape = Shape.of(conformance_settings)
-    methods = call_methods(provider_metadata, asynchronous=True)
+    _require_async(chatmodels_provider_metadata, "the async load")
+    limits = Limits.of(chatmodels_settings)
+    shape = Shape.of(chatmodels_settings)
+    methods = call_methods(chatmodels_provider_metadata, asynchronous=True)
     calls = plan(range(shape.tasks), methods, limits.seed, "task {}".format)
-    outcomes = run_loop(functools.partial(task_load, chat_model, calls, limits), limits)
+    outcomes = run_loop(functools.partial(task_load, chatmodels_chat_model, calls, limits), limits)
     return Load(f"{shape.tasks} async tasks", outcomes, solo_answers, limits)
 
 
 @pytest.fixture(scope="module")
 def mixed_run(
-    chat_model: ChatModel,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
     solo_answers: dict[int, Answer] | None,
 ) -> Load:
     """Threads calling invoke/stream while the loop runs ainvoke/astream, all at once."""
-    _require_async(provider_metadata, "the mixed load")
-    limits = Limits.of(conformance_settings)
-    shape = Shape.of(conformance_settings)
+    _require_async(chatmodels_provider_metadata, "the mixed load")
+    limits = Limits.of(chatmodels_settings)
+    shape = Shape.of(chatmodels_settings)
     rows = thread_rows(
         shape.mixed_threads,
         shape.mixed_per_thread,
-        call_methods(provider_metadata, asynchronous=False),
+        call_methods(chatmodels_provider_metadata, asynchronous=False),
         limits,
     )
     first = shape.mixed_threads * shape.mixed_per_thread
     tasks = plan(
         range(first, first + shape.mixed_tasks),
-        call_methods(provider_metadata, asynchronous=True),
+        call_methods(chatmodels_provider_metadata, asynchronous=True),
         limits.seed,
         "task {}".format,
     )
@@ -213,7 +217,7 @@ def mixed_run(
         f"{shape.mixed_threads} threads x {shape.mixed_per_thread} calls alongside "
         f"{shape.mixed_tasks} async tasks"
     )
-    return Load(what, mixed_load(chat_model, rows, tasks, limits), solo_answers, limits)
+    return Load(what, mixed_load(chatmodels_chat_model, rows, tasks, limits), solo_answers, limits)
 
 
 # -- CONC-001..003: each load judged three ways ---------------------------------------------
@@ -284,8 +288,8 @@ def _solo_problems(
         return [], False
     mismatches = solo_mismatches(answers, load.solo)
     if mismatches:
-        model: ChatModel = request.getfixturevalue("chat_model")
-        metadata: ProviderMetadata = request.getfixturevalue("provider_metadata")
+        model: ChatModel = request.getfixturevalue("chatmodels_chat_model")
+        metadata: ProviderMetadata = request.getfixturevalue("chatmodels_provider_metadata")
         call, _, alone = mismatches[0]
         again = _alone(call.index, call_methods(metadata, asynchronous=False), load.limits.seed)
         ask_again = functools.partial(call_sync, model, again)
@@ -354,14 +358,14 @@ async def _idle_and_loaded_gaps(
 
 @pytest.mark.requirement("CONC-004")
 def test_async_calls_never_block_the_event_loop(
-    chat_model: ChatModel,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
-    record_figure: Any,
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
+    chatmodels_record_figure: Any,
 ) -> None:
     """A heartbeat keeps ticking while 64 async calls run; the largest gap is recorded."""
-    limits = Limits.of(conformance_settings)
-    methods = call_methods(provider_metadata, asynchronous=True)
+    limits = Limits.of(chatmodels_settings)
+    methods = call_methods(chatmodels_provider_metadata, asynchronous=True)
     attempts: list[tuple[float, float, float]] = []
     for _attempt in range(_ATTEMPTS):  # a stall from a busy machine does not repeat; a block does
         calls = plan(
@@ -371,14 +375,14 @@ def test_async_calls_never_block_the_event_loop(
             "task {}".format,
         )
         idle, loaded = run_loop(
-            functools.partial(_idle_and_loaded_gaps, chat_model, calls, limits), limits
+            functools.partial(_idle_and_loaded_gaps, chatmodels_chat_model, calls, limits), limits
         )
         bound = max(_MIN_GAP_BOUND, _GAP_FACTOR * idle)
         attempts.append((loaded / bound, loaded, bound))
         if loaded <= bound:
             break
     _, gap, bound = min(attempts)
-    record_figure(
+    chatmodels_record_figure(
         "loop_max_gap",
         gap,
         "s",

@@ -70,14 +70,16 @@ class Footprint:
 
 @pytest.fixture(scope="module")
 def footprint(
-    chat_model: ChatModel, provider_metadata: ProviderMetadata, conformance_settings: Settings
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> Footprint:
     """Warm up, take the baseline, run the same load again, and let it settle for up to 2 s."""
-    limits = Limits.of(conformance_settings)
-    _round(chat_model, provider_metadata, conformance_settings, limits)
+    limits = Limits.of(chatmodels_settings)
+    _round(chatmodels_chat_model, chatmodels_provider_metadata, chatmodels_settings, limits)
     threads_before = steady(threading.active_count)
     fds_before = steady(_fds) if open_fds() is not None else None
-    calls = _round(chat_model, provider_metadata, conformance_settings, limits)
+    calls = _round(chatmodels_chat_model, chatmodels_provider_metadata, chatmodels_settings, limits)
     threads_after = settle(threading.active_count, threads_before + _THREAD_SLACK, _SETTLE)
     fds_after = None
     if fds_before is not None:
@@ -141,21 +143,21 @@ class Caught:
 
 @pytest.fixture(scope="module")
 def load_and_close_warnings(
-    conformance_subject: Subject,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
+    chatmodels_subject: Subject,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> Caught:
     """Make a fresh model, load it, close it and collect garbage, recording every warning."""
-    limits = Limits.of(conformance_settings)
+    limits = Limits.of(chatmodels_settings)
     gc.collect()  # earlier tests' garbage is not this model's to answer for
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            model = conformance_subject.create_chat_model()
+            model = chatmodels_subject.create_chat_model()
         except LookupError as exc:
             pytest.skip(str(exc))
         try:
-            _round(model, provider_metadata, conformance_settings, limits)
+            _round(model, chatmodels_provider_metadata, chatmodels_settings, limits)
         finally:
             model.close()
         del model

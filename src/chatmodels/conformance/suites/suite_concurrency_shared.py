@@ -58,30 +58,30 @@ def _provider_maker(make_provider: Callable[..., Provider], provider: Provider) 
 
 @pytest.mark.requirement("CONC-012")
 def test_registry_stays_consistent_under_concurrent_use(
-    conformance_subject: Subject,
-    make_provider: Callable[..., Provider],
-    provider: Provider,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
+    chatmodels_subject: Subject,
+    chatmodels_make_provider: Callable[..., Provider],
+    chatmodels_provider_under_test: Provider,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> None:
     """Threads register, create, list and unregister the provider; nothing is lost or leaked."""
-    limits = Limits.of(conformance_settings)
-    maker = _provider_maker(make_provider, provider)
+    limits = Limits.of(chatmodels_settings)
+    maker = _provider_maker(chatmodels_make_provider, chatmodels_provider_under_test)
     registry = ProviderRegistry(entry_point_group=None)
-    threads = _thread_count(conformance_settings)
+    threads = _thread_count(chatmodels_settings)
     names = [
         [f"conc-{limits.seed}-{t}-{n}" for n in range(_NAMES_PER_THREAD)] for t in range(threads)
     ]
     problems: list[str] = []
 
     def use(name: str, keep: bool) -> None:
-        registry.register(name, maker, metadata=provider_metadata)
+        registry.register(name, maker, metadata=chatmodels_provider_metadata)
         if name not in registry.names():
             problems.append(f"{name!r} was missing from names() right after register()")
-        made = registry.create(name, dict(conformance_subject.options))
-        if made.metadata.name != provider_metadata.name:
+        made = registry.create(name, dict(chatmodels_subject.options))
+        if made.metadata.name != chatmodels_provider_metadata.name:
             problems.append(f"create({name!r}) made provider {made.metadata.name!r}")
-        made.create_chat_model(conformance_subject.model_name).close()
+        made.create_chat_model(chatmodels_subject.model_name).close()
         if not keep:
             registry.unregister(name)
             if name in registry:
@@ -104,19 +104,20 @@ def test_registry_stays_consistent_under_concurrent_use(
     check(
         limits,
         problems,
-        f"{threads} threads sharing a registry of provider {provider_metadata.name!r} "
+        f"{threads} threads sharing a registry of provider {chatmodels_provider_metadata.name!r} "
         "did not get a consistent view",
     )
 
 
 @pytest.mark.requirement("CONC-013")
 def test_container_builds_the_singleton_once_and_each_model_apart(
-    make_chat_model: Callable[..., ChatModel], conformance_settings: Settings
+    chatmodels_make_chat_model: Callable[..., ChatModel], chatmodels_settings: Settings
 ) -> None:
     """Threads get one shared model built once, and each its own distinct model, concurrently."""
-    limits = Limits.of(conformance_settings)
-    make_chat_model()  # skips here, in the test thread, if the subject cannot make models
-    threads = _thread_count(conformance_settings)
+    limits = Limits.of(chatmodels_settings)
+    # Skips here, in the test thread, if the subject cannot make models.
+    chatmodels_make_chat_model()
+    threads = _thread_count(chatmodels_settings)
     builds: Counter[str] = Counter()
     lock = threading.Lock()
 
@@ -124,7 +125,7 @@ def test_container_builds_the_singleton_once_and_each_model_apart(
         def build() -> ChatModel:
             with lock:
                 builds[key] += 1
-            return make_chat_model()
+            return chatmodels_make_chat_model()
 
         return build
 

@@ -51,15 +51,15 @@ def _timeout(settings: Settings) -> float:
 
 
 @pytest.mark.requirement("CORE-001")
-def test_invoke_returns_an_assistant_answer(chat_model: ChatModel) -> None:
+def test_invoke_returns_an_assistant_answer(chatmodels_chat_model: ChatModel) -> None:
     """invoke answers a plain prompt with an assistant message carrying text or tool calls."""
-    assert_answer(chat_model.invoke(PROMPT), "invoke")
+    assert_answer(chatmodels_chat_model.invoke(PROMPT), "invoke")
 
 
 @pytest.mark.requirement("CORE-002")
-def test_invoke_reports_one_valid_finish_reason(chat_model: ChatModel) -> None:
+def test_invoke_reports_one_valid_finish_reason(chatmodels_chat_model: ChatModel) -> None:
     """The finish reason is valid, not 'error' on success, and 'tool_calls' only with calls."""
-    result = chat_model.invoke(PROMPT)
+    result = chatmodels_chat_model.invoke(PROMPT)
     reason: Any = result.finish_reason
     allowed = ", ".join(repr(r.value) for r in FinishReason)
     assert isinstance(reason, FinishReason), (
@@ -77,17 +77,17 @@ def test_invoke_reports_one_valid_finish_reason(chat_model: ChatModel) -> None:
 
 
 @pytest.mark.requirement("CORE-003")
-def test_result_names_the_model(chat_model: ChatModel) -> None:
+def test_result_names_the_model(chatmodels_chat_model: ChatModel) -> None:
     """The result's model is a non-empty string naming the model that answered."""
-    model: Any = chat_model.invoke(PROMPT).model
+    model: Any = chatmodels_chat_model.invoke(PROMPT).model
     assert isinstance(model, str), f"result.model is {model!r}; expected a string"
     assert model.strip(), f"result.model is {model!r}; expected the name of the model"
 
 
 @pytest.mark.requirement("CORE-004")
-def test_result_has_a_response_id(chat_model: ChatModel) -> None:
+def test_result_has_a_response_id(chatmodels_chat_model: ChatModel) -> None:
     """The result carries a non-empty response id."""
-    response_id: Any = chat_model.invoke(PROMPT).response_id
+    response_id: Any = chatmodels_chat_model.invoke(PROMPT).response_id
     assert isinstance(response_id, str), f"result.response_id is {response_id!r}; expected a str"
     assert response_id.strip(), f"result.response_id is {response_id!r}; expected a non-empty id"
 
@@ -98,12 +98,16 @@ def test_result_has_a_response_id(chat_model: ChatModel) -> None:
 @pytest.mark.requirement("ASYNC-001")
 @pytest.mark.capability("deterministic")
 def test_ainvoke_matches_invoke(
-    chat_model: ChatModel, provider_metadata: ProviderMetadata, conformance_settings: Settings
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> None:
     """ainvoke gives invoke's text, tool calls, finish reason and usage for the same request."""
-    for options in _option_cases(provider_metadata):
-        sync = chat_model.invoke(PROMPT, options)
-        got = run_async(chat_model.ainvoke(PROMPT, options), _timeout(conformance_settings))
+    for options in _option_cases(chatmodels_provider_metadata):
+        sync = chatmodels_chat_model.invoke(PROMPT, options)
+        got = run_async(
+            chatmodels_chat_model.ainvoke(PROMPT, options), _timeout(chatmodels_settings)
+        )
         assert isinstance(got, ChatResult), f"ainvoke returned {describe(got)}; expected a result"
         _assert_same(got, sync, options, "ainvoke answered", "invoke answered")
 
@@ -111,13 +115,15 @@ def test_ainvoke_matches_invoke(
 @pytest.mark.requirement("ASYNC-002")
 @pytest.mark.capability("streaming", "deterministic")
 def test_astream_matches_stream(
-    chat_model: ChatModel, provider_metadata: ProviderMetadata, conformance_settings: Settings
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> None:
     """astream's chunks merge into the same answer as stream's for the same request."""
-    for options in _option_cases(provider_metadata):
-        sync = merge_chunks(chat_model.stream(PROMPT, options))
+    for options in _option_cases(chatmodels_provider_metadata):
+        sync = merge_chunks(chatmodels_chat_model.stream(PROMPT, options))
         chunks = run_async(
-            acollect(chat_model.astream(PROMPT, options)), _timeout(conformance_settings)
+            acollect(chatmodels_chat_model.astream(PROMPT, options)), _timeout(chatmodels_settings)
         )
         _assert_same(merge_chunks(chunks), sync, options, "astream merged to", "stream merged to")
 
@@ -125,13 +131,17 @@ def test_astream_matches_stream(
 @pytest.mark.requirement("ASYNC-003")
 @pytest.mark.capability("batch", "deterministic")
 def test_abatch_matches_batch(
-    chat_model: ChatModel, provider_metadata: ProviderMetadata, conformance_settings: Settings
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> None:
     """abatch answers each item as batch does, for each set of options."""
     inputs = [PROMPT, "Name one planet.", "What colour is the sky?"]
-    for options in _option_cases(provider_metadata):
-        sync = chat_model.batch(inputs, options)
-        got = run_async(chat_model.abatch(inputs, options), _timeout(conformance_settings))
+    for options in _option_cases(chatmodels_provider_metadata):
+        sync = chatmodels_chat_model.batch(inputs, options)
+        got = run_async(
+            chatmodels_chat_model.abatch(inputs, options), _timeout(chatmodels_settings)
+        )
         assert len(got) == len(sync), (
             f"abatch returned {len(got)} items and batch {len(sync)} for {len(inputs)} inputs"
         )
@@ -146,16 +156,18 @@ def test_abatch_matches_batch(
 
 @pytest.mark.requirement("ASYNC-004")
 def test_sync_calls_work_in_a_running_loops_worker_thread(
-    chat_model: ChatModel, provider_metadata: ProviderMetadata, conformance_settings: Settings
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> None:
     """invoke (and stream) called through loop.run_in_executor answer normally."""
-    timeout = _timeout(conformance_settings)
+    timeout = _timeout(chatmodels_settings)
 
     async def from_worker() -> list[object]:
         loop = asyncio.get_running_loop()
-        calls: list[Any] = [lambda: chat_model.invoke(PROMPT)]
-        if provider_metadata.supports(Capability.STREAMING):
-            calls.append(lambda: merge_chunks(chat_model.stream(PROMPT)))
+        calls: list[Any] = [lambda: chatmodels_chat_model.invoke(PROMPT)]
+        if chatmodels_provider_metadata.supports(Capability.STREAMING):
+            calls.append(lambda: merge_chunks(chatmodels_chat_model.stream(PROMPT)))
         return [await asyncio.wait_for(loop.run_in_executor(None, call), timeout) for call in calls]
 
     # A private loop: its close() does not wait for a worker stuck in a hung provider.
@@ -177,10 +189,10 @@ def test_sync_calls_work_in_a_running_loops_worker_thread(
 
 @pytest.mark.requirement("ASYNC-005")
 def test_ainvoke_lets_other_tasks_run(
-    chat_model: ChatModel, conformance_settings: Settings
+    chatmodels_chat_model: ChatModel, chatmodels_settings: Settings
 ) -> None:
     """Another task keeps running while ainvoke waits for its answer."""
-    threshold = conformance_settings.float("async_blocking_threshold")
+    threshold = chatmodels_settings.float("async_blocking_threshold")
 
     async def measure() -> list[tuple[int, float]]:
         ticks = 0
@@ -198,14 +210,14 @@ def test_ainvoke_lets_other_tasks_run(
         try:
             for _ in range(3):
                 before, start = ticks, time.perf_counter()
-                await chat_model.ainvoke(PROMPT)
+                await chatmodels_chat_model.ainvoke(PROMPT)
                 samples.append((ticks - before, time.perf_counter() - start))
         finally:
             running = False
             await task
         return samples
 
-    samples = run_async(measure(), _timeout(conformance_settings))
+    samples = run_async(measure(), _timeout(chatmodels_settings))
     blocked = [elapsed for beats, elapsed in samples if beats == 0 and elapsed >= threshold]
     if blocked:
         pytest.fail(

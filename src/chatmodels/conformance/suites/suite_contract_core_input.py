@@ -72,19 +72,19 @@ BATCH_STYLES = (
 @pytest.mark.capability("deterministic")
 @pytest.mark.parametrize("style", BATCH_STYLES)
 def test_batch_answers_match_invoke_in_order(
-    chat_model: ChatModel, style: str, conformance_settings: Settings
+    chatmodels_chat_model: ChatModel, style: str, chatmodels_settings: Settings
 ) -> None:
     """Item i of a batch is the answer invoke gives to input i."""
-    results = _batch(chat_model, QUESTIONS, style, conformance_settings)
+    results = _batch(chatmodels_chat_model, QUESTIONS, style, chatmodels_settings)
     assert len(results) == len(QUESTIONS), (
         f"{style} returned {len(results)} items for {len(QUESTIONS)} inputs; expected one each"
     )
     for index, (question, result) in enumerate(zip(QUESTIONS, results, strict=True)):
         assert isinstance(result, ChatResult), f"{style} item {index} is {describe(result)}"
-        alone = chat_model.invoke(question)
+        alone = chatmodels_chat_model.invoke(question)
         expected = comparable(alone)
         if comparable(result) != expected:
-            again = functools.partial(chat_model.invoke, question)
+            again = functools.partial(chatmodels_chat_model.invoke, question)
             reason = unrepeatable(alone, again, "invoke", _view)
             if reason is not None:
                 inconclusive(f"{style} item {index} could not be judged: {reason}")
@@ -98,14 +98,14 @@ def test_batch_answers_match_invoke_in_order(
 @pytest.mark.capability("usage")
 @pytest.mark.parametrize("style", BATCH_STYLES)
 def test_batch_usage_follows_input_order(
-    chat_model: ChatModel, style: str, conformance_settings: Settings
+    chatmodels_chat_model: ChatModel, style: str, chatmodels_settings: Settings
 ) -> None:
     """Inputs of growing length get answers whose input tokens grow in the same order."""
-    reason = usage_unusable(chat_model.invoke)
+    reason = usage_unusable(chatmodels_chat_model.invoke)
     if reason is not None:
         inconclusive(f"{style} order cannot be read from usage: {reason}")
     inputs = [" ".join(["Please answer briefly."] * (4 * n)) for n in range(1, 5)]
-    results = _batch(chat_model, inputs, style, conformance_settings)
+    results = _batch(chatmodels_chat_model, inputs, style, chatmodels_settings)
     assert len(results) == len(inputs), (
         f"{style} returned {len(results)} items for {len(inputs)} inputs; expected one each"
     )
@@ -124,12 +124,12 @@ def test_batch_usage_follows_input_order(
 @pytest.mark.requirement("BATCH-002")
 @pytest.mark.parametrize("style", BATCH_STYLES)
 def test_failing_batch_item_is_reported_at_its_index(
-    chat_model: ChatModel, style: str, conformance_settings: Settings
+    chatmodels_chat_model: ChatModel, style: str, chatmodels_settings: Settings
 ) -> None:
     """An invalid item becomes a ChatModelError at its index; the others are answered."""
     inputs: list[Any] = [PROMPT, [], "Name one planet."]
     try:
-        results = _batch(chat_model, inputs, style, conformance_settings)
+        results = _batch(chatmodels_chat_model, inputs, style, chatmodels_settings)
     except Exception as exc:
         pytest.fail(
             f"{style} raised {exc!r} because item 1 is an empty conversation; expected a "
@@ -149,11 +149,11 @@ def test_failing_batch_item_is_reported_at_its_index(
 @pytest.mark.requirement("BATCH-003")
 @pytest.mark.parametrize("style", BATCH_STYLES)
 def test_empty_batch_returns_empty_list(
-    chat_model: ChatModel, style: str, conformance_settings: Settings
+    chatmodels_chat_model: ChatModel, style: str, chatmodels_settings: Settings
 ) -> None:
     """A batch of no inputs returns an empty list."""
     try:
-        results = _batch(chat_model, [], style, conformance_settings)
+        results = _batch(chatmodels_chat_model, [], style, chatmodels_settings)
     except Exception as exc:
         pytest.fail(f"{style}([]) raised {exc!r}; expected an empty list")
     assert results == [], f"{style}([]) returned {results!r}; expected []"
@@ -171,20 +171,20 @@ HISTORY: list[MessageLike] = [
 @pytest.mark.requirement("MSG-001")
 @pytest.mark.parametrize("style", CALL_STYLES)
 def test_multi_turn_conversation_is_answered(
-    chat_model: ChatModel, style: str, conformance_settings: Settings
+    chatmodels_chat_model: ChatModel, style: str, chatmodels_settings: Settings
 ) -> None:
     """A user, assistant, user conversation gets an assistant answer."""
-    _check_answers(_caller(chat_model, style, conformance_settings), HISTORY, style)
+    _check_answers(_caller(chatmodels_chat_model, style, chatmodels_settings), HISTORY, style)
 
 
 @pytest.mark.requirement("MSG-002")
 @pytest.mark.parametrize("style", CALL_STYLES)
 def test_system_message_conversation_is_answered(
-    chat_model: ChatModel, style: str, conformance_settings: Settings
+    chatmodels_chat_model: ChatModel, style: str, chatmodels_settings: Settings
 ) -> None:
     """A conversation opening with a system message gets an assistant answer."""
     conversation = [Message.system("You are a terse assistant. Answer in one line."), HISTORY[-1]]
-    _check_answers(_caller(chat_model, style, conformance_settings), conversation, style)
+    _check_answers(_caller(chatmodels_chat_model, style, chatmodels_settings), conversation, style)
 
 
 def _check_answers(call: Caller, conversation: Conversation, style: str) -> None:
@@ -209,18 +209,20 @@ def _assert_clean_text(text: str, what: str) -> None:
 
 
 @pytest.mark.requirement("MSG-003")
-def test_unicode_prompt_gets_a_clean_answer(chat_model: ChatModel) -> None:
+def test_unicode_prompt_gets_a_clean_answer(chatmodels_chat_model: ChatModel) -> None:
     """A prompt with accents, CJK and emoji gets an answer free of mangled characters."""
-    result = assert_answer(chat_model.invoke(UNICODE_PROMPT), "invoke with a unicode prompt")
+    result = assert_answer(
+        chatmodels_chat_model.invoke(UNICODE_PROMPT), "invoke with a unicode prompt"
+    )
     _assert_clean_text(result.message.content, "the answer to a unicode prompt")
 
 
 @pytest.mark.requirement("MSG-003")
 @pytest.mark.capability("streaming", "deterministic")
-def test_unicode_stream_equals_invoke(chat_model: ChatModel) -> None:
+def test_unicode_stream_equals_invoke(chatmodels_chat_model: ChatModel) -> None:
     """Streaming a unicode prompt gives clean deltas that join to invoke's answer."""
-    expected = chat_model.invoke(UNICODE_PROMPT).message.content
-    deltas = [c.delta for c in chat_model.stream(UNICODE_PROMPT)]
+    expected = chatmodels_chat_model.invoke(UNICODE_PROMPT).message.content
+    deltas = [c.delta for c in chatmodels_chat_model.stream(UNICODE_PROMPT)]
     for number, delta in enumerate(deltas, start=1):
         _assert_clean_text(delta, f"stream delta {number}")
     joined = "".join(deltas)
@@ -240,42 +242,46 @@ def _expect_invalid(
 @pytest.mark.requirement("MSG-004")
 @pytest.mark.parametrize("style", CALL_STYLES)
 def test_empty_message_list_is_invalid_input(
-    chat_model: ChatModel, style: str, conformance_settings: Settings
+    chatmodels_chat_model: ChatModel, style: str, chatmodels_settings: Settings
 ) -> None:
     """An empty conversation raises invalid_input, not retryable."""
-    _expect_invalid(chat_model, style, conformance_settings, [], "an empty message list")
+    _expect_invalid(chatmodels_chat_model, style, chatmodels_settings, [], "an empty message list")
 
 
 @pytest.mark.requirement("MSG-005")
 @pytest.mark.parametrize("style", CALL_STYLES)
 def test_empty_user_content_is_invalid_input(
-    chat_model: ChatModel, style: str, conformance_settings: Settings
+    chatmodels_chat_model: ChatModel, style: str, chatmodels_settings: Settings
 ) -> None:
     """A user message with empty content raises invalid_input, not retryable."""
     empty = [Message.user("")]
-    _expect_invalid(chat_model, style, conformance_settings, empty, "an empty user message")
+    _expect_invalid(
+        chatmodels_chat_model, style, chatmodels_settings, empty, "an empty user message"
+    )
 
 
 @pytest.mark.requirement("MSG-006")
 @pytest.mark.parametrize("style", CALL_STYLES)
 def test_unknown_role_is_invalid_input(
-    chat_model: ChatModel, style: str, conformance_settings: Settings
+    chatmodels_chat_model: ChatModel, style: str, chatmodels_settings: Settings
 ) -> None:
     """A dict message with an unknown role raises invalid_input, not retryable."""
     wizard = [{"role": "wizard", "content": "hi"}]
-    _expect_invalid(chat_model, style, conformance_settings, wizard, "role 'wizard'")
+    _expect_invalid(chatmodels_chat_model, style, chatmodels_settings, wizard, "role 'wizard'")
 
 
 @pytest.mark.requirement("MSG-007")
 def test_very_long_input_works_or_names_the_limit(
-    chat_model: ChatModel, provider_metadata: ProviderMetadata, conformance_settings: Settings
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> None:
     """A prompt of tens of thousands of words is answered or refused with the limit named."""
-    words = conformance_settings.int("msg_long_input_words")
+    words = chatmodels_settings.int("msg_long_input_words")
     vocabulary = ("alpha", "beta", "gamma", "delta", "echo", "foxtrot", "golf", "hotel")
     prompt = " ".join(vocabulary[i % len(vocabulary)] for i in range(words))
     prompt += "\nHow many words were there?"
-    outcome = outcome_of(lambda: chat_model.invoke(prompt))
+    outcome = outcome_of(lambda: chatmodels_chat_model.invoke(prompt))
     if not isinstance(outcome, BaseException):
         assert_answer(outcome, f"invoke with a {words}-word prompt")
         return
@@ -293,7 +299,7 @@ def test_very_long_input_works_or_names_the_limit(
         f"the too-long-input error {outcome.message!r} names no number; expected it to name "
         "the limit"
     )
-    limit = provider_metadata.max_input_tokens
+    limit = chatmodels_provider_metadata.max_input_tokens
     if limit is not None:
         assert str(limit) in numbers, (
             f"the too-long-input error {outcome.message!r} does not name the declared "

@@ -38,9 +38,9 @@ def _usage(model: ChatModel, prompt: str, options: Any = None) -> Usage:
 
 
 @pytest.mark.requirement("OPT-001")
-def test_max_tokens_cut_reports_length(chat_model: ChatModel) -> None:
+def test_max_tokens_cut_reports_length(chatmodels_chat_model: ChatModel) -> None:
     """A long answer capped by max_tokens ends with finish reason 'length'."""
-    result = chat_model.invoke(LONG_PROMPT, {"max_tokens": CAP})
+    result = chatmodels_chat_model.invoke(LONG_PROMPT, {"max_tokens": CAP})
     usage = result.usage
     if (
         result.finish_reason is FinishReason.STOP
@@ -56,9 +56,9 @@ def test_max_tokens_cut_reports_length(chat_model: ChatModel) -> None:
 
 @pytest.mark.requirement("OPT-001")
 @pytest.mark.capability("usage")
-def test_max_tokens_bounds_output_tokens(chat_model: ChatModel) -> None:
+def test_max_tokens_bounds_output_tokens(chatmodels_chat_model: ChatModel) -> None:
     """Reported output tokens never exceed max_tokens."""
-    usage = _usage(chat_model, LONG_PROMPT, {"max_tokens": CAP})
+    usage = _usage(chatmodels_chat_model, LONG_PROMPT, {"max_tokens": CAP})
     assert usage.output_tokens <= CAP, (
         f"with max_tokens={CAP} the answer used {usage.output_tokens} output tokens; "
         f"expected at most {CAP}"
@@ -67,14 +67,14 @@ def test_max_tokens_bounds_output_tokens(chat_model: ChatModel) -> None:
 
 @pytest.mark.requirement("OPT-002")
 @pytest.mark.capability("deterministic")
-def test_stop_sequence_truncates_before_it(chat_model: ChatModel) -> None:
+def test_stop_sequence_truncates_before_it(chatmodels_chat_model: ChatModel) -> None:
     """Stopping at a word from the middle of an answer gives the prefix before that word."""
-    full = chat_model.invoke(PROMPT).message.content
+    full = chatmodels_chat_model.invoke(PROMPT).message.content
     words = [w for w in re.findall(r"\w{3,}", full) if full.find(w) > 0]
     if len(words) < 3:
         pytest.skip(INCONCLUSIVE + f"the answer {full!r} has too few words to pick a stop from")
     stop = words[len(words) // 2]
-    result = chat_model.invoke(PROMPT, {"stop": [stop]})
+    result = chatmodels_chat_model.invoke(PROMPT, {"stop": [stop]})
     text = result.message.content
     assert stop not in text, (
         f"with stop={[stop]!r} the answer {text!r} still contains the stop sequence; expected "
@@ -96,23 +96,30 @@ def test_stop_sequence_truncates_before_it(chat_model: ChatModel) -> None:
     ids=["temperature=-1", "max_tokens=0", "top_p=2"],
 )
 def test_out_of_range_option_is_invalid_input(
-    chat_model: ChatModel, provider_metadata: ProviderMetadata, options: dict[str, Any]
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    options: dict[str, Any],
 ) -> None:
     """An out-of-range sampling or length option raises invalid_input, never clamped."""
     also: tuple[ErrorCode, ...] = ()
-    if "max_tokens" in options and not provider_metadata.supports(Capability.MAX_TOKENS):
+    if "max_tokens" in options and not chatmodels_provider_metadata.supports(Capability.MAX_TOKENS):
         also = (ErrorCode.UNSUPPORTED,)
     what = f"invoke with options {options!r}"
     expect_error(
-        lambda: chat_model.invoke(PROMPT, options), ErrorCode.INVALID_INPUT, what, also=also
+        lambda: chatmodels_chat_model.invoke(PROMPT, options),
+        ErrorCode.INVALID_INPUT,
+        what,
+        also=also,
     )
 
 
 @pytest.mark.requirement("OPT-004")
-def test_unknown_extra_option_is_unsupported(chat_model: ChatModel) -> None:
+def test_unknown_extra_option_is_unsupported(chatmodels_chat_model: ChatModel) -> None:
     """An extra option no provider knows raises unsupported instead of being ignored."""
     what = f"invoke with options {UNKNOWN_EXTRA!r}"
-    expect_error(lambda: chat_model.invoke(PROMPT, UNKNOWN_EXTRA), ErrorCode.UNSUPPORTED, what)
+    expect_error(
+        lambda: chatmodels_chat_model.invoke(PROMPT, UNKNOWN_EXTRA), ErrorCode.UNSUPPORTED, what
+    )
 
 
 #: For each optional capability, a request that needs it.
@@ -130,23 +137,27 @@ _NEEDS: dict[str, tuple[Any, Any]] = {
 @pytest.mark.requirement("OPT-004")
 @pytest.mark.parametrize("capability", list(_NEEDS))
 def test_undeclared_feature_is_unsupported(
-    chat_model: ChatModel, provider_metadata: ProviderMetadata, capability: str
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    capability: str,
 ) -> None:
     """A request needing a capability the provider does not declare raises unsupported."""
-    if provider_metadata.supports(capability):
+    if chatmodels_provider_metadata.supports(capability):
         pytest.skip(f"the provider declares {capability!r}; only undeclared ones are refused")
     messages, options = _NEEDS[capability]
     what = f"invoke needing undeclared capability {capability!r} (options {options!r})"
-    expect_error(lambda: chat_model.invoke(messages, options), ErrorCode.UNSUPPORTED, what)
+    expect_error(
+        lambda: chatmodels_chat_model.invoke(messages, options), ErrorCode.UNSUPPORTED, what
+    )
 
 
 # -- USAGE -------------------------------------------------------------------------------
 
 
 @pytest.mark.requirement("USAGE-001")
-def test_usage_is_consistent(chat_model: ChatModel) -> None:
+def test_usage_is_consistent(chatmodels_chat_model: ChatModel) -> None:
     """Usage fields are non-negative ints and total equals input plus output."""
-    usage = _usage(chat_model, PROMPT)
+    usage = _usage(chatmodels_chat_model, PROMPT)
     counts = {n: getattr(usage, n) for n in ("input_tokens", "output_tokens", "total_tokens")}
     for name, value in counts.items():
         is_int = isinstance(value, int) and not isinstance(value, bool)
@@ -160,11 +171,11 @@ def test_usage_is_consistent(chat_model: ChatModel) -> None:
 
 
 @pytest.mark.requirement("USAGE-002")
-def test_input_tokens_grow_with_the_input(chat_model: ChatModel) -> None:
+def test_input_tokens_grow_with_the_input(chatmodels_chat_model: ChatModel) -> None:
     """A prompt ten times longer reports more input tokens."""
     short = "Describe the sea in one sentence."
     longer = " ".join([short] * 10)
-    small, large = _usage(chat_model, short), _usage(chat_model, longer)
+    small, large = _usage(chatmodels_chat_model, short), _usage(chatmodels_chat_model, longer)
     assert large.input_tokens > small.input_tokens, (
         f"a 10x longer prompt reported {large.input_tokens} input tokens, the short one "
         f"{small.input_tokens}; expected more for the longer prompt"
@@ -172,9 +183,9 @@ def test_input_tokens_grow_with_the_input(chat_model: ChatModel) -> None:
 
 
 @pytest.mark.requirement("USAGE-003")
-def test_answer_reports_output_tokens(chat_model: ChatModel) -> None:
+def test_answer_reports_output_tokens(chatmodels_chat_model: ChatModel) -> None:
     """A non-empty answer reports more than zero output tokens."""
-    result = assert_answer(chat_model.invoke(PROMPT), "invoke")
+    result = assert_answer(chatmodels_chat_model.invoke(PROMPT), "invoke")
     usage = result.usage
     assert usage is not None, "invoke returned no usage; the provider declares 'usage'"
     assert usage.output_tokens > 0, (

@@ -54,11 +54,11 @@ def _positions(chunks: list[ChatChunk], has: Callable[[ChatChunk], object]) -> l
 
 @pytest.mark.requirement("STREAM-001")
 @pytest.mark.capability("deterministic")
-def test_stream_deltas_concatenate_to_invoke_text(chat_model: ChatModel) -> None:
+def test_stream_deltas_concatenate_to_invoke_text(chatmodels_chat_model: ChatModel) -> None:
     """The deltas of a stream, joined, are exactly invoke's text, whitespace included."""
     for prompt in (PROMPT, LONG_PROMPT):
-        expected = chat_model.invoke(prompt).message.content
-        joined = "".join(c.delta for c in _stream(chat_model, prompt))
+        expected = chatmodels_chat_model.invoke(prompt).message.content
+        joined = "".join(c.delta for c in _stream(chatmodels_chat_model, prompt))
         assert joined == expected, (
             f"the stream's deltas join to {joined!r} but invoke answered {expected!r}; "
             "expected the same text"
@@ -66,9 +66,9 @@ def test_stream_deltas_concatenate_to_invoke_text(chat_model: ChatModel) -> None
 
 
 @pytest.mark.requirement("STREAM-002")
-def test_stream_has_one_finish_reason_on_the_last_chunk(chat_model: ChatModel) -> None:
+def test_stream_has_one_finish_reason_on_the_last_chunk(chatmodels_chat_model: ChatModel) -> None:
     """Exactly one chunk carries a finish reason, it is valid, and it is the last chunk."""
-    chunks = _stream(chat_model, LONG_PROMPT)
+    chunks = _stream(chatmodels_chat_model, LONG_PROMPT)
     where = finish_indexes(chunks)
     assert where == [len(chunks) - 1], (
         f"stream gave a finish_reason on chunk(s) {[i + 1 for i in where]} of {len(chunks)}; "
@@ -82,9 +82,9 @@ def test_stream_has_one_finish_reason_on_the_last_chunk(chat_model: ChatModel) -
 
 @pytest.mark.requirement("STREAM-003")
 @pytest.mark.capability("streaming")
-def test_stream_usage_is_on_the_final_chunk_only(chat_model: ChatModel) -> None:
+def test_stream_usage_is_on_the_final_chunk_only(chatmodels_chat_model: ChatModel) -> None:
     """Only the last chunk reports usage."""
-    chunks = _stream(chat_model, LONG_PROMPT)
+    chunks = _stream(chatmodels_chat_model, LONG_PROMPT)
     where = _positions(chunks, lambda c: c.usage is not None)
     assert where == [len(chunks)], (
         f"stream reported usage on chunk(s) {where} of {len(chunks)}; expected it on the "
@@ -94,10 +94,10 @@ def test_stream_usage_is_on_the_final_chunk_only(chat_model: ChatModel) -> None:
 
 @pytest.mark.requirement("STREAM-003")
 @pytest.mark.capability("streaming", "deterministic")
-def test_stream_usage_equals_invoke_usage(chat_model: ChatModel) -> None:
+def test_stream_usage_equals_invoke_usage(chatmodels_chat_model: ChatModel) -> None:
     """The final chunk's usage equals invoke's usage for the same request."""
-    expected = chat_model.invoke(LONG_PROMPT).usage
-    got = _stream(chat_model, LONG_PROMPT)[-1].usage
+    expected = chatmodels_chat_model.invoke(LONG_PROMPT).usage
+    got = _stream(chatmodels_chat_model, LONG_PROMPT)[-1].usage
     assert expected is not None, "invoke reported no usage though the provider declares 'usage'"
     assert got is not None, "the final chunk reports no usage; expected invoke's usage"
     pair = (got.input_tokens, got.output_tokens, got.total_tokens)
@@ -109,9 +109,9 @@ def test_stream_usage_equals_invoke_usage(chat_model: ChatModel) -> None:
 
 
 @pytest.mark.requirement("STREAM-004")
-def test_stream_names_one_response_id(chat_model: ChatModel) -> None:
+def test_stream_names_one_response_id(chatmodels_chat_model: ChatModel) -> None:
     """At least one chunk names a response id, and every chunk that names one names the same."""
-    chunks = _stream(chat_model, LONG_PROMPT)
+    chunks = _stream(chatmodels_chat_model, LONG_PROMPT)
     ids = [c.response_id for c in chunks if c.response_id]
     assert ids, f"none of the {len(chunks)} chunks names a response id; expected one id"
     distinct = list(dict.fromkeys(ids))
@@ -122,9 +122,9 @@ def test_stream_names_one_response_id(chat_model: ChatModel) -> None:
 
 
 @pytest.mark.requirement("STREAM-005")
-def test_stream_has_no_empty_chunks(chat_model: ChatModel) -> None:
+def test_stream_has_no_empty_chunks(chatmodels_chat_model: ChatModel) -> None:
     """No chunk, mid-stream or trailing, is empty."""
-    chunks = _stream(chat_model, LONG_PROMPT)
+    chunks = _stream(chatmodels_chat_model, LONG_PROMPT)
     empty = _positions(chunks, is_empty_chunk)
     assert not empty, (
         f"chunk(s) {empty} of {len(chunks)} carry no text, tool delta, finish reason or usage; "
@@ -162,12 +162,12 @@ def _check_usable(outcome: object, how: str) -> None:
 
 @pytest.mark.requirement("STREAM-006")
 def test_closing_a_stream_early_releases_it(
-    make_chat_model: Callable[..., ChatModel], conformance_settings: Settings
+    chatmodels_make_chat_model: Callable[..., ChatModel], chatmodels_settings: Settings
 ) -> None:
     """close() after the first chunk returns promptly, and the model answers the next call."""
-    model = make_chat_model()
-    limit = conformance_settings.float("stream_close_timeout")
-    timeout = conformance_settings.float("core_call_timeout")
+    model = chatmodels_make_chat_model()
+    limit = chatmodels_settings.float("stream_close_timeout")
+    timeout = chatmodels_settings.float("core_call_timeout")
     iterator = iter(model.stream(LONG_PROMPT))
     done, first, _ = _bounded(lambda: next(iterator), timeout)
     assert done, f"the first chunk did not arrive within {timeout}s"
@@ -186,12 +186,12 @@ def test_closing_a_stream_early_releases_it(
 @pytest.mark.requirement("STREAM-006")
 @pytest.mark.capability("async")
 def test_aclosing_an_astream_early_releases_it(
-    make_chat_model: Callable[..., ChatModel], conformance_settings: Settings
+    chatmodels_make_chat_model: Callable[..., ChatModel], chatmodels_settings: Settings
 ) -> None:
     """aclose() after the first chunk returns promptly, and the model answers the next call."""
-    model = make_chat_model()
-    limit = conformance_settings.float("stream_close_timeout")
-    timeout = conformance_settings.float("core_call_timeout")
+    model = chatmodels_make_chat_model()
+    limit = chatmodels_settings.float("stream_close_timeout")
+    timeout = chatmodels_settings.float("core_call_timeout")
 
     async def scenario() -> tuple[float, object]:
         stream: Any = model.astream(LONG_PROMPT)
@@ -235,10 +235,10 @@ def _merged_tool_stream(model: ChatModel, metadata: ProviderMetadata) -> ChatRes
 @pytest.mark.requirement("STREAM-007")
 @pytest.mark.capability("streaming")
 def test_streamed_tool_deltas_assemble_into_valid_calls(
-    chat_model: ChatModel, provider_metadata: ProviderMetadata
+    chatmodels_chat_model: ChatModel, chatmodels_provider_metadata: ProviderMetadata
 ) -> None:
     """Merged tool-call deltas give calls with unique ids, an offered name and JSON arguments."""
-    merged = _merged_tool_stream(chat_model, provider_metadata)
+    merged = _merged_tool_stream(chatmodels_chat_model, chatmodels_provider_metadata)
     calls = merged.message.tool_calls
     if not calls:
         pytest.skip(INCONCLUSIVE + "the model streamed no tool call for a prompt asking for one")
@@ -264,13 +264,15 @@ def test_streamed_tool_deltas_assemble_into_valid_calls(
 @pytest.mark.requirement("STREAM-007")
 @pytest.mark.capability("streaming", "deterministic")
 def test_streamed_tool_deltas_equal_invoke_calls(
-    chat_model: ChatModel, provider_metadata: ProviderMetadata
+    chatmodels_chat_model: ChatModel, chatmodels_provider_metadata: ProviderMetadata
 ) -> None:
     """The assembled streamed tool calls have invoke's names and arguments."""
-    expected = chat_model.invoke(TOOL_PROMPT, _tool_options(provider_metadata))
+    expected = chatmodels_chat_model.invoke(
+        TOOL_PROMPT, _tool_options(chatmodels_provider_metadata)
+    )
     if not expected.message.tool_calls:
         pytest.skip(INCONCLUSIVE + "invoke made no tool call for a prompt asking for one")
-    merged = _merged_tool_stream(chat_model, provider_metadata)
+    merged = _merged_tool_stream(chatmodels_chat_model, chatmodels_provider_metadata)
     got, want = comparable(merged)[1], comparable(expected)[1]
     assert got == want, (
         f"the streamed tool calls assemble to (name, arguments) {got!r} but invoke returned "

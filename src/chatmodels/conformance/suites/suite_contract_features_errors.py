@@ -105,12 +105,12 @@ def provoke(model: ChatModel, metadata: ProviderMetadata) -> list[tuple[str, Bas
 
 @pytest.mark.requirement("ERR-001")
 def test_bad_input_raises_only_chat_model_errors(
-    chat_model: ChatModel, provider_metadata: ProviderMetadata
+    chatmodels_chat_model: ChatModel, chatmodels_provider_metadata: ProviderMetadata
 ) -> None:
     """Bad messages and options raise ChatModelErrors with op and code from every entry point."""
     problems = [
         f"{where} {problem}"
-        for where, exc in provoke(chat_model, provider_metadata)
+        for where, exc in provoke(chatmodels_chat_model, chatmodels_provider_metadata)
         if (problem := error_problem(exc)) is not None
     ]
     assert not problems, f"{len(problems)} bad error(s): " + "; ".join(problems[:5])
@@ -127,10 +127,10 @@ def _retryable_problems(errors: list[tuple[str, BaseException]]) -> list[str]:
 
 @pytest.mark.requirement("ERR-002")
 def test_retryable_matches_code_on_bad_input(
-    chat_model: ChatModel, provider_metadata: ProviderMetadata
+    chatmodels_chat_model: ChatModel, chatmodels_provider_metadata: ProviderMetadata
 ) -> None:
     """Every error provoked by bad input is retryable exactly when its code is retryable."""
-    errors = provoke(chat_model, provider_metadata)
+    errors = provoke(chatmodels_chat_model, chatmodels_provider_metadata)
     assert errors, "no bad input raised an error; expected at least an empty conversation to fail"
     problems = _retryable_problems(errors)
     assert not problems, "; ".join(problems[:5])
@@ -138,12 +138,13 @@ def test_retryable_matches_code_on_bad_input(
 
 @pytest.mark.requirement("ERR-002")
 def test_retryable_matches_code_on_closed_and_timeout(
-    make_chat_model: Callable[..., ChatModel], provider_metadata: ProviderMetadata
+    chatmodels_make_chat_model: Callable[..., ChatModel],
+    chatmodels_provider_metadata: ProviderMetadata,
 ) -> None:
     """A timed-out call and a call after close raise errors retryable as their codes say."""
-    model = make_chat_model()
+    model = chatmodels_make_chat_model()
     errors: list[tuple[str, BaseException]] = []
-    if provider_metadata.supports(Capability.TIMEOUT):
+    if chatmodels_provider_metadata.supports(Capability.TIMEOUT):
         outcome = run_bounded(lambda: model.invoke(PLAIN_PROMPT, {"timeout": 1e-6}), _LIMIT)
         errors.extend(("invoke() with timeout=1e-6", e) for e in _raised(outcome))
     run_bounded(model.close, _LIMIT)
@@ -186,19 +187,19 @@ def _secret_leaks(
 
 @pytest.mark.requirement("ERR-003")
 def test_errors_and_reprs_hide_secret_options(
-    provider_metadata: ProviderMetadata,
-    make_provider: Callable[..., Provider],
-    chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_make_provider: Callable[..., Provider],
+    chatmodels_chat_model: ChatModel,
 ) -> None:
     """With each declared secret option set to a canary, no error or repr shows the canary."""
-    names = provider_metadata.secret_options
+    names = chatmodels_provider_metadata.secret_options
     if not names:
-        pytest.skip(f"provider {provider_metadata.name!r} declares no secret_options")
+        pytest.skip(f"provider {chatmodels_provider_metadata.name!r} declares no secret_options")
     found: list[str] = []
     for name in names:
         try:
-            provider = make_provider({name: _CANARY})
-            model = provider.create_chat_model(chat_model.model)
+            provider = chatmodels_make_provider({name: _CANARY})
+            model = provider.create_chat_model(chatmodels_chat_model.model)
         except ChatModelError as exc:
             if any(leaks(_CANARY, str(e), repr(e)) for e in error_chain(exc)):
                 found.append(f"the error creating the provider with {name}=<canary>")
@@ -207,7 +208,7 @@ def test_errors_and_reprs_hide_secret_options(
         try:
             found.extend(
                 f"{where} (option {name!r})"
-                for where in _secret_leaks(model, provider, name, make_provider)
+                for where in _secret_leaks(model, provider, name, chatmodels_make_provider)
             )
         finally:
             run_bounded(model.close, _LIMIT)
@@ -225,22 +226,22 @@ def _health(target: ChatModel | Provider, timeout: float, what: str) -> tuple[Ou
 
 @pytest.fixture(params=["model", "provider"])
 def health_target(
-    request: pytest.FixtureRequest, chat_model: ChatModel
+    request: pytest.FixtureRequest, chatmodels_chat_model: ChatModel
 ) -> tuple[ChatModel | Provider, str]:
     """The model, or the provider, whose health check is probed."""
     if request.param == "model":
-        return chat_model, "model"
-    provider: Provider = request.getfixturevalue("provider")
+        return chatmodels_chat_model, "model"
+    provider: Provider = request.getfixturevalue("chatmodels_provider_under_test")
     return provider, "provider"
 
 
 @pytest.mark.requirement("HEALTH-001")
 def test_health_check_answers_within_its_timeout(
-    health_target: tuple[ChatModel | Provider, str], provider_metadata: ProviderMetadata
+    health_target: tuple[ChatModel | Provider, str], chatmodels_provider_metadata: ProviderMetadata
 ) -> None:
     """health_check returns (or raises) within metadata.health_timeout."""
     target, what = health_target
-    timeout = provider_metadata.health_timeout
+    timeout = chatmodels_provider_metadata.health_timeout
     outcome, label = _health(target, timeout, what)
     assert outcome.finished, (
         f"{label} did not answer within health_timeout={timeout:g}s; expected a HealthStatus"
@@ -252,11 +253,11 @@ def test_health_check_answers_within_its_timeout(
 
 @pytest.mark.requirement("HEALTH-002")
 def test_health_check_gives_a_well_formed_status(
-    health_target: tuple[ChatModel | Provider, str], provider_metadata: ProviderMetadata
+    health_target: tuple[ChatModel | Provider, str], chatmodels_provider_metadata: ProviderMetadata
 ) -> None:
     """health_check returns a HealthStatus with a HealthState and a float latency >= 0."""
     target, what = health_target
-    outcome, label = _health(target, provider_metadata.health_timeout, what)
+    outcome, label = _health(target, chatmodels_provider_metadata.health_timeout, what)
     if not outcome.finished or outcome.error is not None:
         pytest.skip(f"{INCONCLUSIVE}{label} gave no status to check; see HEALTH-001")
     status = outcome.value

@@ -137,10 +137,10 @@ def _invoke_problem(model: ChatModel, messages: Any, opts: Any) -> str | None:
 @_PROFILE
 @given(messages=conversations)
 def test_generated_conversations_get_a_result_or_an_error(
-    chat_model: ChatModel, messages: Any
+    chatmodels_chat_model: ChatModel, messages: Any
 ) -> None:
     """invoke on a generated conversation returns a valid ChatResult or raises a ChatModelError."""
-    problem = _invoke_problem(chat_model, messages, None)
+    problem = _invoke_problem(chatmodels_chat_model, messages, None)
     assert problem is None, problem
 
 
@@ -153,9 +153,11 @@ def test_generated_conversations_get_a_result_or_an_error(
 @example(opts={"temperature": 2.0, "top_p": 1.0})
 @example(opts={"max_tokens": 1, "seed": 2**40})
 @example(opts={"stop": ["."], "timeout": 0.5})
-def test_generated_options_get_a_result_or_an_error(chat_model: ChatModel, opts: Any) -> None:
+def test_generated_options_get_a_result_or_an_error(
+    chatmodels_chat_model: ChatModel, opts: Any
+) -> None:
     """invoke with any generated options returns a valid ChatResult or raises a ChatModelError."""
-    problem = _invoke_problem(chat_model, PLAIN_PROMPT, opts)
+    problem = _invoke_problem(chatmodels_chat_model, PLAIN_PROMPT, opts)
     assert problem is None, problem
 
 
@@ -163,10 +165,10 @@ def test_generated_options_get_a_result_or_an_error(chat_model: ChatModel, opts:
 @_PROFILE
 @given(messages=conversations, opts=options)
 def test_generated_streams_end_in_one_finish_or_an_error(
-    chat_model: ChatModel, messages: Any, opts: Any
+    chatmodels_chat_model: ChatModel, messages: Any, opts: Any
 ) -> None:
     """stream on generated input yields chunks ending in one finish reason, or a ChatModelError."""
-    outcome = run_bounded(lambda: read_stream(chat_model.stream(messages, opts)), _LIMIT)
+    outcome = run_bounded(lambda: read_stream(chatmodels_chat_model.stream(messages, opts)), _LIMIT)
     where = f"stream({messages!r:.200}, {opts!r:.200})"
     assert outcome.finished, f"{where} did not end within {_LIMIT:g}s"
     if outcome.error is not None:

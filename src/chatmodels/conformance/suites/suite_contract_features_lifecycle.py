@@ -122,12 +122,16 @@ SMOKE: dict[Capability, Smoke] = {
 @pytest.mark.requirement("META-001")
 @pytest.mark.parametrize("capability", list(SMOKE), ids=str)
 def test_declared_capability_works(
-    capability: Capability, chat_model: ChatModel, provider_metadata: ProviderMetadata
+    capability: Capability,
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
 ) -> None:
     """A smoke call that uses the declared capability succeeds and shows it working."""
-    if not provider_metadata.supports(capability):
-        pytest.skip(f"provider {provider_metadata.name!r} does not declare {capability.value!r}")
-    SMOKE[capability](chat_model)
+    if not chatmodels_provider_metadata.supports(capability):
+        pytest.skip(
+            f"provider {chatmodels_provider_metadata.name!r} does not declare {capability.value!r}"
+        )
+    SMOKE[capability](chatmodels_chat_model)
 
 
 #: The request that asks for each optional feature.
@@ -148,15 +152,17 @@ ASKS: dict[Capability, tuple[Any, ChatOptions]] = {
 @pytest.mark.requirement("META-002")
 @pytest.mark.parametrize("capability", list(ASKS), ids=str)
 def test_undeclared_feature_is_refused_or_declared(
-    capability: Capability, chat_model: ChatModel, provider_metadata: ProviderMetadata
+    capability: Capability,
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
 ) -> None:
     """Asking for an undeclared feature raises 'unsupported'; a declared one passes trivially."""
-    if provider_metadata.supports(capability):
-        assert capability in provider_metadata.capabilities
+    if chatmodels_provider_metadata.supports(capability):
+        assert capability in chatmodels_provider_metadata.capabilities
         return
     messages, options = ASKS[capability]
     expect_code(
-        lambda: chat_model.invoke(messages, options),
+        lambda: chatmodels_chat_model.invoke(messages, options),
         ErrorCode.UNSUPPORTED,
         f"invoke asking for undeclared {capability.value!r}",
     )
@@ -194,37 +200,40 @@ def _metadata_problems(metadata: ProviderMetadata) -> list[str]:
 
 @pytest.mark.requirement("META-003")
 def test_metadata_is_well_formed(
-    chat_model: ChatModel, provider_metadata: ProviderMetadata
+    chatmodels_chat_model: ChatModel, chatmodels_provider_metadata: ProviderMetadata
 ) -> None:
     """Metadata fields have their documented types; the model reports its provider's name."""
-    problems = _metadata_problems(provider_metadata)
-    if chat_model.metadata.name != provider_metadata.name:
+    problems = _metadata_problems(chatmodels_provider_metadata)
+    if chatmodels_chat_model.metadata.name != chatmodels_provider_metadata.name:
         problems.append(
-            f"the model's metadata names {chat_model.metadata.name!r}, its provider "
-            f"{provider_metadata.name!r}; expected the same provider"
+            f"the model's metadata names {chatmodels_chat_model.metadata.name!r}, its provider "
+            f"{chatmodels_provider_metadata.name!r}; expected the same provider"
         )
-    if not isinstance(chat_model.model, str) or not chat_model.model:
-        problems.append(f"model.model is {chat_model.model!r}; expected the model's name")
+    if not isinstance(chatmodels_chat_model.model, str) or not chatmodels_chat_model.model:
+        problems.append(
+            f"model.model is {chatmodels_chat_model.model!r}; expected the model's name"
+        )
     assert not problems, "; ".join(problems)
 
 
 @pytest.mark.requirement("LIFE-001")
 def test_close_is_idempotent(
-    make_chat_model: Callable[..., ChatModel], provider_metadata: ProviderMetadata
+    chatmodels_make_chat_model: Callable[..., ChatModel],
+    chatmodels_provider_metadata: ProviderMetadata,
 ) -> None:
     """Closing twice, then aclose, raises nothing."""
-    model = make_chat_model()
+    model = chatmodels_make_chat_model()
     call_within(model.close, "the first close()")
     call_within(model.close, "a second close()")
-    if provider_metadata.supports(Capability.ASYNC):
+    if chatmodels_provider_metadata.supports(Capability.ASYNC):
         run_async(model.aclose, "aclose() after close()")
 
 
 @pytest.mark.requirement("LIFE-001")
 @pytest.mark.capability("async")
-def test_aclose_is_idempotent(make_chat_model: Callable[..., ChatModel]) -> None:
+def test_aclose_is_idempotent(chatmodels_make_chat_model: Callable[..., ChatModel]) -> None:
     """Calling aclose twice, then close, raises nothing."""
-    model = make_chat_model()
+    model = chatmodels_make_chat_model()
     run_async(model.aclose, "the first aclose()")
     run_async(model.aclose, "a second aclose()")
     call_within(model.close, "close() after aclose()")
@@ -245,21 +254,25 @@ AFTER_CLOSE: dict[str, tuple[Callable[[ChatModel], object], Capability | None]] 
 @pytest.mark.requirement("LIFE-002")
 @pytest.mark.parametrize("entry", list(AFTER_CLOSE))
 def test_call_after_close_raises_closed(
-    entry: str, make_chat_model: Callable[..., ChatModel], provider_metadata: ProviderMetadata
+    entry: str,
+    chatmodels_make_chat_model: Callable[..., ChatModel],
+    chatmodels_provider_metadata: ProviderMetadata,
 ) -> None:
     """A call on a closed model raises code 'closed'."""
     call, capability = AFTER_CLOSE[entry]
-    if capability is not None and not provider_metadata.supports(capability):
-        pytest.skip(f"provider {provider_metadata.name!r} does not declare {capability.value!r}")
-    model = make_chat_model()
+    if capability is not None and not chatmodels_provider_metadata.supports(capability):
+        pytest.skip(
+            f"provider {chatmodels_provider_metadata.name!r} does not declare {capability.value!r}"
+        )
+    model = chatmodels_make_chat_model()
     call_within(model.close, "close()")
     expect_code(lambda: call(model), ErrorCode.CLOSED, f"{entry}() after close()")
 
 
 @pytest.mark.requirement("LIFE-003")
-def test_with_block_closes(make_chat_model: Callable[..., ChatModel]) -> None:
+def test_with_block_closes(chatmodels_make_chat_model: Callable[..., ChatModel]) -> None:
     """The model works inside 'with' and raises 'closed' after it."""
-    model = make_chat_model()
+    model = chatmodels_make_chat_model()
 
     def use() -> None:
         with model as entered:
@@ -270,9 +283,9 @@ def test_with_block_closes(make_chat_model: Callable[..., ChatModel]) -> None:
 
 
 @pytest.mark.requirement("LIFE-004")
-def test_async_with_block_closes(make_chat_model: Callable[..., ChatModel]) -> None:
+def test_async_with_block_closes(chatmodels_make_chat_model: Callable[..., ChatModel]) -> None:
     """The model works inside 'async with' and raises 'closed' after it."""
-    model = make_chat_model()
+    model = chatmodels_make_chat_model()
 
     async def use() -> None:
         async with model as entered:

@@ -44,18 +44,18 @@ MakeModel = Callable[[float], tuple[ChatModel, bool]]
 
 @pytest.fixture
 def model_with_latency(
-    provider_metadata: ProviderMetadata,
-    make_provider: Callable[..., Provider],
-    make_chat_model: Callable[..., ChatModel],
-    chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_make_provider: Callable[..., Provider],
+    chatmodels_make_chat_model: Callable[..., ChatModel],
+    chatmodels_chat_model: ChatModel,
 ) -> Iterator[MakeModel]:
     """Make a model slowed to a latency when the provider allows it; tell whether it is slowed."""
     made: list[ChatModel] = []
 
     def make(latency: float) -> tuple[ChatModel, bool]:
-        if not latency_option(provider_metadata):
-            return make_chat_model(), False
-        model = slow_model(make_provider, chat_model.model, latency)
+        if not latency_option(chatmodels_provider_metadata):
+            return chatmodels_make_chat_model(), False
+        model = slow_model(chatmodels_make_provider, chatmodels_chat_model.model, latency)
         made.append(model)
         return model, True
 
@@ -117,14 +117,16 @@ def _starter(model: ChatModel, entry: str) -> Callable[[], Awaitable[object]]:
 def test_cancelling_returns_promptly(
     entry: str,
     model_with_latency: MakeModel,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> None:
     """Cancelling an in-flight call ends it within 1 s, without blocking the event loop."""
     capability = Capability.ASYNC if entry == "ainvoke" else Capability.STREAMING
-    if not provider_metadata.supports(capability):
-        pytest.skip(f"provider {provider_metadata.name!r} does not declare {capability.value!r}")
-    latency = conformance_settings.float("cancel_latency")
+    if not chatmodels_provider_metadata.supports(capability):
+        pytest.skip(
+            f"provider {chatmodels_provider_metadata.name!r} does not declare {capability.value!r}"
+        )
+    latency = chatmodels_settings.float("cancel_latency")
     model, _ = model_with_latency(latency)
     start = _starter(model, entry)
     outcome = run_bounded(
@@ -143,12 +145,12 @@ def test_cancelling_returns_promptly(
 @pytest.mark.requirement("CANCEL-002")
 @pytest.mark.capability("async")
 def test_model_works_after_cancellation(
-    model_with_latency: MakeModel, provider_metadata: ProviderMetadata
+    model_with_latency: MakeModel, chatmodels_provider_metadata: ProviderMetadata
 ) -> None:
     """After cancelled ainvoke and astream calls, the same model answers ainvoke and invoke."""
     model, _ = model_with_latency(SHORT_LATENCY)
     entries = ["ainvoke"]
-    if provider_metadata.supports(Capability.STREAMING):
+    if chatmodels_provider_metadata.supports(Capability.STREAMING):
         entries.append("astream")
 
     async def scenario() -> object:
@@ -222,13 +224,13 @@ def _run_timeout_case(
 def test_sync_timeout_is_honoured(
     entry: str,
     model_with_latency: MakeModel,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> None:
     """A call slower than its timeout ends at the deadline with code 'timeout'."""
     capability = Capability.STREAMING if entry == "stream" else None
     _run_timeout_case(
-        entry, capability, model_with_latency, provider_metadata, conformance_settings
+        entry, capability, model_with_latency, chatmodels_provider_metadata, chatmodels_settings
     )
 
 
@@ -237,11 +239,11 @@ def test_sync_timeout_is_honoured(
 def test_async_timeout_is_honoured(
     entry: str,
     model_with_latency: MakeModel,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> None:
     """An async call slower than its timeout ends at the deadline with code 'timeout'."""
     capability = Capability.STREAMING if entry == "astream" else Capability.ASYNC
     _run_timeout_case(
-        entry, capability, model_with_latency, provider_metadata, conformance_settings
+        entry, capability, model_with_latency, chatmodels_provider_metadata, chatmodels_settings
     )

@@ -93,10 +93,10 @@ def _call_problems(calls: Sequence[ToolCall], where: str) -> list[str]:
 
 @pytest.mark.requirement("TOOLS-001")
 def test_tool_calls_are_well_formed(
-    chat_model: ChatModel, provider_metadata: ProviderMetadata
+    chatmodels_chat_model: ChatModel, chatmodels_provider_metadata: ProviderMetadata
 ) -> None:
     """Tool calls from invoke carry unique ids, offered names and schema-valid JSON arguments."""
-    result = _tool_answer(chat_model, provider_metadata)
+    result = _tool_answer(chatmodels_chat_model, chatmodels_provider_metadata)
     problems = _call_problems(result.tool_calls, "invoke")
     assert not problems, "; ".join(problems)
 
@@ -104,20 +104,20 @@ def test_tool_calls_are_well_formed(
 @pytest.mark.requirement("TOOLS-001")
 @pytest.mark.capability("streaming")
 def test_streamed_tool_calls_are_well_formed(
-    chat_model: ChatModel, provider_metadata: ProviderMetadata
+    chatmodels_chat_model: ChatModel, chatmodels_provider_metadata: ProviderMetadata
 ) -> None:
     """Tool-call deltas of a stream merge into calls with ids, offered names and valid arguments."""
-    result = _tool_answer(chat_model, provider_metadata, stream=True)
+    result = _tool_answer(chatmodels_chat_model, chatmodels_provider_metadata, stream=True)
     problems = _call_problems(result.tool_calls, "stream")
     assert not problems, "; ".join(problems)
 
 
 @pytest.mark.requirement("TOOLS-002")
 def test_tool_calls_finish_with_tool_calls_reason(
-    chat_model: ChatModel, provider_metadata: ProviderMetadata
+    chatmodels_chat_model: ChatModel, chatmodels_provider_metadata: ProviderMetadata
 ) -> None:
     """An answer that carries tool calls has finish reason 'tool_calls'."""
-    result = _tool_answer(chat_model, provider_metadata)
+    result = _tool_answer(chatmodels_chat_model, chatmodels_provider_metadata)
     assert result.finish_reason is FinishReason.TOOL_CALLS, (
         f"invoke returned {len(result.tool_calls)} tool call(s) with finish reason "
         f"{result.finish_reason!r}; expected 'tool_calls'"
@@ -125,9 +125,11 @@ def test_tool_calls_finish_with_tool_calls_reason(
 
 
 @pytest.mark.requirement("TOOLS-003")
-def test_named_tool_choice_is_honoured(chat_model: ChatModel) -> None:
+def test_named_tool_choice_is_honoured(chatmodels_chat_model: ChatModel) -> None:
     """tool_choice naming get_stock_price calls it, although the prompt asks for the weather."""
-    result = _ask(chat_model, TOOL_PROMPT, ChatOptions(tools=TOOLS, tool_choice=STOCK.name))
+    result = _ask(
+        chatmodels_chat_model, TOOL_PROMPT, ChatOptions(tools=TOOLS, tool_choice=STOCK.name)
+    )
     names = [c.name for c in result.tool_calls]
     assert names, f"tool_choice={STOCK.name!r} gave no tool call; expected a call to it"
     assert set(names) == {STOCK.name}, (
@@ -137,9 +139,9 @@ def test_named_tool_choice_is_honoured(chat_model: ChatModel) -> None:
 
 
 @pytest.mark.requirement("TOOLS-004")
-def test_tool_choice_none_gives_no_tool_call(chat_model: ChatModel) -> None:
+def test_tool_choice_none_gives_no_tool_call(chatmodels_chat_model: ChatModel) -> None:
     """tool_choice 'none' answers in text although the prompt asks for a tool."""
-    result = _ask(chat_model, TOOL_PROMPT, ChatOptions(tools=TOOLS, tool_choice="none"))
+    result = _ask(chatmodels_chat_model, TOOL_PROMPT, ChatOptions(tools=TOOLS, tool_choice="none"))
     names = [c.name for c in result.tool_calls]
     assert not names, f"tool_choice='none' gave tool calls {names!r}; expected none"
     assert result.finish_reason is not FinishReason.TOOL_CALLS, (
@@ -148,9 +150,11 @@ def test_tool_choice_none_gives_no_tool_call(chat_model: ChatModel) -> None:
 
 
 @pytest.mark.requirement("TOOLS-006")
-def test_tool_choice_required_forces_a_call(chat_model: ChatModel) -> None:
+def test_tool_choice_required_forces_a_call(chatmodels_chat_model: ChatModel) -> None:
     """tool_choice 'required' calls an offered tool even for a prompt that names none."""
-    result = _ask(chat_model, PLAIN_PROMPT, ChatOptions(tools=TOOLS, tool_choice="required"))
+    result = _ask(
+        chatmodels_chat_model, PLAIN_PROMPT, ChatOptions(tools=TOOLS, tool_choice="required")
+    )
     names = [c.name for c in result.tool_calls]
     offered = {t.name for t in TOOLS}
     assert names, (
@@ -161,7 +165,7 @@ def test_tool_choice_required_forces_a_call(chat_model: ChatModel) -> None:
 
 
 @pytest.mark.requirement("TOOLS-005")
-def test_tool_result_gives_final_answer(chat_model: ChatModel) -> None:
+def test_tool_result_gives_final_answer(chatmodels_chat_model: ChatModel) -> None:
     """A conversation ending in a tool result gets a text answer, not the same call again."""
     call = ToolCall(
         "call_conformance_1", WEATHER.name, '{"city": "Paris", "days": 3, "metric": true}'
@@ -171,7 +175,7 @@ def test_tool_result_gives_final_answer(chat_model: ChatModel) -> None:
         Message.assistant("", [call]),
         Message.tool('{"forecast": "sunny", "high_c": 24}', call.id, name=WEATHER.name),
     ]
-    result = _ask(chat_model, conversation, ChatOptions(tools=TOOLS))
+    result = _ask(chatmodels_chat_model, conversation, ChatOptions(tools=TOOLS))
     again = [c.name for c in result.tool_calls if c.name == WEATHER.name]
     assert not again, (
         f"after the {WEATHER.name!r} result was fed back the model called {WEATHER.name!r} "
@@ -188,17 +192,21 @@ def test_tool_result_gives_final_answer(chat_model: ChatModel) -> None:
 
 
 @pytest.mark.requirement("JSON-001")
-def test_json_mode_gives_a_json_object(chat_model: ChatModel) -> None:
+def test_json_mode_gives_a_json_object(chatmodels_chat_model: ChatModel) -> None:
     """JSON mode content parses as a JSON object."""
-    result = _ask(chat_model, JSON_PROMPT, ChatOptions(response_format=ResponseFormat.JSON))
+    result = _ask(
+        chatmodels_chat_model, JSON_PROMPT, ChatOptions(response_format=ResponseFormat.JSON)
+    )
     parse_object(result.message.content, "the JSON-mode content of invoke")
 
 
 @pytest.mark.requirement("JSON-002")
 @pytest.mark.capability("streaming")
-def test_streamed_json_mode_gives_a_json_object(chat_model: ChatModel) -> None:
+def test_streamed_json_mode_gives_a_json_object(chatmodels_chat_model: ChatModel) -> None:
     """The deltas of a JSON-mode stream concatenate to a JSON object."""
     options = ChatOptions(response_format=ResponseFormat.JSON)
-    chunks = call_within(lambda: read_stream(chat_model.stream(JSON_PROMPT, options)), "stream")
+    chunks = call_within(
+        lambda: read_stream(chatmodels_chat_model.stream(JSON_PROMPT, options)), "stream"
+    )
     text = "".join(c.delta for c in chunks)
     parse_object(text, f"the concatenated deltas of a {len(chunks)}-chunk JSON-mode stream")

@@ -250,7 +250,7 @@ async def _tasks(
 
 @pytest.mark.requirement("FAULT-014")
 def test_concurrent_callers_under_random_faults(
-    fault_kit: FaultKit, record_figure: RecordFigure
+    fault_kit: FaultKit, chatmodels_record_figure: RecordFigure
 ) -> None:
     """Many threads, then many tasks, on one model with random faults: each ends correctly."""
     settings = fault_kit.settings
@@ -285,7 +285,9 @@ def test_concurrent_callers_under_random_faults(
             if problem:
                 problems.append(problem)
         faulted = sum(1 for r in server.requests if r.fault != "ok")
-    record_figure("calls under random faults", 2 * callers, "calls", detail=f"{faulted} faulted")
-    record_figure("time for all callers", time.perf_counter() - start, "s", budget=bound)
+    chatmodels_record_figure(
+        "calls under random faults", 2 * callers, "calls", detail=f"{faulted} faulted"
+    )
+    chatmodels_record_figure("time for all callers", time.perf_counter() - start, "s", budget=bound)
     seed_note = f"fault_rate={rate:g}, fault_seed={seed}"
     assert_no_problems(problems, f"callers ended wrongly under random faults ({seed_note})")

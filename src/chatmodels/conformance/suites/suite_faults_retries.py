@@ -36,7 +36,7 @@ def _retry_bound(kit: FaultKit) -> tuple[int, str]:
 
 @pytest.mark.requirement("FAULT-006")
 def test_retries_of_a_persistent_failure_are_bounded(
-    fault_kit: FaultKit, record_figure: RecordFigure
+    fault_kit: FaultKit, chatmodels_record_figure: RecordFigure
 ) -> None:
     """Against a server that answers 503 forever, each call sends a bounded number of requests."""
     bound, source = _retry_bound(fault_kit)
@@ -55,12 +55,16 @@ def test_retries_of_a_persistent_failure_are_bounded(
             )
         if outcome.ok:
             problems.append(f"{outcome.describe()}; every request was answered 503")
-    record_figure("requests per call under a persistent 503", most, "requests", budget=bound)
+    chatmodels_record_figure(
+        "requests per call under a persistent 503", most, "requests", budget=bound
+    )
     assert_no_problems(problems, "unbounded retry loops")
 
 
 @pytest.mark.requirement("FAULT-007")
-def test_retry_waits_for_retry_after(fault_kit: FaultKit, record_figure: RecordFigure) -> None:
+def test_retry_waits_for_retry_after(
+    fault_kit: FaultKit, chatmodels_record_figure: RecordFigure
+) -> None:
     """A 429 with Retry-After: 0.3 is retried no sooner than 0.3 s later (minus clock slack)."""
     wait = fault_kit.settings.float("fault_retry_after")
     slack = fault_kit.settings.float("fault_slack")
@@ -88,7 +92,7 @@ def test_retry_waits_for_retry_after(fault_kit: FaultKit, record_figure: RecordF
                 f"after {wait:g}s, or a rate_limit error carrying retry_after={wait:g}"
             )
     if shortest != float("inf"):
-        record_figure(
+        chatmodels_record_figure(
             "shortest retry gap after Retry-After",
             shortest,
             "s",
@@ -127,7 +131,9 @@ def _timeout_setup(kit: FaultKit, timeout: float) -> tuple[OptionsLike, dict[str
 
 
 @pytest.mark.requirement("FAULT-009")
-def test_timeout_fires_within_its_bound(fault_kit: FaultKit, record_figure: RecordFigure) -> None:
+def test_timeout_fires_within_its_bound(
+    fault_kit: FaultKit, chatmodels_record_figure: RecordFigure
+) -> None:
     """With the server 2 s late and a 0.2 s timeout, calls raise timeout well before 2 s."""
     timeout = fault_kit.settings.float("fault_timeout")
     latency = fault_kit.settings.float("fault_latency")
@@ -149,7 +155,7 @@ def test_timeout_fires_within_its_bound(fault_kit: FaultKit, record_figure: Reco
                 f"{kind} raised timeout only after {outcome.elapsed:.3f}s, {share:.0%} of the "
                 f"{latency:g}s server latency; expected about {timeout:g}s, at most {ratio:.0%}"
             )
-    record_figure("slowest timed-out call", slowest / latency, "x latency", budget=ratio)
+    chatmodels_record_figure("slowest timed-out call", slowest / latency, "x latency", budget=ratio)
     assert_no_problems(problems, "timeouts that did not fire in time")
 
 

@@ -56,19 +56,19 @@ def _median_verdict(
 
 @pytest.mark.requirement("PERF-001")
 def test_registry_resolution(
-    conformance_subject: Subject,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
-    record_figure: RecordFigure,
+    chatmodels_subject: Subject,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
+    chatmodels_record_figure: RecordFigure,
 ) -> None:
     """Building the provider by name from a registry is cheap enough to do on every request."""
-    maker = conformance_subject.maker
+    maker = chatmodels_subject.maker
     if maker is None:
         pytest.skip("the provider came from a fixture instance; there is no factory to resolve")
     registry = ProviderRegistry(entry_point_group=None)
-    name = provider_metadata.name
-    registry.register(name, lambda options: maker(options), metadata=provider_metadata)
-    options = dict(conformance_subject.options)
+    name = chatmodels_provider_metadata.name
+    registry.register(name, lambda options: maker(options), metadata=chatmodels_provider_metadata)
+    options = dict(chatmodels_subject.options)
     registry.create(name, options)  # warm-up: imports and lazily built state
     timings = time_each(
         lambda: registry.create(name, options),
@@ -76,9 +76,9 @@ def test_registry_resolution(
         most=SETUP_MOST,
         seconds=SETUP_SECONDS,
     )
-    budget = conformance_settings.budget("PERF-001")
+    budget = chatmodels_settings.budget("PERF-001")
     assert budget is not None
-    _median_verdict(record_figure, "registry resolution", timings, budget)
+    _median_verdict(chatmodels_record_figure, "registry resolution", timings, budget)
 
 
 def _close(model: object) -> None:
@@ -88,22 +88,24 @@ def _close(model: object) -> None:
 
 @pytest.mark.requirement("PERF-002")
 def test_model_creation(
-    conformance_subject: Subject, conformance_settings: Settings, record_figure: RecordFigure
+    chatmodels_subject: Subject,
+    chatmodels_settings: Settings,
+    chatmodels_record_figure: RecordFigure,
 ) -> None:
     """create_chat_model only configures; it does not connect or load on the caller's time."""
-    if conformance_subject.provider is None:
+    if chatmodels_subject.provider is None:
         pytest.skip("the chatmodels_provider fixture returned a ChatModel, not a Provider")
-    _close(conformance_subject.create_chat_model())  # warm-up
+    _close(chatmodels_subject.create_chat_model())  # warm-up
     timings = time_each(
-        conformance_subject.create_chat_model,
+        chatmodels_subject.create_chat_model,
         least=SETUP_LEAST,
         most=SETUP_MOST,
         seconds=SETUP_SECONDS,
         cleanup=_close,
     )
-    budget = conformance_settings.budget("PERF-002")
+    budget = chatmodels_settings.budget("PERF-002")
     assert budget is not None
-    _median_verdict(record_figure, "create_chat_model", timings, budget)
+    _median_verdict(chatmodels_record_figure, "create_chat_model", timings, budget)
 
 
 @dataclass
@@ -143,24 +145,26 @@ def _time_stream(model: ChatModel, timings: CallTimings) -> None:
 
 @pytest.fixture(scope="module")
 def call_timings(
-    chat_model: ChatModel, provider_metadata: ProviderMetadata, conformance_settings: Settings
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> CallTimings:
     """Invoke and stream in alternation, so machine load falls on both alike."""
-    plan = PerfPlan.from_settings(conformance_settings)
-    streams = Capability.STREAMING in provider_metadata.capabilities
+    plan = PerfPlan.from_settings(chatmodels_settings)
+    streams = Capability.STREAMING in chatmodels_provider_metadata.capabilities
     warm = CallTimings()
     for _ in range(3):
-        _time_invoke(chat_model, warm)
+        _time_invoke(chatmodels_chat_model, warm)
         if streams:
-            _time_stream(chat_model, warm)
+            _time_stream(chatmodels_chat_model, warm)
     per_round = min(warm.invoke) + (min(warm.stream) if warm.stream else 0.0)
     rounds = math.ceil(plan.latency_seconds / max(per_round, 1e-6))
     rounds = max(LATENCY_LEAST, min(LATENCY_MOST, rounds))
     timings = CallTimings()
     for _ in range(rounds):
-        _time_invoke(chat_model, timings)
+        _time_invoke(chatmodels_chat_model, timings)
         if streams:
-            _time_stream(chat_model, timings)
+            _time_stream(chatmodels_chat_model, timings)
     return timings
 
 
@@ -182,37 +186,41 @@ def _tail_verdict(
 
 @pytest.mark.requirement("PERF-003")
 def test_invoke_latency(
-    call_timings: CallTimings, conformance_settings: Settings, record_figure: RecordFigure
+    call_timings: CallTimings, chatmodels_settings: Settings, chatmodels_record_figure: RecordFigure
 ) -> None:
     """invoke's slowest calls stay within a small multiple of its median."""
-    _tail_verdict(record_figure, "invoke latency", call_timings.invoke, conformance_settings)
+    _tail_verdict(
+        chatmodels_record_figure, "invoke latency", call_timings.invoke, chatmodels_settings
+    )
 
 
 @pytest.mark.requirement("PERF-003")
 @pytest.mark.capability("streaming")
 def test_stream_latency(
-    call_timings: CallTimings, conformance_settings: Settings, record_figure: RecordFigure
+    call_timings: CallTimings, chatmodels_settings: Settings, chatmodels_record_figure: RecordFigure
 ) -> None:
     """A whole stream's slowest runs stay within a small multiple of its median."""
     if not call_timings.stream:
         pytest.fail("every stream ended without a chunk; expected at least one chunk per stream")
-    _tail_verdict(record_figure, "stream latency", call_timings.stream, conformance_settings)
+    _tail_verdict(
+        chatmodels_record_figure, "stream latency", call_timings.stream, chatmodels_settings
+    )
 
 
 @pytest.mark.requirement("PERF-004")
 def test_time_to_first_chunk(
-    call_timings: CallTimings, conformance_settings: Settings, record_figure: RecordFigure
+    call_timings: CallTimings, chatmodels_settings: Settings, chatmodels_record_figure: RecordFigure
 ) -> None:
     """The first chunk of a stream comes about when a whole invoke answer would."""
     if not call_timings.first_chunk:
         pytest.fail("every stream ended without a chunk; expected at least one chunk per stream")
-    budget = conformance_settings.budget("PERF-004")
+    budget = chatmodels_settings.budget("PERF-004")
     assert budget is not None
     first = spread(call_timings.first_chunk)
     invoke = statistics.median(call_timings.invoke)
     limit = budget * invoke + FIRST_CHUNK_SLACK
-    _record_spread(record_figure, "time to first chunk", first)
-    record_figure(
+    _record_spread(chatmodels_record_figure, "time to first chunk", first)
+    chatmodels_record_figure(
         "time to first chunk / invoke (median)",
         first.p50 / invoke,
         "x",
@@ -220,7 +228,7 @@ def test_time_to_first_chunk(
         detail=f"limit {budget:g} x invoke p50 + {FIRST_CHUNK_SLACK * MS:g} ms",
     )
     if call_timings.chunk_rates:
-        record_figure(
+        chatmodels_record_figure(
             "chunks per second (after the first)",
             statistics.median(call_timings.chunk_rates),
             "chunks/s",

@@ -1,7 +1,7 @@
 """Performance: what OpenTelemetry instrumentation costs a call, measured so the verdict holds.
 
 PERF-006 compares the shared model bare (A) with the same model wrapped by
-``conformance_telemetry.instrument`` (B, SDK providers with in-memory exporters), in ABBA
+``chatmodels_telemetry.instrument`` (B, SDK providers with in-memory exporters), in ABBA
 blocks after a warm-up, each sample calibrated to ``perf_min_sample_seconds`` of work, with
 ``gc.collect()`` and the span exporter cleared between blocks. The median of the per-block
 ratios B/A gets a bootstrap 95% interval: pass when it lies under 1 + budget, fail when above,
@@ -138,38 +138,40 @@ def _interval(decision: Decision, scale: float, unit: str, *, offset: float = 0.
 
 @pytest.mark.requirement("PERF-006")
 def test_otel_overhead(
-    chat_model: ChatModel,
-    provider_metadata: ProviderMetadata,
-    conformance_telemetry: TelemetryCapture,
-    conformance_settings: Settings,
-    record_figure: RecordFigure,
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_telemetry: TelemetryCapture,
+    chatmodels_settings: Settings,
+    chatmodels_record_figure: RecordFigure,
 ) -> None:
     """Instrumenting the provider's calls adds less than the budgeted share of their latency."""
-    plan = PerfPlan.from_settings(conformance_settings)
-    budget = conformance_settings.budget("PERF-006")
+    plan = PerfPlan.from_settings(chatmodels_settings)
+    budget = chatmodels_settings.budget("PERF-006")
     assert budget is not None
-    bare = lambda: chat_model.invoke(PROMPT)  # noqa: E731
-    if Capability.TELEMETRY in provider_metadata.capabilities:
+    bare = lambda: chatmodels_chat_model.invoke(PROMPT)  # noqa: E731
+    if Capability.TELEMETRY in chatmodels_provider_metadata.capabilities:
         _warm_up(bare)
         own_loops = calibrate(bare, plan.min_sample_seconds)
         per_call = statistics.median(time_calls(bare, own_loops) for _ in range(plan.samples))
-        record_figure("call with the provider's own instrumentation", per_call * MS, "ms")
-        pytest.skip(
-            f"provider {provider_metadata.name!r} declares 'telemetry': it instruments itself "
-            "and has no uninstrumented twin, so the overhead cannot be isolated; the call "
-            "latency is recorded, no overhead verdict"
+        chatmodels_record_figure(
+            "call with the provider's own instrumentation", per_call * MS, "ms"
         )
-    instrumented = conformance_telemetry.instrument(chat_model)
+        pytest.skip(
+            f"provider {chatmodels_provider_metadata.name!r} declares 'telemetry': it instruments "
+            "itself and has no uninstrumented twin, so the overhead cannot be isolated; the "
+            "call latency is recorded, no overhead verdict"
+        )
+    instrumented = chatmodels_telemetry.instrument(chatmodels_chat_model)
     decision, loops = _measure(
         (bare, lambda: instrumented.invoke(PROMPT)),
         ABBA,
         paired_ratios,
         1.0 + budget / 100.0,
         plan,
-        conformance_telemetry,
-        record_figure,
+        chatmodels_telemetry,
+        chatmodels_record_figure,
     )
-    _report_overhead(decision, budget, loops[A], record_figure)
+    _report_overhead(decision, budget, loops[A], chatmodels_record_figure)
 
 
 def _report_overhead(
@@ -286,41 +288,47 @@ def _hand_written_otel(
 
 @pytest.mark.requirement("PERF-007")
 def test_instrumentation_cost_per_call(
-    conformance_subject: Subject,
-    provider_metadata: ProviderMetadata,
-    conformance_telemetry: TelemetryCapture,
-    conformance_settings: Settings,
-    record_figure: RecordFigure,
+    chatmodels_subject: Subject,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_telemetry: TelemetryCapture,
+    chatmodels_settings: Settings,
+    chatmodels_record_figure: RecordFigure,
 ) -> None:
     """The wrapper costs about what the OTel SDK work it does costs, on a call with no latency."""
-    plan = PerfPlan.from_settings(conformance_settings)
-    budget = conformance_settings.budget("PERF-007")
+    plan = PerfPlan.from_settings(chatmodels_settings)
+    budget = chatmodels_settings.budget("PERF-007")
     assert budget is not None
-    with _zero_latency_twin(conformance_subject, provider_metadata) as (twin, origin):
-        instrumented = conformance_telemetry.instrument(twin)
+    with _zero_latency_twin(chatmodels_subject, chatmodels_provider_metadata) as (twin, origin):
+        instrumented = chatmodels_telemetry.instrument(twin)
         calls: Sequence[Callable[[], object]] = (
             lambda: twin.invoke(PROMPT),
             lambda: instrumented.invoke(PROMPT),
-            _hand_written_otel(conformance_telemetry, twin.invoke(PROMPT), twin.metadata.name),
+            _hand_written_otel(chatmodels_telemetry, twin.invoke(PROMPT), twin.metadata.name),
         )
         decision, _ = _measure(
-            calls, MIRRORED, excess_ratios, budget, plan, conformance_telemetry, record_figure
+            calls,
+            MIRRORED,
+            excess_ratios,
+            budget,
+            plan,
+            chatmodels_telemetry,
+            chatmodels_record_figure,
         )
     blocks, est = decision.blocks, decision.estimate
     added = statistics.median(paired_differences(blocks, B, A))
     reference = statistics.median(b.mean(H) for b in blocks)
     bare = statistics.median(b.mean(A) for b in blocks)
     interval = _interval(decision, 1.0, "x")
-    record_figure(
+    chatmodels_record_figure(
         "wrapper cost / bare OTel cost (median)",
         est.value,
         "x",
         budget=budget,
         detail=f"{interval}; measured on {origin}; verdict {decision.verdict}",
     )
-    record_figure("wrapper cost per call", added * US, "us", detail=f"on {origin}")
-    record_figure("bare span + 3 histogram records", reference * US, "us")
-    record_figure("zero-latency call", bare * US, "us", detail=origin)
+    chatmodels_record_figure("wrapper cost per call", added * US, "us", detail=f"on {origin}")
+    chatmodels_record_figure("bare span + 3 histogram records", reference * US, "us")
+    chatmodels_record_figure("zero-latency call", bare * US, "us", detail=origin)
     summary = (
         f"the instrumentation adds {added * US:.1f} us to a {bare * US:.1f} us call on {origin}, "
         f"{est.value:.2f}x a bare span with the same attributes plus 3 histogram records "

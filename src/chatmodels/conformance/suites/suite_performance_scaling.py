@@ -186,31 +186,37 @@ def _warm_up(call: Callable[[], object]) -> None:
 
 @pytest.mark.requirement("PERF-005")
 def test_thread_scaling(
-    chat_model: ChatModel, conformance_settings: Settings, record_figure: RecordFigure
+    chatmodels_chat_model: ChatModel,
+    chatmodels_settings: Settings,
+    chatmodels_record_figure: RecordFigure,
 ) -> None:
     """Threads calling one shared model overlap their waits instead of queueing."""
-    plan = PerfPlan.from_settings(conformance_settings)
-    budget = conformance_settings.budget("PERF-005")
+    plan = PerfPlan.from_settings(chatmodels_settings)
+    budget = chatmodels_settings.budget("PERF-005")
     assert budget is not None
-    _warm_up(lambda: chat_model.invoke(PROMPT))
-    levels = [_thread_level(chat_model, n, plan.throughput_seconds) for n in LEVELS]
-    _judge(levels, "threads", budget, record_figure)
+    _warm_up(lambda: chatmodels_chat_model.invoke(PROMPT))
+    levels = [_thread_level(chatmodels_chat_model, n, plan.throughput_seconds) for n in LEVELS]
+    _judge(levels, "threads", budget, chatmodels_record_figure)
 
 
 @pytest.mark.requirement("PERF-005")
 @pytest.mark.capability("async")
 def test_asyncio_scaling(
-    chat_model: ChatModel, conformance_settings: Settings, record_figure: RecordFigure
+    chatmodels_chat_model: ChatModel,
+    chatmodels_settings: Settings,
+    chatmodels_record_figure: RecordFigure,
 ) -> None:
     """Tasks awaiting one shared model overlap their waits instead of blocking the loop."""
-    plan = PerfPlan.from_settings(conformance_settings)
-    budget = conformance_settings.budget("PERF-005")
+    plan = PerfPlan.from_settings(chatmodels_settings)
+    budget = chatmodels_settings.budget("PERF-005")
     assert budget is not None
 
     async def measure() -> list[Level]:
         for _ in range(WARM_UP_CALLS):
-            await chat_model.ainvoke(PROMPT)
-        return [await _async_level(chat_model, n, plan.throughput_seconds) for n in LEVELS]
+            await chatmodels_chat_model.ainvoke(PROMPT)
+        return [
+            await _async_level(chatmodels_chat_model, n, plan.throughput_seconds) for n in LEVELS
+        ]
 
     levels = asyncio.run(measure())
-    _judge(levels, "asyncio", budget, record_figure)
+    _judge(levels, "asyncio", budget, chatmodels_record_figure)

@@ -62,46 +62,46 @@ def _assert_children(capture: TelemetryCapture, parent_ids: list[int], what: str
 @pytest.mark.requirement("OTEL-008")
 def test_sync_and_batch_calls_are_children_of_the_current_span(
     otel_model: ChatModel,
-    conformance_telemetry: TelemetryCapture,
-    provider_metadata: ProviderMetadata,
+    chatmodels_telemetry: TelemetryCapture,
+    chatmodels_provider_metadata: ProviderMetadata,
 ) -> None:
     """invoke, stream and batch items made under a span are its children."""
-    tracer = suite_tracer(conformance_telemetry)
+    tracer = suite_tracer(chatmodels_telemetry)
     with tracer.start_as_current_span("caller") as parent:
-        for kind in kinds_for(provider_metadata):
+        for kind in kinds_for(chatmodels_provider_metadata):
             if kind in ("invoke", "stream", "batch"):
                 run_kind(otel_model, kind)
     parent_id = parent.get_span_context().span_id
-    _assert_children(conformance_telemetry, [parent_id], "sync calls and batch items")
+    _assert_children(chatmodels_telemetry, [parent_id], "sync calls and batch items")
 
 
 @pytest.mark.requirement("OTEL-008")
 @pytest.mark.capability("async")
 def test_async_calls_are_children_of_the_current_span(
     otel_model: ChatModel,
-    conformance_telemetry: TelemetryCapture,
-    provider_metadata: ProviderMetadata,
+    chatmodels_telemetry: TelemetryCapture,
+    chatmodels_provider_metadata: ProviderMetadata,
 ) -> None:
     """ainvoke, astream and abatch items awaited under a span are its children."""
-    tracer = suite_tracer(conformance_telemetry)
+    tracer = suite_tracer(chatmodels_telemetry)
 
     async def calls() -> int:
         with tracer.start_as_current_span("async caller") as parent:
-            for kind in kinds_for(provider_metadata):
+            for kind in kinds_for(chatmodels_provider_metadata):
                 if kind in ("ainvoke", "astream", "abatch"):
                     await arun_kind(otel_model, kind, PROMPT, None)
         return parent.get_span_context().span_id
 
     parent_id: int = run(calls())
-    _assert_children(conformance_telemetry, [parent_id], "async calls and abatch items")
+    _assert_children(chatmodels_telemetry, [parent_id], "async calls and abatch items")
 
 
 @pytest.mark.requirement("OTEL-008")
 def test_thread_pool_calls_are_children_of_each_workers_span(
-    otel_model: ChatModel, conformance_telemetry: TelemetryCapture
+    otel_model: ChatModel, chatmodels_telemetry: TelemetryCapture
 ) -> None:
     """Calls made on pool threads are children of the span current on their own thread."""
-    tracer = suite_tracer(conformance_telemetry)
+    tracer = suite_tracer(chatmodels_telemetry)
 
     def work(index: int) -> int:
         with tracer.start_as_current_span(f"worker {index}") as parent:
@@ -111,8 +111,8 @@ def test_thread_pool_calls_are_children_of_each_workers_span(
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = [pool.submit(work, i) for i in range(4)]
         parent_ids = [f.result(timeout=WAIT) for f in futures]
-    _assert_children(conformance_telemetry, parent_ids, "calls on a thread pool")
-    parents = sorted(s.parent.span_id for s in call_spans(conformance_telemetry) if s.parent)
+    _assert_children(chatmodels_telemetry, parent_ids, "calls on a thread pool")
+    parents = sorted(s.parent.span_id for s in call_spans(chatmodels_telemetry) if s.parent)
     assert parents == sorted(parent_ids), (
         "each worker made one call, but call spans hang under "
         f"{[format(p, '016x') for p in parents]}; expected one under each worker's span"
@@ -169,18 +169,18 @@ def _bleeding(capture: TelemetryCapture, calls: list[Call], what: str) -> None:
 @pytest.mark.requirement("OTEL-009")
 def test_concurrent_threads_keep_their_own_attributes(
     otel_model: ChatModel,
-    conformance_telemetry: TelemetryCapture,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
+    chatmodels_telemetry: TelemetryCapture,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> None:
     """Threads calling at once each get a span with their own request and response values."""
-    count = conformance_settings.int("otel_threads")
-    streams = Capability.STREAMING in provider_metadata.capabilities
+    count = chatmodels_settings.int("otel_threads")
+    streams = Capability.STREAMING in chatmodels_provider_metadata.capabilities
     gate = threading.Barrier(count)
     calls: list[Call | None] = [None] * count
 
     def call(index: int) -> None:
-        options = _options(index, count, provider_metadata)
+        options = _options(index, count, chatmodels_provider_metadata)
         gate.wait(timeout=WAIT)
         if streams and index % 2:
             calls[index] = (options, consume("stream", otel_model.stream(PROMPT, options)))
@@ -190,23 +190,23 @@ def test_concurrent_threads_keep_their_own_attributes(
     with ThreadPoolExecutor(max_workers=count) as pool:
         for future in [pool.submit(call, i) for i in range(count)]:
             future.result(timeout=WAIT)
-    _bleeding(conformance_telemetry, [c for c in calls if c is not None], "concurrent threads")
+    _bleeding(chatmodels_telemetry, [c for c in calls if c is not None], "concurrent threads")
 
 
 @pytest.mark.requirement("OTEL-009")
 @pytest.mark.capability("async")
 def test_concurrent_tasks_keep_their_own_attributes(
     otel_model: ChatModel,
-    conformance_telemetry: TelemetryCapture,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
+    chatmodels_telemetry: TelemetryCapture,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> None:
     """asyncio tasks calling at once each get a span with their own values."""
-    count = conformance_settings.int("otel_threads")
-    streams = Capability.STREAMING in provider_metadata.capabilities
+    count = chatmodels_settings.int("otel_threads")
+    streams = Capability.STREAMING in chatmodels_provider_metadata.capabilities
 
     async def call(index: int) -> Call:
-        options = _options(index, count, provider_metadata)
+        options = _options(index, count, chatmodels_provider_metadata)
         if streams and index % 2:
             return options, await aconsume("astream", otel_model.astream(PROMPT, options))
         return options, (await arun_kind(otel_model, "ainvoke", PROMPT, options))[0]
@@ -214,7 +214,7 @@ def test_concurrent_tasks_keep_their_own_attributes(
     async def all_calls() -> list[Call]:
         return list(await asyncio.gather(*(call(i) for i in range(count))))
 
-    _bleeding(conformance_telemetry, run(all_calls()), "concurrent asyncio tasks")
+    _bleeding(chatmodels_telemetry, run(all_calls()), "concurrent asyncio tasks")
 
 
 # -- OTEL-015 ------------------------------------------------------------------------------
@@ -231,28 +231,28 @@ def _answers(model: ChatModel, metadata: ProviderMetadata) -> dict[str, Any]:
 @pytest.mark.requirement("OTEL-015")
 def test_noop_providers_record_nothing_and_change_no_answer(
     request: pytest.FixtureRequest,
-    chat_model: ChatModel,
-    conformance_telemetry: TelemetryCapture,
-    provider_metadata: ProviderMetadata,
+    chatmodels_chat_model: ChatModel,
+    chatmodels_telemetry: TelemetryCapture,
+    chatmodels_provider_metadata: ProviderMetadata,
 ) -> None:
     """Under the API's no-op providers every call works, answers alike and records nothing."""
-    warm = instrument_subject(request, chat_model, conformance_telemetry)
+    warm = instrument_subject(request, chatmodels_chat_model, chatmodels_telemetry)
     warm.invoke(PROMPT)  # an instrumentation that caches its first tracer would reuse it below
-    started = conformance_telemetry.started_spans
+    started = chatmodels_telemetry.started_spans
     quiet = instrument_subject(
         request,
-        chat_model,
-        conformance_telemetry,
+        chatmodels_chat_model,
+        chatmodels_telemetry,
         tracer_provider=NoOpTracerProvider(),
         meter_provider=NoOpMeterProvider(),
     )
-    got = _answers(quiet, provider_metadata)
-    recorded = conformance_telemetry.started_spans - started
+    got = _answers(quiet, chatmodels_provider_metadata)
+    recorded = chatmodels_telemetry.started_spans - started
     assert recorded == 0, (
         f"with no-op providers, {recorded} span(s) were still recorded to the SDK; expected none"
     )
-    if Capability.DETERMINISTIC in provider_metadata.capabilities:
-        plain = _answers(chat_model, provider_metadata)
+    if Capability.DETERMINISTIC in chatmodels_provider_metadata.capabilities:
+        plain = _answers(chatmodels_chat_model, chatmodels_provider_metadata)
         differ = {k: (got[k], plain[k]) for k in plain if got[k] != plain[k]}
         assert not differ, (
             "answers under no-op telemetry differ from the uninstrumented model's "
@@ -316,9 +316,9 @@ def _call_instrumented(instrumented: Callable[[], ChatModel], kind: str) -> None
 @pytest.mark.requirement("OTEL-016")
 def test_global_providers_are_never_set(
     request: pytest.FixtureRequest,
-    make_chat_model: Callable[..., ChatModel],
-    conformance_telemetry: TelemetryCapture,
-    provider_metadata: ProviderMetadata,
+    chatmodels_make_chat_model: Callable[..., ChatModel],
+    chatmodels_telemetry: TelemetryCapture,
+    chatmodels_provider_metadata: ProviderMetadata,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Making, instrumenting and calling a model leaves the global OTel providers alone."""
@@ -336,7 +336,7 @@ def test_global_providers_are_never_set(
 
     def make() -> None:
         nonlocal model
-        model = make_chat_model()
+        model = chatmodels_make_chat_model()
 
     otel_logger = logging.getLogger("opentelemetry")
     otel_logger.addHandler(attempts)
@@ -345,9 +345,9 @@ def test_global_providers_are_never_set(
             step("making the model", make)
             assert model is not None
             made = model
-            for kind in kinds_for(provider_metadata):
+            for kind in kinds_for(chatmodels_provider_metadata):
                 instrumented = functools.partial(
-                    instrument_subject, request, made, conformance_telemetry
+                    instrument_subject, request, made, chatmodels_telemetry
                 )
                 step(
                     f"instrumenting the model and calling {kind}()",
@@ -358,7 +358,7 @@ def test_global_providers_are_never_set(
                 lambda: instrument_subject(
                     request,
                     made,
-                    conformance_telemetry,
+                    chatmodels_telemetry,
                     tracer_provider=NoOpTracerProvider(),
                     meter_provider=NoOpMeterProvider(),
                 ).invoke(PROMPT),

@@ -53,16 +53,18 @@ def _attribute_problems(
 @pytest.mark.requirement("OTEL-010")
 def test_duration_counts_every_call_once(
     otel_model: ChatModel,
-    conformance_telemetry: TelemetryCapture,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
+    chatmodels_telemetry: TelemetryCapture,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> None:
     """The duration histogram counts every call, a failed one included with its error.type."""
-    seen = _exercise(otel_model, provider_metadata, conformance_settings.int("otel_calls"))
+    seen = _exercise(
+        otel_model, chatmodels_provider_metadata, chatmodels_settings.int("otel_calls")
+    )
     with pytest.raises(ChatModelError):
         otel_model.invoke([])
     name = sc.METRIC_OPERATION_DURATION.name
-    points = conformance_telemetry.histogram_points(name)
+    points = chatmodels_telemetry.histogram_points(name)
     counted = sum(p.count for p in points)
     calls = len(seen) + 1
     assert counted == calls, (
@@ -73,7 +75,7 @@ def test_duration_counts_every_call_once(
     assert failed == 1, (
         f"{failed} {name} value(s) carry {sc.ERROR_TYPE} after 1 failed call; expected 1"
     )
-    problems = _attribute_problems(name, points, provider_metadata)
+    problems = _attribute_problems(name, points, chatmodels_provider_metadata)
     assert not problems, "; ".join(problems)
 
 
@@ -83,19 +85,21 @@ def test_duration_counts_every_call_once(
 @pytest.mark.requirement("OTEL-011")
 def test_token_usage_sums_equal_reported_usage(
     otel_model: ChatModel,
-    conformance_telemetry: TelemetryCapture,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
+    chatmodels_telemetry: TelemetryCapture,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> None:
     """Per token type, the token histogram's sum and count equal the usage the calls reported."""
-    seen = _exercise(otel_model, provider_metadata, conformance_settings.int("otel_calls"))
+    seen = _exercise(
+        otel_model, chatmodels_provider_metadata, chatmodels_settings.int("otel_calls")
+    )
     with_usage = [s.usage for s in seen if s.usage is not None]
     expected = {
         sc.TOKEN_TYPE_INPUT: (sum(u.input_tokens for u in with_usage), len(with_usage)),
         sc.TOKEN_TYPE_OUTPUT: (sum(u.output_tokens for u in with_usage), len(with_usage)),
     }
     name = sc.METRIC_TOKEN_USAGE.name
-    points = conformance_telemetry.histogram_points(name)
+    points = chatmodels_telemetry.histogram_points(name)
     for token_type, (total, count) in expected.items():
         mine = [p for p in points if (p.attributes or {}).get(sc.GEN_AI_TOKEN_TYPE) == token_type]
         got = (sum(p.sum for p in mine), sum(p.count for p in mine))
@@ -103,7 +107,7 @@ def test_token_usage_sums_equal_reported_usage(
             f"{name} for {sc.GEN_AI_TOKEN_TYPE}={token_type!r} holds sum {got[0]!r} over "
             f"{got[1]} value(s); the {len(seen)} calls reported {total} over {count}"
         )
-    problems = _attribute_problems(name, points, provider_metadata)
+    problems = _attribute_problems(name, points, chatmodels_provider_metadata)
     assert not problems, "; ".join(problems)
 
 
@@ -113,12 +117,12 @@ def test_token_usage_sums_equal_reported_usage(
 @pytest.mark.requirement("OTEL-012")
 def test_units_and_buckets_are_the_conventions(
     otel_model: ChatModel,
-    conformance_telemetry: TelemetryCapture,
-    provider_metadata: ProviderMetadata,
+    chatmodels_telemetry: TelemetryCapture,
+    chatmodels_provider_metadata: ProviderMetadata,
 ) -> None:
     """Every GenAI histogram has the conventions' unit and advisory bucket boundaries."""
-    _exercise(otel_model, provider_metadata, 1)
-    found = conformance_telemetry.metrics()
+    _exercise(otel_model, chatmodels_provider_metadata, 1)
+    found = chatmodels_telemetry.metrics()
     checked = [name for name in found if name in sc.METRICS]
     assert sc.METRIC_OPERATION_DURATION.name in checked, (
         f"no {sc.METRIC_OPERATION_DURATION.name} was recorded; metrics seen: {sorted(found)}"
@@ -128,7 +132,7 @@ def test_units_and_buckets_are_the_conventions(
         spec, metric = sc.METRICS[name], found[name]
         if metric.unit != spec.unit:
             problems.append(f"{name} has unit {metric.unit!r}, expected {spec.unit!r}")
-        for point in conformance_telemetry.histogram_points(name):
+        for point in chatmodels_telemetry.histogram_points(name):
             if tuple(point.explicit_bounds) != spec.boundaries:
                 problems.append(
                     f"{name} has buckets {tuple(point.explicit_bounds)!r}, "
@@ -152,13 +156,13 @@ def _counts(capture: TelemetryCapture) -> dict[str, int]:
 @pytest.mark.requirement("OTEL-013")
 def test_calls_that_do_not_stream_record_no_streaming_metrics(
     otel_model: ChatModel,
-    conformance_telemetry: TelemetryCapture,
-    provider_metadata: ProviderMetadata,
+    chatmodels_telemetry: TelemetryCapture,
+    chatmodels_provider_metadata: ProviderMetadata,
 ) -> None:
     """invoke, ainvoke and batches record nothing in the streaming histograms."""
-    for kind in kinds_for(provider_metadata, streams=False):
+    for kind in kinds_for(chatmodels_provider_metadata, streams=False):
         run_kind(otel_model, kind)
-    recorded = {k: v for k, v in _counts(conformance_telemetry).items() if v}
+    recorded = {k: v for k, v in _counts(chatmodels_telemetry).items() if v}
     assert not recorded, (
         f"calls that did not stream recorded streaming metrics {recorded}; expected none"
     )
@@ -167,14 +171,14 @@ def test_calls_that_do_not_stream_record_no_streaming_metrics(
 @pytest.mark.requirement("OTEL-013")
 def test_streams_record_streaming_metrics(
     otel_model: ChatModel,
-    conformance_telemetry: TelemetryCapture,
-    provider_metadata: ProviderMetadata,
+    chatmodels_telemetry: TelemetryCapture,
+    chatmodels_provider_metadata: ProviderMetadata,
 ) -> None:
     """Each stream records one time to first chunk, and one time per chunk after the first."""
     seen: list[Reported] = []
-    for kind in kinds_for(provider_metadata, streams=True) * 2:
+    for kind in kinds_for(chatmodels_provider_metadata, streams=True) * 2:
         seen += run_kind(otel_model, kind)
-    counts = _counts(conformance_telemetry)
+    counts = _counts(chatmodels_telemetry)
     expected = {
         sc.METRIC_TIME_TO_FIRST_CHUNK.name: sum(1 for s in seen if s.chunks),
         sc.METRIC_TIME_PER_OUTPUT_CHUNK.name: sum(max(s.chunks - 1, 0) for s in seen),

@@ -38,10 +38,10 @@ INVALID_INPUT: tuple[Any, ...] = ()
 
 
 @pytest.fixture(params=ALL_KINDS)
-def kind(request: pytest.FixtureRequest, provider_metadata: ProviderMetadata) -> str:
+def kind(request: pytest.FixtureRequest, chatmodels_provider_metadata: ProviderMetadata) -> str:
     """A calling style, skipped as unsupported when the provider does not declare it."""
     name: str = request.param
-    if name not in kinds_for(provider_metadata):
+    if name not in kinds_for(chatmodels_provider_metadata):
         needs = ", ".join(sorted(c.value for c in KINDS[name]))
         pytest.skip(f"{outcomes.UNSUPPORTED}{name} needs capabilities {needs}")
     return name
@@ -73,11 +73,11 @@ def _by_response(spans: list[ReadableSpan], reported: list[Reported]) -> list[tu
 def test_each_call_gives_one_chat_client_span(
     kind: str,
     otel_model: ChatModel,
-    conformance_telemetry: TelemetryCapture,
+    chatmodels_telemetry: TelemetryCapture,
 ) -> None:
     """Each call, batch items included, ends one span named 'chat {model}' of kind CLIENT."""
     reported = run_kind(otel_model, kind)
-    spans = _spans_of(conformance_telemetry, reported, kind)
+    spans = _spans_of(chatmodels_telemetry, reported, kind)
     expected = sc.span_name(otel_model.model)
     for span in spans:
         assert span.name == expected, (
@@ -112,19 +112,19 @@ def _conditional_problems(span: ReadableSpan, kind: str, seed: int) -> list[str]
 def test_required_attributes_are_present_and_typed(
     kind: str,
     otel_model: ChatModel,
-    conformance_telemetry: TelemetryCapture,
-    provider_metadata: ProviderMetadata,
+    chatmodels_telemetry: TelemetryCapture,
+    chatmodels_provider_metadata: ProviderMetadata,
 ) -> None:
     """Required and conditionally required attributes hold the call's values, typed right."""
     seed = 7
     reported = run_kind(otel_model, kind, options=ChatOptions(seed=seed))
     expected = {
         sc.GEN_AI_OPERATION_NAME: sc.OPERATION_CHAT,
-        sc.GEN_AI_PROVIDER_NAME: provider_metadata.name,
+        sc.GEN_AI_PROVIDER_NAME: chatmodels_provider_metadata.name,
         sc.GEN_AI_REQUEST_MODEL: otel_model.model,
     }
     required = [a.name for a in sc.ATTRIBUTES if a.requirement is sc.Requirement.REQUIRED]
-    for span in _spans_of(conformance_telemetry, reported, kind):
+    for span in _spans_of(chatmodels_telemetry, reported, kind):
         attrs = dict(span.attributes or {})
         problems = [f"{name} is missing" for name in required if name not in attrs]
         problems += [
@@ -140,13 +140,13 @@ def test_required_attributes_are_present_and_typed(
 @pytest.mark.requirement("OTEL-002")
 @pytest.mark.capability("json_mode")
 def test_json_output_type_is_recorded(
-    otel_model: ChatModel, conformance_telemetry: TelemetryCapture
+    otel_model: ChatModel, chatmodels_telemetry: TelemetryCapture
 ) -> None:
     """A call asking for JSON records gen_ai.output.type 'json'."""
     reported = run_kind(
         otel_model, "invoke", options=ChatOptions(response_format=ResponseFormat.JSON)
     )
-    (span,) = _spans_of(conformance_telemetry, reported, "invoke")
+    (span,) = _spans_of(chatmodels_telemetry, reported, "invoke")
     value = (span.attributes or {}).get(sc.GEN_AI_OUTPUT_TYPE)
     assert value == sc.OUTPUT_TYPE_JSON, (
         f"{sc.GEN_AI_OUTPUT_TYPE} is {value!r} on a JSON-mode call; "
@@ -182,11 +182,11 @@ def _response_problems(attrs: dict[str, Any], seen: Reported) -> list[str]:
 def test_response_attributes_equal_the_result(
     kind: str,
     otel_model: ChatModel,
-    conformance_telemetry: TelemetryCapture,
+    chatmodels_telemetry: TelemetryCapture,
 ) -> None:
     """Usage, finish reasons, response id and model on the span equal what the caller received."""
     reported = run_kind(otel_model, kind)
-    spans = _spans_of(conformance_telemetry, reported, kind)
+    spans = _spans_of(chatmodels_telemetry, reported, kind)
     for seen, span in _by_response(spans, reported):
         assert span is not None, f"no {kind} span carries response id {seen.response_id!r}"
         problems = _response_problems(dict(span.attributes or {}), seen)
@@ -201,11 +201,11 @@ def test_response_attributes_equal_the_result(
 def test_request_parameters_are_recorded(
     kind: str,
     otel_model: ChatModel,
-    conformance_telemetry: TelemetryCapture,
-    provider_metadata: ProviderMetadata,
+    chatmodels_telemetry: TelemetryCapture,
+    chatmodels_provider_metadata: ProviderMetadata,
 ) -> None:
     """The temperature, top_p, max_tokens and stop sequences of the call are on its span."""
-    caps = provider_metadata.capabilities
+    caps = chatmodels_provider_metadata.capabilities
     options = ChatOptions(
         temperature=0.25,
         top_p=0.75,
@@ -221,7 +221,7 @@ def test_request_parameters_are_recorded(
     if options.stop:
         wanted[sc.GEN_AI_REQUEST_STOP_SEQUENCES] = options.stop
     reported = run_kind(otel_model, kind, options=options)
-    (span,) = _spans_of(conformance_telemetry, reported, kind)
+    (span,) = _spans_of(chatmodels_telemetry, reported, kind)
     attrs = dict(span.attributes or {})
     problems = [
         f"{key} is {attrs.get(key)!r}, the call sent {value!r}"
@@ -270,11 +270,11 @@ def _fail_once(model: ChatModel, kind: str) -> list[BaseException | None]:
 
 @pytest.mark.requirement("OTEL-005")
 def test_failed_call_sets_error_type_and_status(
-    kind: str, otel_model: ChatModel, conformance_telemetry: TelemetryCapture
+    kind: str, otel_model: ChatModel, chatmodels_telemetry: TelemetryCapture
 ) -> None:
     """A call refused as invalid input ends its span with status ERROR and its error.type."""
     errors = _fail_once(otel_model, kind)
-    spans = call_spans(conformance_telemetry)
+    spans = call_spans(chatmodels_telemetry)
     assert len(spans) == len(errors), (
         f"{len(errors)} failed {kind} call(s) ended {len(spans)} span(s); expected one each"
     )
@@ -286,32 +286,32 @@ def test_failed_call_sets_error_type_and_status(
 @pytest.fixture
 def faulty_model(
     request: pytest.FixtureRequest,
-    make_provider: Any,
-    provider_metadata: ProviderMetadata,
-    conformance_telemetry: TelemetryCapture,
+    chatmodels_make_provider: Any,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_telemetry: TelemetryCapture,
 ) -> Iterator[ChatModel]:
     """A model made with ``fault_code=server_error``, when the provider takes that option."""
-    if "fault_code" not in provider_metadata.optional_options:
-        pytest.skip(f"provider {provider_metadata.name!r} takes no 'fault_code' option")
+    if "fault_code" not in chatmodels_provider_metadata.optional_options:
+        pytest.skip(f"provider {chatmodels_provider_metadata.name!r} takes no 'fault_code' option")
     try:
-        provider = make_provider({"fault_code": "server_error"})
+        provider = chatmodels_make_provider({"fault_code": "server_error"})
     except ChatModelError as exc:
         pytest.skip(f"the provider refused fault_code=server_error: {exc}")
     model = provider.create_chat_model()
     try:
-        yield instrument_subject(request, model, conformance_telemetry)
+        yield instrument_subject(request, model, chatmodels_telemetry)
     finally:
         model.close()
 
 
 @pytest.mark.requirement("OTEL-005")
 def test_provider_failure_sets_error_type_and_status(
-    faulty_model: ChatModel, conformance_telemetry: TelemetryCapture
+    faulty_model: ChatModel, chatmodels_telemetry: TelemetryCapture
 ) -> None:
     """A call the provider fails ends its span with status ERROR and the error's type."""
     with pytest.raises(ChatModelError) as caught:
         faulty_model.invoke("This call is made to fail.")
-    (span,) = call_spans(conformance_telemetry)
+    (span,) = call_spans(chatmodels_telemetry)
     problems = _error_problems(span, caught.value)
     assert not problems, f"failed invoke span {span.name!r}: " + "; ".join(problems)
 
@@ -319,15 +319,15 @@ def test_provider_failure_sets_error_type_and_status(
 @pytest.mark.requirement("OTEL-005")
 def test_successful_calls_leave_status_unset(
     otel_model: ChatModel,
-    conformance_telemetry: TelemetryCapture,
-    provider_metadata: ProviderMetadata,
+    chatmodels_telemetry: TelemetryCapture,
+    chatmodels_provider_metadata: ProviderMetadata,
 ) -> None:
     """Successful calls of every kind end their spans with status UNSET."""
-    for kind in kinds_for(provider_metadata):
+    for kind in kinds_for(chatmodels_provider_metadata):
         run_kind(otel_model, kind)
     wrong = [
         f"{s.name!r}: {s.status.status_code.name}"
-        for s in call_spans(conformance_telemetry)
+        for s in call_spans(chatmodels_telemetry)
         if s.status.status_code is not StatusCode.UNSET
     ]
     assert not wrong, f"successful calls ended with status {wrong}; expected UNSET"
@@ -345,15 +345,15 @@ def _mentions(value: object, canary: str) -> bool:
 @pytest.mark.requirement("OTEL-014")
 def test_content_is_not_captured_by_default(
     otel_model: ChatModel,
-    conformance_telemetry: TelemetryCapture,
-    provider_metadata: ProviderMetadata,
+    chatmodels_telemetry: TelemetryCapture,
+    chatmodels_provider_metadata: ProviderMetadata,
 ) -> None:
     """No span attribute, event or metric attribute holds the prompt or the answer."""
     canary = f"canary-{uuid.uuid4().hex}"
-    for kind in kinds_for(provider_metadata):
+    for kind in kinds_for(chatmodels_provider_metadata):
         run_kind(otel_model, kind, f"Please repeat this word: {canary}")
     leaks = []
-    for span in call_spans(conformance_telemetry):
+    for span in call_spans(chatmodels_telemetry):
         leaks += [
             f"span attribute {k}"
             for k, v in (span.attributes or {}).items()
@@ -368,7 +368,7 @@ def test_content_is_not_captured_by_default(
             for k in (sc.GEN_AI_INPUT_MESSAGES, sc.GEN_AI_OUTPUT_MESSAGES)
             if k in (span.attributes or {})
         ]
-    for name, metric in conformance_telemetry.metrics().items():
+    for name, metric in chatmodels_telemetry.metrics().items():
         for point in metric.data.data_points:
             if any(_mentions(v, canary) for v in (point.attributes or {}).values()):
                 leaks.append(f"metric {name} attributes")

@@ -53,42 +53,42 @@ def _closer(stream: object, name: str) -> Any:
 
 @pytest.mark.requirement("OTEL-006")
 def test_exhausted_stream_ends_its_span(
-    otel_model: ChatModel, conformance_telemetry: TelemetryCapture
+    otel_model: ChatModel, chatmodels_telemetry: TelemetryCapture
 ) -> None:
     """A stream read to its end has ended its span."""
     stream = otel_model.stream(PROMPT)
     consume("stream", stream)
-    _ended_once(conformance_telemetry, "reading a stream to its end")
+    _ended_once(chatmodels_telemetry, "reading a stream to its end")
 
 
 @pytest.mark.requirement("OTEL-006")
 @pytest.mark.capability("async")
 def test_exhausted_async_stream_ends_its_span(
-    otel_model: ChatModel, conformance_telemetry: TelemetryCapture
+    otel_model: ChatModel, chatmodels_telemetry: TelemetryCapture
 ) -> None:
     """An async stream read to its end has ended its span."""
     stream = otel_model.astream(PROMPT)
     run(aconsume("astream", stream))
-    _ended_once(conformance_telemetry, "reading an async stream to its end")
+    _ended_once(chatmodels_telemetry, "reading an async stream to its end")
 
 
 @pytest.mark.requirement("OTEL-006")
 def test_stream_closed_early_ends_its_span(
-    otel_model: ChatModel, conformance_telemetry: TelemetryCapture
+    otel_model: ChatModel, chatmodels_telemetry: TelemetryCapture
 ) -> None:
     """Closing a stream after its first chunk ends its span, while the caller still holds it."""
     stream: Iterator[Any] = otel_model.stream(PROMPT)
     close = _closer(stream, "close")
     next(stream)
     close()
-    _ended_once(conformance_telemetry, "closing a stream after its first chunk")
+    _ended_once(chatmodels_telemetry, "closing a stream after its first chunk")
     del stream  # held until now, so a finaliser cannot end the span in the provider's place
 
 
 @pytest.mark.requirement("OTEL-006")
 @pytest.mark.capability("async")
 def test_async_stream_closed_early_ends_its_span(
-    otel_model: ChatModel, conformance_telemetry: TelemetryCapture
+    otel_model: ChatModel, chatmodels_telemetry: TelemetryCapture
 ) -> None:
     """Closing an async stream after its first chunk ends its span."""
     stream: AsyncIterator[Any] = otel_model.astream(PROMPT)
@@ -99,36 +99,36 @@ def test_async_stream_closed_early_ends_its_span(
         await aclose()
 
     run(first_then_close(stream))
-    _ended_once(conformance_telemetry, "closing an async stream after its first chunk")
+    _ended_once(chatmodels_telemetry, "closing an async stream after its first chunk")
     del stream
 
 
 @pytest.mark.requirement("OTEL-006")
 def test_failed_stream_ends_its_span(
-    otel_model: ChatModel, conformance_telemetry: TelemetryCapture
+    otel_model: ChatModel, chatmodels_telemetry: TelemetryCapture
 ) -> None:
     """A stream refused as invalid input has ended its span."""
     with pytest.raises(ChatModelError):
         consume("stream", otel_model.stream(()))
-    _ended_once(conformance_telemetry, "a stream that failed")
+    _ended_once(chatmodels_telemetry, "a stream that failed")
 
 
 @pytest.mark.requirement("OTEL-006")
 def test_stream_failed_by_the_provider_ends_its_span(
     request: pytest.FixtureRequest,
-    make_provider: Any,
-    provider_metadata: ProviderMetadata,
-    conformance_telemetry: TelemetryCapture,
+    chatmodels_make_provider: Any,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_telemetry: TelemetryCapture,
 ) -> None:
     """A stream the provider fails (fault_code=server_error, when taken) has ended its span."""
-    if "fault_code" not in provider_metadata.optional_options:
-        pytest.skip(f"provider {provider_metadata.name!r} takes no 'fault_code' option")
-    model = make_provider({"fault_code": "server_error"}).create_chat_model()
+    if "fault_code" not in chatmodels_provider_metadata.optional_options:
+        pytest.skip(f"provider {chatmodels_provider_metadata.name!r} takes no 'fault_code' option")
+    model = chatmodels_make_provider({"fault_code": "server_error"}).create_chat_model()
     try:
-        instrumented = instrument_subject(request, model, conformance_telemetry)
+        instrumented = instrument_subject(request, model, chatmodels_telemetry)
         with pytest.raises(ChatModelError):
             consume("stream", instrumented.stream(PROMPT))
-        _ended_once(conformance_telemetry, "a stream the provider failed")
+        _ended_once(chatmodels_telemetry, "a stream the provider failed")
     finally:
         model.close()
 
@@ -139,18 +139,18 @@ def test_stream_failed_by_the_provider_ends_its_span(
 @pytest.mark.requirement("OTEL-007")
 def test_time_to_first_chunk_is_within_the_span(
     otel_model: ChatModel,
-    conformance_telemetry: TelemetryCapture,
-    provider_metadata: ProviderMetadata,
-    conformance_settings: Settings,
+    chatmodels_telemetry: TelemetryCapture,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> None:
     """time_to_first_chunk, on spans and in its metric, is > 0 and at most the span's duration."""
-    slack = conformance_settings.float("otel_clock_slack")
+    slack = chatmodels_settings.float("otel_clock_slack")
     for _ in range(2):
         consume("stream", otel_model.stream(PROMPT))
-        if Capability.ASYNC in provider_metadata.capabilities:
+        if Capability.ASYNC in chatmodels_provider_metadata.capabilities:
             run(aconsume("astream", otel_model.astream(PROMPT)))
     longest = 0.0
-    for span in call_spans(conformance_telemetry):
+    for span in call_spans(chatmodels_telemetry):
         duration = ((span.end_time or 0) - (span.start_time or 0)) / 1e9
         longest = max(longest, duration)
         value = (span.attributes or {}).get(sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)
@@ -164,7 +164,7 @@ def test_time_to_first_chunk_is_within_the_span(
             f"{duration:.6f}s; expected seconds in (0, {duration:.6f}]"
         )
     name = sc.METRIC_TIME_TO_FIRST_CHUNK.name
-    for point in conformance_telemetry.histogram_points(name):
+    for point in chatmodels_telemetry.histogram_points(name):
         assert point.count == 0 or 0 < point.min <= point.max <= longest + slack, (
             f"{name} recorded values in [{point.min!r}, {point.max!r}] while the longest stream "
             f"span lasted {longest:.6f}s; expected seconds in (0, {longest:.6f}]"
