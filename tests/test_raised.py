@@ -56,8 +56,8 @@ class TestEscapedExceptions:
         assert run.statuses == {"CORE-001": "failed"}
         (message,) = run.messages["CORE-001"]
         assert (
-            '`assert_answer(chat_model.invoke(PROMPT), "invoke")` (suite_contract_core_calls.py:'
-            in message
+            '`assert_answer(chatmodels_chat_model.invoke(PROMPT), "invoke")` '
+            "(suite_contract_core_calls.py:" in message
         )
         assert (
             "raised a bare NotImplementedError: invoke is not written yet; expected an answer or "
