@@ -134,6 +134,21 @@ class BlocksEventLoop(ReferenceProvider):
     chat_model_class = _BlockingModel
 
 
+SLEEP_IN_AINVOKE = 0.02
+
+
+class _SleepsInAinvokeModel(ReferenceChatModel):
+    async def _ainvoke(self, messages: tuple[Message, ...], options: ChatOptions) -> ChatResult:
+        time.sleep(SLEEP_IN_AINVOKE)  # the bug: 20 ms of sync sleep on the event loop
+        return await super()._ainvoke(messages, options)
+
+
+class SleepsInAinvoke(ReferenceProvider):
+    """ainvoke sleeps 20 ms with time.sleep before answering: CONC-004 and ASYNC-005 both fail."""
+
+    chat_model_class = _SleepsInAinvokeModel
+
+
 # -- CONC-005 ----------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 import time
@@ -9,12 +10,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from chatmodels import _semconv as sc
-from chatmodels.conformance.capture import TelemetryCapture
 from chatmodels.errors import ChatModelError
 from chatmodels.messages import ChatChunk, ChatResult, Message, MessageLike
 from chatmodels.options import ChatOptions, OptionsLike
-from chatmodels.provider import ChatModel
-from chatmodels.providers.reference import ReferenceChatModel, ReferenceProvider
+from chatmodels.provider import Capability, ChatModel
+from chatmodels.providers.reference import (
+    REFERENCE_METADATA,
+    ReferenceChatModel,
+    ReferenceProvider,
+)
 from chatmodels.telemetry import InstrumentedChatModel
 
 WRAPPER_BUSY_SECONDS = 200e-6
@@ -115,14 +119,35 @@ class _SlowInstrumentedChatModel(InstrumentedChatModel):
         return await super().ainvoke(messages, options)
 
 
-class SlowInstrumentCapture(TelemetryCapture):
-    """A capture whose instrument() hands out the slow wrapper above."""
+TELEMETRY_METADATA = dataclasses.replace(
+    REFERENCE_METADATA, capabilities=REFERENCE_METADATA.capabilities | {Capability.TELEMETRY}
+)
 
-    def instrument(self, chat_model: ChatModel, **kwargs: Any) -> ChatModel:
+
+class _InstrumentsItselfModel(ReferenceChatModel):
+    """Brings its own instrumentation: the library's, reporting to the providers it is given."""
+
+    wrapper: type[InstrumentedChatModel] = InstrumentedChatModel
+
+    def instrumented(self, tracer_provider: Any, meter_provider: Any) -> ChatModel:
         scope = sc.INSTRUMENTATION_SCOPE
-        return _SlowInstrumentedChatModel(
-            chat_model,
-            self.tracer_provider.get_tracer(scope),
-            self.meter_provider.get_meter(scope),
-            **kwargs,
+        return self.wrapper(
+            self, tracer_provider.get_tracer(scope), meter_provider.get_meter(scope)
         )
+
+
+class _InstrumentsItselfSlowlyModel(_InstrumentsItselfModel):
+    wrapper = _SlowInstrumentedChatModel
+
+
+class InstrumentsItself(ReferenceProvider):
+    """Declares 'telemetry' and instruments itself as cheaply as the library does."""
+
+    metadata = TELEMETRY_METADATA
+    chat_model_class = _InstrumentsItselfModel
+
+
+class InstrumentsItselfSlowly(InstrumentsItself):
+    """Declares 'telemetry'; its own instrumentation busy-waits 200 us per call."""
+
+    chat_model_class = _InstrumentsItselfSlowlyModel

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+import broken_concurrency
 from chatmodels.conformance.catalogue.concurrency import REQUIREMENTS
 from chatmodels.conformance.session import SUITES_DIR
 
@@ -80,6 +82,25 @@ class TestCatchesConcurrency:
     def test_time_sleep_in_async_code_is_caught(self, run_conformance: RunConformance) -> None:
         """Async calls that wait with time.sleep stall the heartbeat and fail CONC-004."""
         _run(run_conformance, "BlocksEventLoop").assert_caught("CONC-004")
+
+    @pytest.mark.catches("CONC-004")
+    @pytest.mark.catches("ASYNC-005")
+    def test_time_sleep_in_ainvoke_is_quoted(self, run_conformance: RunConformance) -> None:
+        """A 20 ms time.sleep in _ainvoke fails CONC-004 and ASYNC-005, each quoting that line."""
+        run = run_conformance(
+            "broken_concurrency:SleepsInAinvoke",
+            "--chatmodels-requirements",
+            "CONC-004,ASYNC-005",
+        )
+        run.assert_caught("CONC-004", also={"ASYNC-005"})
+        line = next(
+            i
+            for i, text in enumerate(inspect.getsource(broken_concurrency).splitlines(), 1)
+            if "time.sleep(SLEEP_IN_AINVOKE)" in text
+        )
+        for requirement in ("CONC-004", "ASYNC-005"):
+            quoted = " ".join(run.messages[requirement])
+            assert f"time.sleep at broken_concurrency.py:{line}" in quoted, quoted
 
     @pytest.mark.catches("CONC-005")
     def test_swallowed_cancellation_is_caught(self, run_conformance: RunConformance) -> None:

@@ -8,15 +8,16 @@ from pathlib import Path
 
 import pytest
 
-SLOW_WRAPPER_CONFTEST = """
-import pytest
-from broken_performance import SlowInstrumentCapture
 
-@pytest.fixture
-def chatmodels_telemetry():
-    capture = SlowInstrumentCapture()
-    yield capture
-    capture.shutdown()
+def provider_conftest(name: str) -> str:
+    """A conftest that certifies broken_performance's *name* (copied next to it)."""
+    return f"""
+import pytest
+from broken_performance import {name}
+
+@pytest.fixture(scope="session")
+def chatmodels_provider():
+    return {name}
 """
 
 
@@ -62,27 +63,25 @@ class TestCatchesPerformance:
         assert all("asyncio:" in m for m in run.messages["PERF-005"]), run.messages
 
     @pytest.mark.catches("PERF-006")
-    @pytest.mark.catches("PERF-007")
-    def test_slow_wrapper_fails_every_time(self, pytester):
-        """A wrapper busy-waiting 200 us per call fails PERF-006 and PERF-007 in 5 of 5 runs.
+    def test_slow_own_instrumentation_fails_every_time(self, pytester):
+        """A provider whose own instrumentation busy-waits 200 us fails PERF-006 in 5 of 5 runs.
 
-        The calls take 5 ms here, a fast local model: 200 us is 4% of that on its own. The
-        runs are subprocesses, as users run the suite: in-process runs on Python 3.12+ time
-        the bare OTel path several times slower and blur PERF-007's side-by-side ratio.
+        The calls take 5 ms here, a fast local model: 200 us is 4% of that on its own, and the
+        SDK's span and histograms add the rest. The runs are subprocesses, as users run them.
         """
-        pytester.makeconftest(SLOW_WRAPPER_CONFTEST)
+        pytester.makeconftest(provider_conftest("InstrumentsItselfSlowly"))
         shutil.copy(Path(__file__).with_name("broken_performance.py"), pytester.path)
         verdicts = []
         for _ in range(5):
             statuses, _figures = run_cli(
                 pytester,
                 "--chatmodels-requirements",
-                "PERF-006,PERF-007",
+                "PERF-006",
                 "--chatmodels-option",
                 "latency=0.005",
             )
-            verdicts.append((statuses.get("PERF-006"), statuses.get("PERF-007")))
-        assert verdicts == [("failed", "failed")] * 5, verdicts
+            verdicts.append(statuses.get("PERF-006"))
+        assert verdicts == ["failed"] * 5, verdicts
 
 
 def run_cli(pytester, *args: str) -> tuple[dict[str, str], dict[str, dict[str, float]]]:
@@ -109,28 +108,36 @@ def run_cli(pytester, *args: str) -> tuple[dict[str, str], dict[str, dict[str, f
 
 
 class TestPerformanceHonesty:
-    def test_reference_passes_where_the_instrumentation_fits_the_budget(self, pytester):
-        """At 20 ms per call (the SDK's ~0.3 ms is 1.5%) the reference passes every PERF check."""
-        statuses, figures = run_cli(
-            pytester, "--chatmodels-suite", "performance", "--chatmodels-option", "latency=0.02"
-        )
-        assert {f"PERF-00{n}" for n in range(1, 8)} <= set(statuses), statuses
-        assert set(statuses.values()) == {"passed"}, statuses
-        assert figures["PERF-006"]["otel overhead (median B/A - 1)"] < 5.0
+    def test_reference_passes_and_the_kit_cost_is_a_kit_figure(self, pytester):
+        """The reference passes every PERF check it is asked; the wrapper's cost is a kit figure.
 
-    def test_reference_at_default_latency_passes_all_but_the_overhead_budget(self, pytester):
-        """At 5 ms per call every check but PERF-006 passes, and PERF-006 records its figures.
-
-        On this shared 2-core machine a cold span + 3 histogram records costs ~0.3 ms, about 5%
-        of a 5 ms call, so PERF-006 is honestly fail or inconclusive here (see the report).
+        The reference declares no telemetry, so PERF-006 does not apply to it, and the library
+        wrapper's cost appears in the report's kit figures instead of as a verdict.
         """
-        statuses, figures = run_cli(pytester, "--chatmodels-suite", "performance")
-        others = {r: s for r, s in statuses.items() if r != "PERF-006"}
-        assert set(others.values()) == {"passed"}, statuses
-        assert "otel overhead CI high" in figures["PERF-006"], figures["PERF-006"]
+        report_dir = pytester.path / "cli-report"
+        statuses, _ = run_cli(pytester, "--chatmodels-suite", "performance")
+        assert statuses.pop("PERF-006") == "unsupported", statuses
+        assert set(statuses.values()) == {"passed"}, statuses
+        report = json.loads((report_dir / "chatmodels-conformance.json").read_text())
+        kit = {f["name"]: f["value"] for f in report["kit_figures"]}
+        assert kit["library instrumentation cost per call"] > 0, kit
+        markdown = (report_dir / "chatmodels-conformance.md").read_text()
+        assert "### Kit figures" in markdown, markdown
+
+    def test_cheap_own_instrumentation_passes(self, pytester):
+        """At 20 ms per call, instrumentation as cheap as the library's passes PERF-006."""
+        pytester.makeconftest(provider_conftest("InstrumentsItself"))
+        shutil.copy(Path(__file__).with_name("broken_performance.py"), pytester.path)
+        statuses, figures = run_cli(
+            pytester, "--chatmodels-requirements", "PERF-006", "--chatmodels-option", "latency=0.02"
+        )
+        assert statuses["PERF-006"] == "passed", statuses
+        assert figures["PERF-006"]["otel overhead (median B/A - 1)"] < 5.0
 
     def test_one_millisecond_calls_do_not_pass_the_overhead_budget(self, pytester):
         """At 1 ms per call the SDK's fixed cost per span exceeds 5%: never reported as a pass."""
+        pytester.makeconftest(provider_conftest("InstrumentsItself"))
+        shutil.copy(Path(__file__).with_name("broken_performance.py"), pytester.path)
         statuses, _ = run_cli(
             pytester,
             "--chatmodels-requirements",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 import time
+from pathlib import Path
 
 import pytest
 
-from test_catches_performance import run_cli
+from test_catches_performance import provider_conftest, run_cli
 
 RUNS = 10
 
@@ -20,6 +22,8 @@ class TestPerformanceRepeat:
     )
     def test_overhead_verdict_is_identical_over_ten_runs(self, pytester, latency, expected, capsys):
         """Ten runs of the performance suite give ten identical, expected PERF-006 verdicts."""
+        pytester.makeconftest(provider_conftest("InstrumentsItself"))
+        shutil.copy(Path(__file__).with_name("broken_performance.py"), pytester.path)
         rows = []
         for _index in range(RUNS):
             started = time.perf_counter()

@@ -18,7 +18,7 @@ __all__ = [
 ]
 
 FLAG = "--chatmodels-conformance"
-SUITE_NAMES = ("contract", "concurrency", "telemetry", "performance", "faults")
+SUITE_NAMES = ("contract", "concurrency", "telemetry", "performance", "faults", "wire")
 
 AddIni = Callable[..., None]
 
@@ -152,14 +152,33 @@ def add_options(group: Any, addini: AddIni) -> None:
     addini("chatmodels_expectations", "TOML file of waived requirements.", default=None)
 
 
+#: Provider options that may be given many times; their values are joined by newlines.
+REPEATABLE_OPTIONS = frozenset({"headers"})
+
+
+def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for key, value in pairs:
+        repeat = key in REPEATABLE_OPTIONS and key in result
+        result[key] = f"{result[key]}\n{value}" if repeat else value
+    return result
+
+
+def provider_options(ini_lines: Iterable[str], cli: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Merge ini and command-line options: the command line wins per key; a repeatable key
+    given several times in one place keeps every value, one per line."""
+    ini = _joined(_ini_pair(line, "chatmodels_options") for line in ini_lines)
+    return {**ini, **_joined(cli)}
+
+
+def _ini_pair(line: str, source: str) -> tuple[str, str]:
+    try:
+        return parse_key_value(line)
+    except argparse.ArgumentTypeError as exc:
+        msg = f"{source}: {exc}"
+        raise ValueError(msg) from None
+
+
 def key_values(lines: Iterable[str], *, source: str) -> dict[str, str]:
     """Parse ``KEY=VALUE`` lines from an ini value, naming *source* in errors."""
-    result: dict[str, str] = {}
-    for line in lines:
-        try:
-            key, value = parse_key_value(line)
-        except argparse.ArgumentTypeError as exc:
-            msg = f"{source}: {exc}"
-            raise ValueError(msg) from None
-        result[key] = value
-    return result
+    return dict(_ini_pair(line, source) for line in lines)

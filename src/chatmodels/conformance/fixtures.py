@@ -35,7 +35,9 @@ def chatmodels_provider() -> object:
 @pytest.fixture(scope="session")
 def chatmodels_subject(request: pytest.FixtureRequest) -> Subject:
     """The provider under test, resolved by option, ini, fixture override, then 'reference'."""
-    return _session(request.config).resolve_subject(request)
+    subject = _session(request.config).resolve_subject(request)
+    subject.record_wire()
+    return subject
 
 
 @pytest.fixture(scope="session")

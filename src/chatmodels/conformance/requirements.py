@@ -166,10 +166,11 @@ def _build() -> Catalogue:
         faults,
         performance,
         telemetry,
+        wire,
     )
     from chatmodels.conformance.catalogue.dependencies import DEPENDS_ON
 
-    areas = (contract_core, contract_features, concurrency, telemetry, performance, faults)
+    areas = (contract_core, contract_features, concurrency, telemetry, performance, faults, wire)
     requirements = [r for area in areas for r in area.REQUIREMENTS]
     unknown = sorted(set(DEPENDS_ON) - {r.id for r in requirements})
     if unknown:

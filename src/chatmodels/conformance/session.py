@@ -13,7 +13,12 @@ from typing import Any
 
 import pytest
 
-from chatmodels.conformance._options import SUITE_NAMES, key_values, resolve_env
+from chatmodels.conformance._options import (
+    SUITE_NAMES,
+    key_values,
+    provider_options,
+    resolve_env,
+)
 from chatmodels.conformance.outcomes import (
     CLOSE_REQUIREMENT,
     FIGURE_PROPERTY,
@@ -60,6 +65,18 @@ def _skip_reason(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
     reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
     return reason.removeprefix("Skipped: ")
+
+
+def _kit_figures(outcomes: Sequence[TestOutcome]) -> tuple[Figure, ...]:
+    """The kit's own instrumentation cost, measured briefly when performance was examined."""
+    if not any(o.requirement_id.startswith("PERF-") for o in outcomes):
+        return ()
+    from chatmodels.conformance.kitcost import measure_kit_figures
+
+    try:
+        return measure_kit_figures()
+    except Exception:  # a figure of the kit must never cost the report
+        return ()
 
 
 def _waived_outcome(report: pytest.TestReport) -> tuple[Outcome, str] | None:
@@ -146,8 +163,9 @@ class ConformanceSession:
             "chatmodels_model"
         )
         try:
-            options = key_values(config.getini("chatmodels_options"), source="chatmodels_options")
-            options.update(dict(config.getoption("chatmodels_options")))
+            options = provider_options(
+                config.getini("chatmodels_options"), config.getoption("chatmodels_options")
+            )
             self.options = resolve_env(options)
             settings = key_values(
                 config.getini("chatmodels_settings"), source="chatmodels_settings"
@@ -499,7 +517,14 @@ class ConformanceSession:
         )
         secrets: Iterable[str] = subject.get("secrets", [])
         outcomes = [] if self.preflight_failure else self.outcomes()
-        self.report = build_report(CATALOGUE, outcomes, run, self.waivers, secrets=list(secrets))
+        self.report = build_report(
+            CATALOGUE,
+            outcomes,
+            run,
+            self.waivers,
+            secrets=list(secrets),
+            kit_figures=_kit_figures(outcomes),
+        )
         self.report_paths = write_reports(self.report, self.report_dir)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from chatmodels.options import OptionsLike
 from chatmodels.provider import ChatModel, Provider, ProviderMetadata
+from chatmodels.providers._http_capture import WireRecorder
 
 __all__ = ["SECRET_PATTERN", "Subject", "is_secret", "subject_from_fixture"]
 
@@ -35,6 +36,15 @@ class Subject:
     provider: Provider | None = None
     maker: ProviderMaker | None = None
     lone_model: ChatModel | None = None
+    wire: WireRecorder | None = None
+
+    def record_wire(self) -> WireRecorder | None:
+        """Have the provider record its raw HTTP exchanges, when it can (``record_wire``)."""
+        record = getattr(self.provider, "record_wire", None)
+        if self.wire is None and callable(record):
+            self.wire = WireRecorder()
+            record(self.wire)
+        return self.wire
 
     @property
     def metadata(self) -> ProviderMetadata:
@@ -74,12 +84,26 @@ class Subject:
     def redacted_options(self) -> dict[str, str]:
         """The options with secret values replaced by ``***``."""
         metadata = self.metadata
-        return {k: "***" if is_secret(k, metadata) else v for k, v in self.options.items()}
+        redacted = {k: "***" if is_secret(k, metadata) else v for k, v in self.options.items()}
+        if "headers" in redacted:
+            redacted["headers"] = "\n".join(
+                f"{name}:{'***' if is_secret(name) else value}"
+                for name, value in _header_lines(redacted["headers"])
+            )
+        return redacted
 
     def secret_values(self) -> list[str]:
         """Literal secret values, to scrub from anything written."""
         metadata = self.metadata
-        return [v for k, v in self.options.items() if v and is_secret(k, metadata)]
+        values = [v for k, v in self.options.items() if v and is_secret(k, metadata)]
+        headers = _header_lines(self.options.get("headers", ""))
+        return values + [v for name, v in headers if v and is_secret(name)]
+
+
+def _header_lines(text: str) -> list[tuple[str, str]]:
+    """Split the ``headers`` option's ``Name:Value`` lines."""
+    pairs = (line.partition(":") for line in text.splitlines() if line.strip())
+    return [(name.strip(), value.strip()) for name, _, value in pairs]
 
 
 def subject_from_fixture(value: object, options: dict[str, str], model: str | None) -> Subject:

@@ -10,7 +10,7 @@ from typing import Any
 from chatmodels.errors import InvalidConfigError
 from chatmodels.providers._openai_errors import PROVIDER_NAME, RetryPolicy
 
-__all__ = ["OpenAISettings", "parse_settings"]
+__all__ = ["OpenAISettings", "parse_headers", "parse_settings"]
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -29,6 +29,8 @@ class OpenAISettings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     deterministic: bool = False
     max_connections: int = 10
+    stream_usage: bool = True
+    extra_headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     def headers(self) -> dict[str, str]:
         """The headers every request carries."""
@@ -37,6 +39,7 @@ class OpenAISettings:
             headers["Authorization"] = f"Bearer {self.api_key}"
         if self.organization:
             headers["OpenAI-Organization"] = self.organization
+        headers.update(self.extra_headers)
         return headers
 
 
@@ -96,6 +99,29 @@ def _base_url(value: object) -> str:
     return value.rstrip("/")
 
 
+def parse_headers(value: object) -> tuple[tuple[str, str], ...]:
+    """Read ``Name:Value`` headers: lines of one string, a list of them, or a mapping."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, Mapping):
+        items = [(str(k), str(v)) for k, v in value.items()]
+    else:
+        lines = value.splitlines() if isinstance(value, str) else value
+        if not isinstance(lines, (list, tuple)) or not all(isinstance(x, str) for x in lines):
+            raise _bad("headers", value, "'Name:Value' lines, a list of them, or a mapping")
+        items = []
+        for line in (x.strip() for x in lines):
+            name, sep, text = line.partition(":")
+            if line and (not sep or not name.strip()):
+                raise _bad("headers", line, "'Name:Value', e.g. 'X-Fault:status;status=429'")
+            if line:
+                items.append((name.strip(), text.strip()))
+    for name, _ in items:
+        if not name.isascii() or any(c in name for c in " \t\r\n:"):
+            raise _bad("headers", name, "an HTTP header name")
+    return tuple(items)
+
+
 def parse_settings(options: Mapping[str, Any]) -> OpenAISettings:
     """Check and convert every option, naming the option that is wrong."""
     total = options.get("total_timeout")
@@ -120,4 +146,6 @@ def parse_settings(options: Mapping[str, Any]) -> OpenAISettings:
         retry=retry,
         deterministic=_boolean("deterministic", options.get("deterministic", False)),
         max_connections=_integer("max_connections", options.get("max_connections", 10), minimum=1),
+        stream_usage=_boolean("stream_usage", options.get("stream_usage", True)),
+        extra_headers=parse_headers(options.get("headers")),
     )

@@ -69,7 +69,12 @@ def tool_choice_to_wire(choice: str) -> str | dict[str, Any]:
 
 
 def build_request_body(
-    model: str, messages: Sequence[Message], options: ChatOptions, *, stream: bool
+    model: str,
+    messages: Sequence[Message],
+    options: ChatOptions,
+    *,
+    stream: bool,
+    stream_usage: bool = True,
 ) -> dict[str, Any]:
     """Build the JSON body of POST /chat/completions, leaving unset options to the server."""
     body: dict[str, Any] = {"model": model, "messages": [message_to_wire(m) for m in messages]}
@@ -97,7 +102,8 @@ def build_request_body(
         body["response_format"] = {"type": "json_object"}
     if stream:
         body["stream"] = True
-        body["stream_options"] = {"include_usage": True}
+        if stream_usage:
+            body["stream_options"] = {"include_usage": True}
     return body
 
 
@@ -169,12 +175,19 @@ def _parse_tool_calls(value: Any, *, op: str) -> tuple[ToolCall, ...]:
     for item in value:
         function = _field(item, "function", Mapping, op=op, where="tool call ")
         arguments = function.get("arguments")
+        if arguments is not None and not isinstance(arguments, str):
+            # Never rewrite what the server sent: an object here is a protocol violation.
+            msg = (
+                f"{op} got tool call arguments {arguments!r}; expected a JSON string such as "
+                '\'{"city": "Paris"}\''
+            )
+            raise invalid_response(msg, op=op)
         try:
             calls.append(
                 ToolCall(
                     id=_field(item, "id", str, op=op, where="tool call "),
                     name=_field(function, "name", str, op=op, where="tool call function "),
-                    arguments=arguments if isinstance(arguments, str) and arguments else "{}",
+                    arguments=arguments or "{}",
                 )
             )
         except ChatModelError as exc:

@@ -24,6 +24,11 @@ from chatmodels.errors import ChatModelError, ChatTimeoutError, ClosedError
 from chatmodels.messages import ChatChunk, ChatResult, Message
 from chatmodels.options import ChatOptions, OptionsLike
 from chatmodels.provider import Capability, HealthState, HealthStatus, ProviderMetadata
+from chatmodels.providers._http_capture import (
+    AsyncCapturingTransport,
+    CapturingTransport,
+    WireRecorder,
+)
 from chatmodels.providers._openai_clients import ClientPool
 from chatmodels.providers._openai_errors import (
     HTTPX_ROOT_ERRORS,
@@ -82,6 +87,7 @@ class OpenAIChatModel(BaseChatModel):
         model: str,
         settings: OpenAISettings,
         defaults: OptionsLike = None,
+        recorder: WireRecorder | None = None,
     ) -> None:
         super().__init__(metadata=metadata, model=model, defaults=defaults)
         self._settings = settings
@@ -93,9 +99,27 @@ class OpenAIChatModel(BaseChatModel):
             max_keepalive_connections=settings.max_connections,
         )
         headers = settings.headers()
+        if recorder is None:
+            self._clients = ClientPool(
+                lambda: httpx.Client(headers=headers, limits=limits, timeout=settings.timeout),
+                lambda: httpx.AsyncClient(headers=headers, limits=limits, timeout=settings.timeout),
+                self._closed_error,
+            )
+            return
+        # Recording: the same clients over a transport that keeps every exchange.
         self._clients = ClientPool(
-            lambda: httpx.Client(headers=headers, limits=limits, timeout=settings.timeout),
-            lambda: httpx.AsyncClient(headers=headers, limits=limits, timeout=settings.timeout),
+            lambda: httpx.Client(
+                headers=headers,
+                timeout=settings.timeout,
+                transport=CapturingTransport(httpx.HTTPTransport(limits=limits), recorder),
+            ),
+            lambda: httpx.AsyncClient(
+                headers=headers,
+                timeout=settings.timeout,
+                transport=AsyncCapturingTransport(
+                    httpx.AsyncHTTPTransport(limits=limits), recorder
+                ),
+            ),
             self._closed_error,
         )
 
@@ -214,7 +238,9 @@ class OpenAIChatModel(BaseChatModel):
             raise self._map(exc, "stream") from exc
 
     def _stream(self, messages: tuple[Message, ...], options: ChatOptions) -> Iterator[ChatChunk]:
-        body = build_request_body(self._model, messages, options, stream=True)
+        body = build_request_body(
+            self._model, messages, options, stream=True, stream_usage=self._settings.stream_usage
+        )
         deadline = self._total_deadline(options)
         attempt = 0
         while True:
@@ -297,7 +323,9 @@ class OpenAIChatModel(BaseChatModel):
     async def _astream(
         self, messages: tuple[Message, ...], options: ChatOptions
     ) -> AsyncIterator[ChatChunk]:
-        body = build_request_body(self._model, messages, options, stream=True)
+        body = build_request_body(
+            self._model, messages, options, stream=True, stream_usage=self._settings.stream_usage
+        )
         deadline = self._total_deadline(options)
         attempt = 0
         while True:
@@ -370,6 +398,8 @@ class OpenAIProvider(BaseProvider):
             "deterministic",
             "max_connections",
             "organization",
+            "stream_usage",
+            "headers",
         ),
         secret_options=("api_key",),
         capabilities=_CAPABILITIES,
@@ -378,6 +408,7 @@ class OpenAIProvider(BaseProvider):
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
         self._settings = parse_settings(self.options)
+        self._recorder: WireRecorder | None = None
         capabilities = set(_CAPABILITIES)
         if self._settings.deterministic:
             capabilities.add(Capability.DETERMINISTIC)
@@ -392,6 +423,10 @@ class OpenAIProvider(BaseProvider):
         """The parsed options; the API key is kept out of the repr."""
         return self._settings
 
+    def record_wire(self, recorder: WireRecorder | None) -> None:
+        """Record every HTTP exchange of models made from now on in *recorder*; None stops."""
+        self._recorder = recorder
+
     def create_chat_model(
         self, model: str | None = None, options: OptionsLike = None
     ) -> OpenAIChatModel:
@@ -401,4 +436,5 @@ class OpenAIProvider(BaseProvider):
             model=self.metadata.resolve_model(model),
             settings=self._settings,
             defaults=options,
+            recorder=self._recorder,
         )

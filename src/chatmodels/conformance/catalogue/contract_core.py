@@ -300,8 +300,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "async_blocking_threshold",
         0.002,
-        "Seconds an ainvoke may hold the event loop without letting another task run "
-        "before ASYNC-005 calls it blocking.",
+        "Seconds a heartbeat may be late before ASYNC-005 samples the loop thread for a "
+        "blocking call; calls faster than this are too fast to judge.",
     ),
     Setting(
         "stream_close_timeout",

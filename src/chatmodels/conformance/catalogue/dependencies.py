@@ -42,5 +42,4 @@ DEPENDS_ON: dict[str, tuple[str, ...]] = {
     "PERF-004": _SYNC_STYLES,
     "PERF-005": _INVOKE_AND_ASYNC,
     "PERF-006": _SYNC_STYLES,
-    "PERF-007": _SYNC_STYLES,
 }

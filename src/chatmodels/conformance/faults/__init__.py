@@ -5,6 +5,7 @@ from __future__ import annotations
 from ._app import DEFAULT_RANDOM_FAULTS
 from ._fault import FAULT_HEADER, FAULT_KINDS, Fault, FaultError, RequestRecord, parse_fault
 from ._server import FaultServer, check_loopback, serve_forever
+from ._wire_defects import WIRE_DEFECTS
 
 __all__ = [
     "DEFAULT_RANDOM_FAULTS",
@@ -14,6 +15,7 @@ __all__ = [
     "FaultError",
     "FaultServer",
     "RequestRecord",
+    "WIRE_DEFECTS",
     "check_loopback",
     "parse_fault",
     "serve_forever",

@@ -29,6 +29,13 @@ from ._openai_json import (
     error_json,
     parse_chat_request,
 )
+from ._wire_defects import (
+    defect_completion,
+    defect_error_body,
+    defect_stream,
+    stream_content_type,
+    stream_ends_with_done,
+)
 
 __all__ = ["DEFAULT_RANDOM_FAULTS", "FaultApp"]
 
@@ -194,6 +201,8 @@ class FaultApp:
         status = None
         try:
             response = refusal if fault is None else await self._answer(request, raw, fault)
+            if fault is not None and fault.kind == "wire" and response.status >= 400:
+                response = self._defect_error(fault.defect, response)
             status = None if kind == "reset" else response.status
             return response
         except ConnectionResetError:
@@ -224,6 +233,23 @@ class FaultApp:
             return _error_response(_STATUS_FOR_CODE.get(exc.code, 500), exc.message)
         return await self._send_completion(request, result, fault)
 
+    @staticmethod
+    def _defect_error(defect: str, response: web.StreamResponse) -> web.StreamResponse:
+        """Re-shape an error answer's body as the wire defect says."""
+        if not isinstance(response, web.Response) or response.body is None:
+            return response
+        try:
+            body = json.loads(bytes(response.body))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return response
+        shaped = json.dumps(defect_error_body(defect, body))
+        return web.Response(
+            status=response.status,
+            text=shaped,
+            content_type="application/json",
+            headers={k: v for k, v in response.headers.items() if k.lower() == "retry-after"},
+        )
+
     def _model(self, name: str) -> ChatModel:
         with self._lock:
             model = self._models.get(name)
@@ -243,6 +269,8 @@ class FaultApp:
         payload = completion_json(result, created=int(time.time()))
         if fault.kind == "huge_body":
             payload["x_padding"] = "x" * fault.size
+        if fault.kind == "wire":
+            payload = defect_completion(fault.defect, payload)
         body = json.dumps(payload, ensure_ascii=False).encode()
         shaped = self._shaped(fault, body, "application/json")
         if shaped is not None:
@@ -288,8 +316,12 @@ class FaultApp:
         )
         if fault.kind == "huge_body":
             events[0]["x_padding"] = "x" * fault.size
+        defect = fault.defect if fault.kind == "wire" else ""
+        events = defect_stream(defect, events) if defect else events
         response = web.StreamResponse(status=200, headers={"Cache-Control": "no-cache"})
-        response.content_type = "text/event-stream"
+        content_type = stream_content_type(defect)
+        if content_type is not None:
+            response.content_type = content_type
         cut = fault.kind == "cut_stream"
         if cut:
             events = events[: min(fault.after_chunks, content_events)]
@@ -300,7 +332,7 @@ class FaultApp:
             await response.write(_sse(event))
             if delay:
                 await asyncio.sleep(delay)
-        if not cut:
+        if not cut and stream_ends_with_done(defect):
             await response.write(_sse("[DONE]"))
         await response.write_eof()
         return response

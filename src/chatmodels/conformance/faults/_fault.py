@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ._wire_defects import WIRE_DEFECTS
+
 __all__ = ["FAULT_HEADER", "FAULT_KINDS", "Fault", "FaultError", "RequestRecord", "parse_fault"]
 
 #: The request header that scripts a fault for that one request.
@@ -23,6 +25,7 @@ FAULT_KINDS = (
     "reset",
     "huge_body",
     "empty_200",
+    "wire",
 )
 
 #: Size of a huge_body answer when none is given: large enough to need several reads.
@@ -40,8 +43,8 @@ class Fault:
     Build faults with the constructors: ``Fault.ok()``, ``Fault.status(429, retry_after=1)``,
     ``Fault.latency(0.5)``, ``Fault.drip(0.05)``, ``Fault.malformed_json()``,
     ``Fault.wrong_content_type()``, ``Fault.cut_stream(after_chunks=2)``, ``Fault.reset()``,
-    ``Fault.huge_body(size=...)``, ``Fault.empty_200()``. On an instance, ``status`` is the
-    HTTP status field; on the class it is the constructor.
+    ``Fault.huge_body(size=...)``, ``Fault.empty_200()``, ``Fault.wire(defect)``. On an
+    instance, ``status`` is the HTTP status field; on the class it is the constructor.
     """
 
     kind: str
@@ -50,10 +53,15 @@ class Fault:
     delay: float = 0.0
     after_chunks: int = 1
     size: int = 0
+    defect: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
             msg = f"Fault.kind must be one of {FAULT_KINDS!r}, got {self.kind!r}"
+            raise FaultError(msg)
+        if (self.kind == "wire") != (self.defect in WIRE_DEFECTS):
+            msg = f"Fault.defect must be one of {sorted(WIRE_DEFECTS)!r} exactly when kind is "
+            msg += f"'wire', got kind={self.kind!r}, defect={self.defect!r}"
             raise FaultError(msg)
         if isinstance(self.status, bool) or not isinstance(self.status, int):
             msg = f"Fault.status must be an int HTTP status, got {self.status!r}"
@@ -123,11 +131,16 @@ class Fault:
         """Answer 200 with an empty body."""
         return cls("empty_200")
 
+    @classmethod
+    def wire(cls, defect: str) -> Fault:
+        """Answer, but break the chat-completions protocol as *defect* says (see WIRE_DEFECTS)."""
+        return cls("wire", defect=defect)
+
     def header(self) -> str:
         """Express this fault as a value of the X-Chatmodels-Fault header."""
         parts = [self.kind]
         defaults = Fault("ok")
-        for name in ("status", "retry_after", "delay", "after_chunks", "size"):
+        for name in ("status", "retry_after", "delay", "after_chunks", "size", "defect"):
             value = getattr(self, name)
             if value != getattr(defaults, name):
                 parts.append(f"{name}={value}")
@@ -178,6 +191,7 @@ _HEADER_PARAMS: dict[str, Callable[[str], Any]] = {
     "delay": float,
     "after_chunks": int,
     "size": int,
+    "defect": str,
 }
 
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from chatmodels.conformance.outcomes import TestOutcome
+from chatmodels.conformance.outcomes import Figure, TestOutcome
 from chatmodels.conformance.report._errors import ReportError
 from chatmodels.conformance.report._gate import first_line
 from chatmodels.conformance.report._model import Report, RequirementResult, RunInfo
@@ -139,6 +139,7 @@ def build_report(
     waivers: Mapping[str, str] | None = None,
     *,
     secrets: Iterable[str] = (),
+    kit_figures: Sequence[Figure] = (),
 ) -> Report:
     """Build the report of one run; *secrets* are literal values masked wherever they appear."""
     masked = sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
@@ -172,4 +173,5 @@ def build_report(
         catalogue_digest=catalogue.digest(),
         run=replace(run, options=options, preflight=scrub(run.preflight, masked)),
         requirements=tuple(results),
+        kit_figures=tuple(kit_figures),
     )

@@ -151,6 +151,8 @@ class Report:
     run: RunInfo
     requirements: tuple[RequirementResult, ...]
     schema_version: str = SCHEMA_VERSION
+    #: Figures of the kit itself (its instrumentation's cost), never held against the provider.
+    kit_figures: tuple[Figure, ...] = ()
 
     def get(self, requirement_id: str) -> RequirementResult | None:
         """The entry for *requirement_id*, or None when the report has none."""
@@ -281,6 +283,7 @@ class Report:
                 "by_area": {k: v.to_dict() for k, v in self.by_area.items()},
             },
             "requirements": [_result_to_dict(r) for r in self.requirements],
+            "kit_figures": [_figure_to_dict(f) for f in self.kit_figures],
         }
 
     @classmethod
@@ -311,6 +314,7 @@ class Report:
                 run=info,
                 requirements=tuple(_result_from_dict(r) for r in data["requirements"]),
                 schema_version=data["schema_version"],
+                kit_figures=tuple(_figure_from_dict(f) for f in data.get("kit_figures", ())),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             msg = f"report data is malformed: {type(exc).__name__}: {exc}"
@@ -347,18 +351,19 @@ def _result_to_dict(result: RequirementResult) -> dict[str, Any]:
     }
 
 
-def _result_from_dict(data: Mapping[str, Any]) -> RequirementResult:
-    figures = tuple(
-        Figure(
-            name=f["name"],
-            value=float(f["value"]),
-            unit=f["unit"],
-            budget=None if f["budget"] is None else float(f["budget"]),
-            higher_is_better=bool(f["higher_is_better"]),
-            detail=f.get("detail", ""),
-        )
-        for f in data["figures"]
+def _figure_from_dict(f: Mapping[str, Any]) -> Figure:
+    return Figure(
+        name=f["name"],
+        value=float(f["value"]),
+        unit=f["unit"],
+        budget=None if f["budget"] is None else float(f["budget"]),
+        higher_is_better=bool(f["higher_is_better"]),
+        detail=f.get("detail", ""),
     )
+
+
+def _result_from_dict(data: Mapping[str, Any]) -> RequirementResult:
+    figures = tuple(_figure_from_dict(f) for f in data["figures"])
     status = data["status"]
     if status not in STATUSES:
         msg = f"status {status!r} of {data['id']!r} is not one of {STATUSES!r}"

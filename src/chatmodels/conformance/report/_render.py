@@ -163,6 +163,7 @@ def _context(report: Report) -> dict[str, Any]:
         "unexpected": [r for r in report.requirements if r.unexpected_pass],
         "figures": [_figure_bar(r, f) for r, f in report.figures],
         "over_budget": [(r, f) for r, f in report.figures if f.within_budget is False],
+        "kit_figures": report.kit_figures,
         "markdown_limit": MARKDOWN_FAILURE_LIMIT,
     }
 
