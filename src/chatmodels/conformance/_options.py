@@ -6,12 +6,16 @@ import argparse
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
+
+import pytest
 
 __all__ = [
     "FLAG",
     "SUITE_NAMES",
     "add_options",
+    "flags_without_conformance",
+    "ini_value",
     "parse_key_value",
     "parse_suites",
     "resolve_env",
@@ -21,6 +25,15 @@ FLAG = "--chatmodels-conformance"
 SUITE_NAMES = ("contract", "concurrency", "telemetry", "performance", "faults", "wire")
 
 AddIni = Callable[..., None]
+T = TypeVar("T")
+
+#: Every ``--chatmodels-*`` option beyond the flag, by name: its dest (filled by add_options).
+FLAG_DESTS: dict[str, str] = {}
+
+
+def _add(group: Any, name: str, *, dest: str, **attrs: Any) -> None:
+    group.addoption(name, dest=dest, **attrs)
+    FLAG_DESTS[name] = dest
 
 
 def parse_key_value(text: str) -> tuple[str, str]:
@@ -76,7 +89,8 @@ def add_options(group: Any, addini: AddIni) -> None:
         default=False,
         help="Run the chat-model conformance suites against a provider. Default: %(default)r",
     )
-    group.addoption(
+    _add(
+        group,
         "--chatmodels-provider",
         dest="chatmodels_provider",
         metavar="NAME",
@@ -84,14 +98,16 @@ def add_options(group: Any, addini: AddIni) -> None:
         help="Registered provider to test (ini: chatmodels_provider). Default: the "
         "chatmodels_provider fixture if overridden, else 'reference'.",
     )
-    group.addoption(
+    _add(
+        group,
         "--chatmodels-model",
         dest="chatmodels_model",
         metavar="MODEL",
         default=None,
         help="Model name (ini: chatmodels_model). Default: the provider's default model.",
     )
-    group.addoption(
+    _add(
+        group,
         "--chatmodels-option",
         dest="chatmodels_options",
         metavar="KEY=VALUE",
@@ -101,7 +117,8 @@ def add_options(group: Any, addini: AddIni) -> None:
         help="Provider option, repeatable; VALUE env:NAME reads an environment variable "
         "(ini: chatmodels_options). Default: %(default)r",
     )
-    group.addoption(
+    _add(
+        group,
         "--chatmodels-setting",
         dest="chatmodels_settings",
         metavar="KEY=VALUE",
@@ -111,7 +128,8 @@ def add_options(group: Any, addini: AddIni) -> None:
         help="Suite tunable or budget.<REQ-ID> override, repeatable (ini: chatmodels_settings). "
         "Default: %(default)r",
     )
-    group.addoption(
+    _add(
+        group,
         "--chatmodels-suite",
         dest="chatmodels_suites",
         metavar="NAMES",
@@ -120,34 +138,47 @@ def add_options(group: Any, addini: AddIni) -> None:
         help=f"Comma-separated suites to run, among {', '.join(SUITE_NAMES)} "
         "(ini: chatmodels_suites). Default: all.",
     )
-    group.addoption(
+    _add(
+        group,
         "--chatmodels-requirements",
         dest="chatmodels_requirements",
         metavar="IDS",
         type=parse_id_list,
         default=None,
         help="Comma-separated requirement IDs or areas (e.g. 'STREAM,CORE-001') to run; "
-        "the rest are reported not_run. Default: all.",
+        "the rest are reported not_run (ini: chatmodels_requirements). Default: all.",
     )
-    group.addoption(
+    _add(
+        group,
         "--chatmodels-report",
         dest="chatmodels_report",
         metavar="DIR",
         default=None,
         help="Folder for the compliance report (ini: chatmodels_report). Default: 'reports'.",
     )
-    group.addoption(
+    _add(
+        group,
         "--chatmodels-expectations",
         dest="chatmodels_expectations",
         metavar="PATH",
         default=None,
         help="TOML file of waived requirements (ini: chatmodels_expectations). Default: none.",
     )
+    group.addoption(
+        "--chatmodels-profile",
+        dest="chatmodels_profile",
+        metavar="NAME",
+        default=None,
+        help="Size the suites for a kind of subject: 'default', or 'real-model' for one slow "
+        "model served on a CPU (ini: chatmodels_profile). Default: 'default'.",
+    )
+    addini("chatmodels_profile", "Suite sizing profile: default or real-model.", default=None)
     addini("chatmodels_provider", "Registered provider to test.", default=None)
     addini("chatmodels_model", "Model name to test.", default=None)
     addini("chatmodels_options", "Provider options, one KEY=VALUE a line.", type="linelist")
     addini("chatmodels_settings", "Suite tunables, one KEY=VALUE a line.", type="linelist")
     addini("chatmodels_suites", "Comma-separated suites to run.", default=None)
+    addini("chatmodels_requirements", "Comma-separated requirement IDs or areas.", default=None)
     addini("chatmodels_report", "Folder for the compliance report.", default=None)
     addini("chatmodels_expectations", "TOML file of waived requirements.", default=None)
 
@@ -167,18 +198,27 @@ def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
 def provider_options(ini_lines: Iterable[str], cli: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Merge ini and command-line options: the command line wins per key; a repeatable key
     given several times in one place keeps every value, one per line."""
-    ini = _joined(_ini_pair(line, "chatmodels_options") for line in ini_lines)
+    ini = _joined(ini_value("chatmodels_options", line, parse_key_value) for line in ini_lines)
     return {**ini, **_joined(cli)}
-
-
-def _ini_pair(line: str, source: str) -> tuple[str, str]:
-    try:
-        return parse_key_value(line)
-    except argparse.ArgumentTypeError as exc:
-        msg = f"{source}: {exc}"
-        raise ValueError(msg) from None
 
 
 def key_values(lines: Iterable[str], *, source: str) -> dict[str, str]:
     """Parse ``KEY=VALUE`` lines from an ini value, naming *source* in errors."""
-    return dict(_ini_pair(line, source) for line in lines)
+    return dict(ini_value(source, line, parse_key_value) for line in lines)
+
+
+def ini_value(key: str, text: str, parse: Callable[[str], T]) -> T:
+    """Parse ini *key*'s *text* with its flag's parser; a bad value is a usage error naming it."""
+    try:
+        return parse(text)
+    except argparse.ArgumentTypeError as exc:
+        msg = f"ini {key}: {exc}"
+        raise pytest.UsageError(msg) from None
+
+
+def flags_without_conformance(config: pytest.Config) -> str | None:
+    """Say which ``--chatmodels-*`` options were given although the conformance flag was not."""
+    given = [n for n, dest in FLAG_DESTS.items() if config.getoption(dest) not in (None, [])]
+    if config.getoption("chatmodels_conformance") or not given:
+        return None
+    return f"{FLAG} is needed by {', '.join(given)}; add it to run the conformance suites"

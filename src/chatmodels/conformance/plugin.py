@@ -10,7 +10,7 @@ import importlib
 
 import pytest
 
-from chatmodels.conformance._options import FLAG, add_options
+from chatmodels.conformance._options import FLAG, add_options, flags_without_conformance
 
 __all__ = ["pytest_addoption", "pytest_configure"]
 
@@ -30,6 +30,9 @@ def pytest_configure(config: pytest.Config) -> None:
     for line in _MARKERS:
         config.addinivalue_line("markers", line)
     if not config.getoption("chatmodels_conformance"):
+        stray = flags_without_conformance(config)
+        if stray is not None:
+            raise pytest.UsageError(stray)
         return
     # import_module, not "from package import", so a re-imported module (pytester's inline
     # runs restore sys.modules) is never paired with a stale sibling.
@@ -38,6 +41,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     session = session_module.ConformanceSession(config)
     config.pluginmanager.register(session, session_module.SESSION_PLUGIN)
+    config.pluginmanager.register(session.scrubber, "chatmodels-conformance-scrubber")
     config.pluginmanager.register(fixtures, "chatmodels-conformance-fixtures")
     raised = importlib.import_module("chatmodels.conformance.raised")
     config.pluginmanager.register(raised, "chatmodels-conformance-raised")

@@ -15,7 +15,10 @@ import pytest
 
 from chatmodels.conformance._options import (
     SUITE_NAMES,
+    ini_value,
     key_values,
+    parse_id_list,
+    parse_suites,
     provider_options,
     resolve_env,
 )
@@ -31,7 +34,9 @@ from chatmodels.conformance.outcomes import (
     TestOutcome,
     classify_skip,
 )
+from chatmodels.conformance.profiles import profile_named
 from chatmodels.conformance.requirements import CATALOGUE
+from chatmodels.conformance.scrubber import Scrubber, given_secrets
 from chatmodels.conformance.settings import Settings, SettingsError
 from chatmodels.conformance.subject import Subject, subject_from_fixture
 from chatmodels.errors import ChatModelError, ProviderNotFoundError
@@ -167,19 +172,30 @@ class ConformanceSession:
                 config.getini("chatmodels_options"), config.getoption("chatmodels_options")
             )
             self.options = resolve_env(options)
-            settings = key_values(
-                config.getini("chatmodels_settings"), source="chatmodels_settings"
+            self.scrubber = Scrubber(given_secrets(options, self.options))
+            self.profile = profile_named(
+                config.getoption("chatmodels_profile") or config.getini("chatmodels_profile")
+            )
+            settings = dict(self.profile.settings)
+            settings.update(
+                key_values(config.getini("chatmodels_settings"), source="chatmodels_settings")
             )
             settings.update(dict(config.getoption("chatmodels_settings")))
             self.settings = Settings(CATALOGUE, settings)
         except (KeyError, ValueError, SettingsError) as exc:
             raise pytest.UsageError(str(exc.args[0] if exc.args else exc)) from None
         self.suites = self._selected_suites()
-        self.only: tuple[str, ...] = config.getoption("chatmodels_requirements") or ()
+        ini_only = config.getini("chatmodels_requirements")
+        self.only: tuple[str, ...] = config.getoption("chatmodels_requirements") or (
+            ini_value("chatmodels_requirements", ini_only, parse_id_list) if ini_only else ()
+        )
         unknown = [i for i in self.only if "-" in i and i not in CATALOGUE]
         unknown += [i for i in self.only if "-" not in i and i not in CATALOGUE.areas]
         if unknown:
-            msg = f"--chatmodels-requirements: unknown {unknown!r}; areas are {CATALOGUE.areas!r}"
+            msg = (
+                f"--chatmodels-requirements / ini chatmodels_requirements: unknown {unknown!r}; "
+                f"areas are {CATALOGUE.areas!r}"
+            )
             raise pytest.UsageError(msg)
         self.report_dir = Path(
             config.getoption("chatmodels_report") or config.getini("chatmodels_report") or "reports"
@@ -205,13 +221,7 @@ class ConformanceSession:
         if chosen is None:
             ini = self.config.getini("chatmodels_suites")
             if ini:
-                from chatmodels.conformance._options import parse_suites
-
-                try:
-                    chosen = parse_suites(ini)
-                except ValueError as exc:
-                    msg = f"ini chatmodels_suites: {exc}"
-                    raise pytest.UsageError(msg) from None
+                chosen = ini_value("chatmodels_suites", ini, parse_suites)
         return tuple(chosen) if chosen else SUITE_NAMES
 
     def _load_waivers(self) -> dict[str, str]:
@@ -231,15 +241,17 @@ class ConformanceSession:
     def _subject_from_registry(self, name: str) -> Subject:
         registry = default_registry()
         try:
+            if name in registry:
+                self.options = {**self.profile.options_for(registry.metadata(name)), **self.options}
             provider = registry.create(name, self.options)
         except ProviderNotFoundError:
             installed = ", ".join(registry.names()) or "none"
             msg = f"unknown chat-model provider {name!r}; installed providers: {installed}"
             raise pytest.UsageError(msg) from None
         except ChatModelError as exc:
-            msg = f"cannot create provider {name!r}: {exc}"
+            msg = self.scrubber.text(f"cannot create provider {name!r}: {exc}")
             raise pytest.UsageError(msg) from None
-        return Subject(
+        subject = Subject(
             name,
             "option",
             dict(self.options),
@@ -247,6 +259,8 @@ class ConformanceSession:
             provider=provider,
             maker=lambda options: registry.create(name, options),
         )
+        self.scrubber.add(subject.secret_values())
+        return subject
 
     def resolve_subject(self, request: pytest.FixtureRequest) -> Subject:
         """Pick the provider: option or ini, then the fixture override, then the default."""
@@ -258,9 +272,10 @@ class ConformanceSession:
                     self.subject.source = "default"
                 else:
                     self.subject = subject_from_fixture(value, dict(self.options), self.model_name)
+                    self.scrubber.add(self.subject.secret_values())
             except (pytest.UsageError, TypeError, ChatModelError) as exc:
                 # A bad provider is a usage error for the whole run, not one test's failure.
-                pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+                pytest.exit(self.scrubber.text(str(exc)), returncode=pytest.ExitCode.USAGE_ERROR)
             cause = self.run_preflight(self.subject)
             if cause:
                 pytest.exit(cause, returncode=pytest.ExitCode.TESTS_FAILED)
@@ -315,9 +330,7 @@ class ConformanceSession:
         cause = preflight(subject, timeout)
         if cause is None:
             return ""
-        for secret in subject.secret_values():
-            cause = cause.replace(secret, "***")
-        self.preflight_failure = cause
+        self.preflight_failure = self.scrubber.text(cause)
         return self.preflight_message
 
     # -- collection --------------------------------------------------------------------
@@ -513,9 +526,10 @@ class ConformanceSession:
             suites=self.suites,
             partial=self.partial,
             workers=len(self._worker_subjects),
+            profile=self.profile.name,
             preflight=self.preflight_failure,
         )
-        secrets: Iterable[str] = subject.get("secrets", [])
+        secrets: Iterable[str] = [*subject.get("secrets", []), *self.scrubber.secrets]
         outcomes = [] if self.preflight_failure else self.outcomes()
         self.report = build_report(
             CATALOGUE,

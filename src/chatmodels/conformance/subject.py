@@ -13,8 +13,9 @@ from chatmodels.providers._http_capture import WireRecorder
 
 __all__ = ["SECRET_PATTERN", "Subject", "is_secret", "subject_from_fixture"]
 
-#: Option names that are treated as secrets even when the metadata does not say so.
-SECRET_PATTERN = re.compile(r"key|token|secret|password|authorization|credential", re.I)
+#: Option names that are treated as secrets even when the metadata does not say so
+#: (a token is a secret; a count of tokens such as max_tokens is not).
+SECRET_PATTERN = re.compile(r"key|token(?!s)|secret|password|authorization|credential", re.I)
 
 ProviderMaker = Callable[[Mapping[str, Any]], Provider]
 
@@ -25,7 +26,7 @@ def is_secret(name: str, metadata: ProviderMetadata | None = None) -> bool:
     return name in declared or bool(SECRET_PATTERN.search(name))
 
 
-@dataclass
+@dataclass(repr=False)
 class Subject:
     """What the suites test: a provider (re-creatable when a maker is known) or a lone model."""
 
@@ -91,6 +92,17 @@ class Subject:
                 for name, value in _header_lines(redacted["headers"])
             )
         return redacted
+
+    def __repr__(self) -> str:
+        # pytest shows fixture values (and -l locals) in failures: never a secret option.
+        try:
+            options = self.redacted_options()
+        except Exception:  # a provider whose metadata fails: redact by name alone
+            options = {k: "***" if is_secret(k) else v for k, v in self.options.items()}
+        return (
+            f"Subject(name={self.name!r}, source={self.source!r}, options={options!r}, "
+            f"model_name={self.model_name!r}, provider={self.provider!r})"
+        )
 
     def secret_values(self) -> list[str]:
         """Literal secret values, to scrub from anything written."""

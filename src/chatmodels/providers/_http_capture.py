@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 #: Header names whose values never reach a record: credentials and anything named like one.
-_SECRET_HEADER = re.compile(r"authorization|cookie|key|token|secret|password|credential", re.I)
+_SECRET_HEADER = re.compile(r"authorization|cookie|key|token(?!s)|secret|password|credential", re.I)
 REDACTED = "***"
 
 #: How many exchanges a recorder keeps by default; the oldest go first.

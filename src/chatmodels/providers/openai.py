@@ -22,12 +22,17 @@ import httpx
 from chatmodels.base import BaseChatModel, BaseProvider, result_as_chunk
 from chatmodels.errors import ChatModelError, ChatTimeoutError, ClosedError
 from chatmodels.messages import ChatChunk, ChatResult, Message
-from chatmodels.options import ChatOptions, OptionsLike
+from chatmodels.options import ChatOptions, OptionsLike, coerce_options
 from chatmodels.provider import Capability, HealthState, HealthStatus, ProviderMetadata
 from chatmodels.providers._http_capture import (
     AsyncCapturingTransport,
     CapturingTransport,
     WireRecorder,
+)
+from chatmodels.providers._http_declared import (
+    DEFAULT_OPTION_NAMES,
+    parse_call_defaults,
+    parse_capabilities,
 )
 from chatmodels.providers._openai_clients import ClientPool
 from chatmodels.providers._openai_errors import (
@@ -400,6 +405,8 @@ class OpenAIProvider(BaseProvider):
             "organization",
             "stream_usage",
             "headers",
+            "capabilities",
+            *DEFAULT_OPTION_NAMES,
         ),
         secret_options=("api_key",),
         capabilities=_CAPABILITIES,
@@ -409,12 +416,16 @@ class OpenAIProvider(BaseProvider):
         super().__init__(options)
         self._settings = parse_settings(self.options)
         self._recorder: WireRecorder | None = None
-        capabilities = set(_CAPABILITIES)
+        offered = set(_CAPABILITIES)
         if self._settings.deterministic:
-            capabilities.add(Capability.DETERMINISTIC)
+            offered.add(Capability.DETERMINISTIC)
+        capabilities = parse_capabilities(
+            self.options.get("capabilities"), frozenset(offered), provider=PROVIDER_NAME
+        )
+        self._call_defaults = parse_call_defaults(self.options, provider=PROVIDER_NAME)
         self.metadata = dataclasses.replace(
             type(self).metadata,
-            capabilities=frozenset(capabilities),
+            capabilities=capabilities,
             default_model=self._settings.model,
         )
 
@@ -430,11 +441,15 @@ class OpenAIProvider(BaseProvider):
     def create_chat_model(
         self, model: str | None = None, options: OptionsLike = None
     ) -> OpenAIChatModel:
-        """Make a model for *model*, else the ``model`` option; *options* become call defaults."""
+        """Make a model for *model*, else the ``model`` option; *options* become call defaults,
+        over the ``default.*`` options."""
+        defaults = coerce_options(options)
+        if self._call_defaults is not None:
+            defaults = defaults.merged_over(self._call_defaults)
         return OpenAIChatModel(
             metadata=self.metadata,
             model=self.metadata.resolve_model(model),
             settings=self._settings,
-            defaults=options,
+            defaults=defaults,
             recorder=self._recorder,
         )

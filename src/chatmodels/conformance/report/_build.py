@@ -11,6 +11,7 @@ from chatmodels.conformance.report._errors import ReportError
 from chatmodels.conformance.report._gate import first_line
 from chatmodels.conformance.report._model import Report, RequirementResult, RunInfo
 from chatmodels.conformance.requirements import SUITE_VERSION, Catalogue, Requirement
+from chatmodels.conformance.scrubber import MIN_SECRET_LENGTH, REDACTED, scrub
 from chatmodels.conformance.subject import SECRET_PATTERN
 
 __all__ = [
@@ -23,15 +24,8 @@ __all__ = [
     "scrub",
 ]
 
-REDACTED = "***"
-
 #: Failure messages longer than this are cut, so one chatty test cannot bloat the report.
 MESSAGE_LIMIT = 500
-
-
-#: Secret values shorter than this are not scrubbed from text: masking "0" or "no" would
-#: mangle every message, and a value that short protects nothing.
-MIN_SECRET_LENGTH = 4
 
 #: Aggregation precedence: the first status any test reached wins.
 _PRECEDENCE = ("error", "failed", "inconclusive", "passed", "unsupported", "skipped", "not_run")
@@ -53,13 +47,6 @@ def redact(options: Mapping[str, object], secret_names: Iterable[str] = ()) -> d
         else str(value)
         for key, value in options.items()
     }
-
-
-def scrub(text: str, secrets: Sequence[str]) -> str:
-    """Replace every literal secret value in *text*; longest first so overlaps mask fully."""
-    for secret in secrets:
-        text = text.replace(secret, REDACTED)
-    return text
 
 
 def _shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:

@@ -74,6 +74,8 @@ class RunInfo:
     workers: int = 0
     #: Why the preflight stopped the run before any suite ran; empty when it passed.
     preflight: str = ""
+    #: The sizing profile of the run (``--chatmodels-profile``).
+    profile: str = "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +278,7 @@ class Report:
                 "partial": run.partial,
                 "workers": run.workers,
                 "preflight": run.preflight,
+                "profile": run.profile,
             },
             "summary": {
                 "total": self.by_status.to_dict(),
@@ -307,6 +310,7 @@ class Report:
                 partial=bool(run["partial"]),
                 workers=int(run["workers"]),
                 preflight=str(run.get("preflight", "")),
+                profile=str(run.get("profile", "default")),
             )
             return cls(
                 suite_version=data["suite_version"],
