@@ -92,7 +92,9 @@ def _server(duration: float) -> Iterator[str]:
     command = [sys.executable, "-m", "chatmodels.conformance.cli", "serve", "--port", str(port)]
     command += ["--duration", str(duration)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    server = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+    )
     try:
         assert server.stdout is not None
         line = server.stdout.readline()

@@ -15,7 +15,7 @@ from chatmodels.conformance.report import (
     build_report,
     dumps,
 )
-from chatmodels.conformance.requirements import Catalogue, Level, Requirement
+from chatmodels.conformance.requirements import SUITE_VERSION, Catalogue, Level, Requirement
 
 SECRET = "sk-live-7f3a9c1e55d2b8"
 
@@ -135,3 +135,31 @@ def write(report_or_data: Report | dict[str, Any], path: Path) -> Path:
     else:
         path.write_text(json.dumps(report_or_data))
     return path
+
+
+def journal_header(**changes: Any) -> dict[str, Any]:
+    """A journal header for a run over :func:`catalogue`, as the plugin writes it."""
+    run = run_info()
+    header: dict[str, Any] = {
+        "suite_version": SUITE_VERSION,
+        "catalogue_digest": catalogue().digest(),
+        "started_at": run.started_at,
+        "provider": {
+            "name": run.provider_name,
+            "version": run.provider_version,
+            "model": run.model,
+            "capabilities": list(run.capabilities),
+            "options": dict(run.options),
+        },
+        "environment": {
+            "python": run.python,
+            "platform": run.platform,
+            "pytest": run.pytest_version,
+            "opentelemetry_sdk": run.otel_sdk_version,
+        },
+        "suites": list(run.suites),
+        "filters": [],
+        "waivers": {},
+    }
+    header.update(changes)
+    return header

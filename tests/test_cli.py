@@ -12,7 +12,8 @@ import pytest
 import report_samples as rs
 from chatmodels.conformance.cli import main, parse_level, parse_max
 from chatmodels.conformance.outcomes import Figure
-from chatmodels.conformance.report import dumps, schema
+from chatmodels.conformance.report import JournalWriter, Stop, dumps, journal_path, schema
+from chatmodels.conformance.report._errors import MAX_FILE_BYTES
 from chatmodels.conformance.requirements import Level
 from chatmodels.conformance.spec import render_spec
 
@@ -75,12 +76,32 @@ class TestGateExitCodes:
         assert "figure 'x'" in out
 
     def test_require_complete(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-        """--require-complete exits 1 on a partial run."""
-        path = rs.write(rs.report({"CONC-002": "not_run"}, partial=True), tmp_path / "p.json")
+        """--require-complete exits 1 on a MAY requirement not run; by default it passes."""
+        path = rs.write(rs.report({"CONC-002": "not_run"}), tmp_path / "p.json")
         assert _run(capsys, "gate", path)[0] == 0
         code, out, _ = _run(capsys, "gate", path, "--require-complete")
         assert code == 1
-        assert "FAIL: CONC-002 (MAY) was not run" in out
+        assert "FAIL: 1 SHOULD/MAY requirement(s) were not run: CONC-002" in out
+
+    def test_partial_run_fails_unless_allowed(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """A filtered run exits 1 with the filter named; --allow-partial passes it as partial."""
+        report = rs.report(
+            {"CORE-002": "not_run"}, incomplete=(Stop("filtered", "-k 'not CORE_002'"),)
+        )
+        path = rs.write(report, tmp_path / "p.json")
+        code, out, _ = _run(capsys, "gate", path)
+        assert code == 1
+        assert out.splitlines()[:2] == [
+            "FAIL: the run was filtered (-k 'not CORE_002'); "
+            "pass --allow-partial to accept a filtered run",
+            "FAIL: 1 MUST requirement(s) were not run: CORE-002",
+        ]
+        code, out, _ = _run(capsys, "gate", path, "--allow-partial")
+        assert code == 0
+        assert out.startswith("PASS: partial (--level must)")
+        assert _run(capsys, "gate", path, "--allow-partial", "--require-complete")[0] == 1
 
     def test_unexpected_pass(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         """A waived requirement that passed exits 1; a waived failure exits 0."""
@@ -144,6 +165,109 @@ class TestGateUnusableReports:
         data["requirements"][3]["id"] = "FAKE-001"
         self._assert_error(capsys, rs.write(data, tmp_path / "u.json"), "'FAKE-001'")
 
+    def test_counts_that_disagree(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """Stored counts that contradict the requirement list exit 2 naming the count."""
+        data = rs.report({"CORE-001": "failed"}).to_dict()
+        data["summary"]["total"]["passed"] += 1
+        data["summary"]["total"]["failed"] -= 1
+        self._assert_error(
+            capsys, rs.write(data, tmp_path / "c.json"), "stored summary.total.passed is '8'"
+        )
+
+    def test_verdict_that_disagrees(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """A verdict edited to 'conformant' over a failing MUST exits 2."""
+        data = rs.report({"CORE-001": "failed"}).to_dict()
+        data["verdict"] = "conformant at SHOULD"
+        self._assert_error(capsys, rs.write(data, tmp_path / "v.json"), "stored verdict")
+
+    def test_partial_flag_that_disagrees(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """A crashed run whose 'partial' was flipped to false exits 2."""
+        data = rs.report(incomplete=(Stop("crashed", "worker gw0 crashed"),)).to_dict()
+        data["run"]["partial"] = False
+        self._assert_error(capsys, rs.write(data, tmp_path / "p.json"), "stored run.partial")
+
+    def test_different_catalogue_digest(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """A report run against another catalogue exits 2, unless told which to judge against."""
+        data = rs.report().to_dict()
+        other = "ab" * 32
+        data["catalogue_digest"] = other
+        path = rs.write(data, tmp_path / "d.json")
+        self._assert_error(capsys, path, "catalogue digest mismatch")
+        assert _run(capsys, "gate", path, "--catalogue-digest", other)[0] == 0
+        assert _run(capsys, "gate", path, "--catalogue-digest", "cd" * 32)[0] == 2
+        assert _run(capsys, "gate", path, "--any-catalogue")[0] == 0
+
+    @pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1e999"])
+    def test_non_finite_figure(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path, token: str
+    ) -> None:
+        """A NaN or infinite figure exits 2 before any --max could be judged."""
+        text = dumps(rs.report(figures=(Figure("latency_p50", 123.0, "ms"),)))
+        path = tmp_path / "n.json"
+        path.write_text(text.replace('"value": 123.0', f'"value": {token}'))
+        code, out, err = _run(capsys, "gate", path, "--max", "latency_p50=100")
+        assert (code, out) == (2, "")
+        assert err.count("\n") == 1
+        assert "non-finite number" in err
+
+    @pytest.mark.parametrize("command", ["gate", "render", "diff", "baseline"])
+    def test_deep_nesting(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path, good: Path, command: str
+    ) -> None:
+        """10^5-deep nested arrays exit 2 with one line and no traceback, wherever they go in."""
+        deep = tmp_path / "deep.json"
+        deep.write_text("[" * 100_000 + "]" * 100_000)
+        argv = {
+            "gate": ["gate", deep],
+            "render": ["render", deep, "--format", "md"],
+            "diff": ["diff", good, deep],
+            "baseline": ["gate", good, "--baseline", deep],
+        }[command]
+        code, out, err = _run(capsys, *argv)
+        assert (code, out) == (2, "")
+        assert err.count("\n") == 1
+        assert "nested deeper than" in err
+        assert "Traceback" not in err
+
+    def test_moderately_deep_nesting(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """Nesting the parser accepts but no report has is refused before it is walked."""
+        data = rs.report().to_dict()
+        data["options"] = {"x": json.loads("[" * 500 + "]" * 500)}
+        self._assert_error(capsys, rs.write(data, tmp_path / "m.json"), "nested deeper than")
+
+    def test_huge_file(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """A file larger than any report is refused unread."""
+        path = tmp_path / "huge.json"
+        with path.open("wb") as handle:
+            handle.truncate(MAX_FILE_BYTES + 1)
+        self._assert_error(capsys, path, "over the")
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [("requirements", "all"), ("run", []), ("summary", 3), ("verdict", None), ("options", [1])],
+    )
+    def test_wrong_types(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path, field: str, value: object
+    ) -> None:
+        """A field of the wrong type exits 2 with one line."""
+        data = self._data()
+        data[field] = value
+        self._assert_error(capsys, rs.write(data, tmp_path / "w.json"), "schema violation")
+
+    def test_not_an_object(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """A JSON array or string at the top exits 2."""
+        path = tmp_path / "a.json"
+        path.write_text('"report"')
+        self._assert_error(capsys, path, "schema version mismatch")
+
     def test_bad_baseline(
         self, capsys: pytest.CaptureFixture[str], good: Path, tmp_path: Path
     ) -> None:
@@ -164,6 +288,92 @@ class TestGateUnusableReports:
         code, _, err = _run(capsys, "gate", good, "--level", "could")
         assert code == 2
         assert "invalid level 'could'; expected one of must, should, may" in err
+
+
+def _journal(folder: Path, statuses: dict[str, str], *, end: bool) -> Path:
+    """A journal as a run leaves it: one result line per test, and an end line if it finished."""
+    folder.mkdir(parents=True, exist_ok=True)
+    writer = JournalWriter(journal_path(folder / "r.json"), rs.journal_header())
+    for outcome in rs.outcomes(statuses):
+        writer.result(outcome, "teardown")
+    if end:
+        writer.end(0, [], 0)
+    writer.close()
+    return folder / "r.json"
+
+
+class TestJournal:
+    def test_gate_judges_the_journal_when_the_report_is_missing(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """A run that died before its report fails the gate as crashed, from its journal."""
+        path = _journal(tmp_path, rs.ALL_PASS, end=False)
+        code, out, _ = _run(capsys, "gate", path, "--allow-partial")
+        assert code == 1
+        assert "judging its journal" in out.splitlines()[0]
+        assert "FAIL: the run crashed (the run ended without finishing its report)" in out
+
+    def test_unfinished_journal_wins_over_a_stale_report(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """An old passing report next to a newer unfinished journal is not what gets judged."""
+        path = rs.write(rs.report(), tmp_path / "r.json")
+        assert _run(capsys, "gate", path)[0] == 0
+        _journal(tmp_path, {"CORE-001": "passed"}, end=False)
+        code, out, _ = _run(capsys, "gate", path)
+        assert code == 1
+        assert "the run crashed" in out
+
+    def test_finished_journal_defers_to_the_report(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """Once the run finished, the report is what the gate reads."""
+        _journal(tmp_path, rs.ALL_PASS, end=True)
+        path = rs.write(rs.report(), tmp_path / "r.json")
+        code, out, _ = _run(capsys, "gate", path)
+        assert (code, out.startswith("PASS: conformant at SHOULD")) == (0, True)
+
+    def test_interrupted_journal_is_marked_interrupted(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """A SIGTERM journaled before the process was killed marks the run interrupted."""
+        path = _journal(tmp_path, rs.ALL_PASS, end=False)
+        with journal_path(path).open("a") as handle:
+            handle.write('{"kind": "stop", "stop": "interrupted", "detail": "SIGTERM received"}\n')
+            handle.write('{"kind": "result", "nodeid": "cut-off')  # died mid-line
+        code, out, _ = _run(capsys, "gate", path)
+        assert code == 1
+        assert "FAIL: the run was interrupted (SIGTERM received)" in out
+        assert "crashed" not in out
+
+    def test_report_recover_writes_every_rendering(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """`report --recover` rebuilds the report files from the journal, marked crashed."""
+        path = _journal(tmp_path, {**rs.ALL_PASS, "CORE-002": "failed"}, end=False)
+        code, out, _ = _run(capsys, "report", "--recover", path)
+        assert code == 0
+        assert out.startswith(f"recovered {path} from ")
+        data = json.loads(path.read_text())
+        assert data["verdict"] == "not conformant"
+        assert data["run"]["incomplete"] == [
+            {"kind": "crashed", "detail": "the run ended without finishing its report"}
+        ]
+        assert (tmp_path / "badge.json").is_file()
+        assert _run(capsys, "report", path)[0] == 2
+
+    @pytest.mark.parametrize(
+        "text", ["", "[]\n", '{"kind": "result"}\n', "[" * 100_000 + "]" * 100_000 + "\n"]
+    )
+    def test_unusable_journal(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str
+    ) -> None:
+        """A journal that is empty, headless or hostile exits 2 with one line."""
+        journal_path(tmp_path / "r.json").write_text(text)
+        code, _, err = _run(capsys, "report", "--recover", tmp_path / "r.json")
+        assert code == 2
+        assert err.count("\n") == 1
+        assert "Traceback" not in err
 
 
 class TestParsers:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 import report_samples as rs
 from chatmodels.conformance.outcomes import Figure
-from chatmodels.conformance.report import diff, format_diff, gate
+from chatmodels.conformance.report import VERDICT_PARTIAL, Report, Stop, diff, format_diff, gate
 from chatmodels.conformance.requirements import Level
 
 
@@ -32,9 +34,9 @@ class TestLevels:
             else:
                 assert reasons == []
 
-    @pytest.mark.parametrize("status", ["unsupported", "skipped", "not_run"])
+    @pytest.mark.parametrize("status", ["unsupported", "skipped"])
     def test_non_failures_pass(self, status: str) -> None:
-        """Unsupported, skipped and not-run requirements are not failures by default."""
+        """Unsupported and skipped requirements are not failures."""
         assert gate(rs.report({"CORE-001": status}), level=Level.MAY) == []
 
 
@@ -67,7 +69,7 @@ class TestBaseline:
     def test_not_run_in_partial_run_is_spared(self) -> None:
         """In a filtered run, requirements not run are left to --require-complete."""
         current = rs.report({"CONC-002": "not_run"}, partial=True)
-        assert gate(current, baseline=rs.report()) == []
+        assert gate(current, baseline=rs.report(), allow_partial=True) == []
         assert gate(rs.report({"CONC-002": "not_run"}), baseline=rs.report()) != []
 
     def test_fix_is_not_a_failure(self) -> None:
@@ -91,19 +93,84 @@ class TestBudgets:
         ]
 
 
-class TestComplete:
-    def test_partial_run_fails_when_required(self) -> None:
-        """--require-complete fails a partial run and names each requirement not run."""
+def _stopped(kind: str, detail: str, changes: dict[str, str] | None = None) -> Report:
+    return rs.report(changes, incomplete=(Stop(kind, detail),))
+
+
+class TestRefusals:
+    """A report that did not check everything fails by default, one reason line each."""
+
+    def test_filtered_lf_run_fails_naming_the_filter(self) -> None:
+        """An --lf run is filtered: it fails, and --allow-partial lets it through."""
+        report = _stopped("filtered", "--lf (only the tests that failed last time)")
+        assert report.verdict == VERDICT_PARTIAL
+        assert gate(report) == [
+            "the run was filtered (--lf (only the tests that failed last time)); "
+            "pass --allow-partial to accept a filtered run"
+        ]
+        assert gate(report, allow_partial=True) == []
+
+    def test_stopped_early_run_fails(self) -> None:
+        """A run stopped by -x is partial: refused by default, accepted with --allow-partial."""
+        report = _stopped("stopped", "stopping after 1 failures", {"CONC-002": "not_run"})
+        assert gate(report) == [
+            "the run stopped early (stopping after 1 failures); "
+            "pass --allow-partial to accept a partial run"
+        ]
+        assert gate(report, allow_partial=True) == []
+
+    def test_legacy_partial_flag_fails(self) -> None:
+        """A report marked partial without a reason still fails by default."""
         report = rs.report({"CONC-002": "not_run"}, partial=True)
+        assert gate(report) == ["the run was partial; pass --allow-partial to accept a partial run"]
+
+    @pytest.mark.parametrize("kind", ["crashed", "interrupted"])
+    def test_crashed_or_interrupted_run_always_fails(self, kind: str) -> None:
+        """A crashed or interrupted run fails even with --allow-partial."""
+        report = _stopped(kind, "worker gw1 crashed: Not properly terminated")
+        for allow in (False, True):
+            reasons = gate(report, allow_partial=allow)
+            assert len(reasons) == 1
+            assert reasons[0].startswith(f"the run {'was ' if kind == 'interrupted' else ''}{kind}")
+            assert "worker gw1 crashed" in reasons[0]
+
+    def test_empty_report_always_fails(self) -> None:
+        """A report with no requirement run fails, with or without --allow-partial."""
+        empty = rs.report(dict.fromkeys(rs.ALL_PASS, "not_run"), partial=True)
+        for allow in (False, True):
+            assert "the report checked nothing: no requirement was run" in gate(
+                empty, allow_partial=allow
+            )
+        nothing = replace(rs.report(), requirements=())
+        assert gate(nothing, allow_partial=True) == [
+            "the report checked nothing: no requirement was run"
+        ]
+        assert gate(nothing, require_complete=True) != []
+
+    def test_must_not_run_fails(self) -> None:
+        """In a run that claims to be complete, a MUST requirement not run fails the gate."""
+        report = rs.report({"CORE-001": "not_run", "STREAM-001": "not_run"})
+        assert report.verdict == VERDICT_PARTIAL
+        assert gate(report, allow_partial=True) == [
+            "2 MUST requirement(s) were not run: CORE-001, STREAM-001"
+        ]
+
+    def test_require_complete_counts_every_level(self) -> None:
+        """--require-complete also fails on SHOULD and MAY requirements not run."""
+        report = rs.report({"CONC-002": "not_run"})
         assert gate(report) == []
         assert gate(report, require_complete=True) == [
-            "the run was partial (filtered or stopped early); a full run is required",
-            "CONC-002 (MAY) was not run",
+            "1 SHOULD/MAY requirement(s) were not run: CONC-002"
         ]
 
     def test_complete_run_passes(self) -> None:
         """A full run passes --require-complete."""
         assert gate(rs.report(), require_complete=True) == []
+
+    def test_nan_figure_never_meets_a_budget(self) -> None:
+        """A NaN figure (only possible in memory; files refuse it) fails any --max."""
+        report = rs.report(figures=(Figure("latency_p50", float("nan"), "ms"),))
+        assert gate(report, maxima={"latency_p50": 1e9}) != []
 
 
 class TestDiff:

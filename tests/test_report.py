@@ -275,12 +275,13 @@ class TestVerdict:
         assert rs.report(nothing, partial=True).verdict == VERDICT_NONE
 
     def test_stored_verdict_is_not_trusted(self, tmp_path: Path) -> None:
-        """A hand-edited verdict in the JSON is recomputed from the entries on load."""
+        """A hand-edited verdict is recomputed from the entries on load, and refused."""
         data = rs.report({"CORE-001": "failed"}).to_dict()
         data["verdict"] = VERDICT_SHOULD
         data["failing_ids"] = []
-        loaded = load_report(rs.write(data, tmp_path / "r.json"))
-        assert loaded.verdict == VERDICT_NONE
+        assert Report.from_dict(data).verdict == VERDICT_NONE
+        with pytest.raises(ReportError, match="stored verdict is 'conformant at SHOULD'"):
+            load_report(rs.write(data, tmp_path / "r.json"))
 
 
 class TestSummaries:

@@ -8,11 +8,13 @@ import re
 import report_samples as rs
 from chatmodels.conformance.outcomes import Figure, TestOutcome
 from chatmodels.conformance.report import (
+    Stop,
     badge,
     build_report,
     render_badge,
     render_html,
     render_markdown,
+    terminal_summary,
 )
 from chatmodels.conformance.requirements import Catalogue, Level, Requirement
 
@@ -156,6 +158,23 @@ class TestMarkdown:
         """Figures over budget get their own table."""
         md = render_markdown(rs.report(figures=(Figure("latency_p99", 41.7, "ms", 25.0),)))
         assert "| PERF-001 | latency\\_p99 | 41.7 ms | ≤ 25 ms |" in md
+
+
+class TestPartial:
+    def test_incomplete_run_says_partial_everywhere(self) -> None:
+        """A filtered run is 'partial' on the badge, in Markdown, HTML and the terminal."""
+        report = rs.report(incomplete=(Stop("filtered", "-k 'CORE'"),))
+        assert badge(report)["message"] == "partial"
+        assert "incomplete, filtered: -k 'CORE'" in render_markdown(report)
+        assert "filtered: -k &#39;CORE&#39;" in render_html(report)
+        lines = terminal_summary(report)
+        assert "verdict: partial" in lines
+        assert "  incomplete: filtered: -k 'CORE'" in lines
+
+    def test_failing_must_in_a_partial_run_is_not_conformant(self) -> None:
+        """A MUST that failed is 'not conformant' however little ran."""
+        report = rs.report({"CORE-001": "failed"}, incomplete=(Stop("stopped", "-x"),))
+        assert badge(report)["message"] == "not conformant"
 
 
 class TestBadge:

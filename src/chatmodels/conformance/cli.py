@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from chatmodels.conformance.requirements import Level
 
 if TYPE_CHECKING:
+    from chatmodels.conformance.report import Report
     from chatmodels.conformance.requirements import Catalogue
 
 __all__ = ["build_parser", "main", "parse_level", "parse_max"]
@@ -67,20 +68,43 @@ def _emit(text: str, output: Path | None, out: TextIO) -> None:
     atomic_write(output, text)
 
 
-def _cmd_gate(args: argparse.Namespace) -> int:
-    from chatmodels.conformance.report import gate, load_report
+def _judged(args: argparse.Namespace, path: Path) -> Report:
+    """Load *path* as the gate judges it: against the installed suite unless told otherwise."""
+    from chatmodels.conformance.report import load_report
 
+    if args.any_catalogue:
+        return load_report(path, suite_version=None)
+    if args.catalogue_digest is not None:
+        return load_report(path, suite_version=None, digest=args.catalogue_digest)
     catalogue = _catalogue(args)
-    report = load_report(args.report, catalogue=catalogue)
+    return load_report(path, catalogue=catalogue, digest=catalogue.digest())
+
+
+def _gated_report(args: argparse.Namespace) -> Report:
+    """The report to judge; a journal of a run that never finished its report wins over it."""
+    from chatmodels.conformance.report import journal_path, read_journal, recover_report
+
+    journal = journal_path(args.report)
+    if journal.is_file() and (not args.report.is_file() or not read_journal(journal).finished):
+        print(f"{PROG}: the run did not finish its report; judging its journal {journal}")
+        return recover_report(journal, _catalogue(args))
+    return _judged(args, args.report)
+
+
+def _cmd_gate(args: argparse.Namespace) -> int:
+    from chatmodels.conformance.report import gate
+
+    report = _gated_report(args)
     baseline = None
     if args.baseline is not None:
-        baseline = load_report(args.baseline, catalogue=catalogue)
+        baseline = _judged(args, args.baseline)
     reasons = gate(
         report,
         level=args.level,
         baseline=baseline,
         maxima=dict(args.max),
         require_complete=args.require_complete,
+        allow_partial=args.allow_partial,
     )
     threshold = f"--level {args.level.value.lower()}"
     if not reasons:
@@ -90,6 +114,24 @@ def _cmd_gate(args: argparse.Namespace) -> int:
         print(f"FAIL: {reason}")
     print(f"gate failed with {len(reasons)} reason(s) ({threshold}); verdict: {report.verdict}")
     return 1
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from chatmodels.conformance.report import journal_path, recover_report, write_reports
+
+    if not args.recover:
+        print(f"{PROG} report: nothing to do; pass --recover", file=sys.stderr)
+        return 2
+    journal = journal_path(args.report)
+    report = recover_report(journal, _catalogue(args))
+    paths = write_reports(report, args.report.parent)
+    if paths["json"] != args.report:
+        from chatmodels.conformance.report import atomic_write, dumps
+
+        atomic_write(args.report, dumps(report))
+    state = "; ".join(str(s) for s in report.run.incomplete) or "complete"
+    print(f"recovered {args.report} from {journal}: {report.verdict} ({state})")
+    return 0
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
@@ -188,8 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
         (
             "Fail (exit 1) on failing requirements at or above --level, waived requirements "
             "that passed unexpectedly, regressions against --baseline, figures over --max, "
-            "and, with --require-complete, partial runs or requirements not run. "
-            "An unusable report exits 2."
+            "and runs that did not check everything: empty, interrupted, crashed, filtered "
+            "or stopped early, or with a MUST requirement not run (--allow-partial accepts "
+            "filtered and stopped-early runs). When the run never finished its report, the "
+            "journal beside it is judged. An unusable report (corrupt, counts or verdict that "
+            "disagree with its entries, another catalogue, non-finite numbers) exits 2."
         ),
     )
     gate.add_argument("report", type=Path, metavar="REPORT.json", help="the report to check")
@@ -217,7 +262,48 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument(
         "--require-complete",
         action="store_true",
-        help="fail when the run was partial or any requirement was not run",
+        help="also fail when any SHOULD or MAY requirement was not run",
+    )
+    gate.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help=(
+            "accept a filtered or stopped-early run (and the requirements it left out); "
+            "never an empty, interrupted or crashed one"
+        ),
+    )
+    judge = gate.add_mutually_exclusive_group()
+    judge.add_argument(
+        "--catalogue-digest",
+        metavar="SHA256",
+        help="judge a report run against this catalogue digest instead of the installed suite",
+    )
+    judge.add_argument(
+        "--any-catalogue",
+        action="store_true",
+        help="judge the report against whatever catalogue it was run with",
+    )
+
+    report = _command(
+        sub,
+        "report",
+        _cmd_report,
+        "rebuild a report from the journal of a run that crashed or was killed",
+        (
+            "With --recover, rebuild REPORT.json (and its HTML, Markdown and badge) from the "
+            "journal beside it (REPORT.journal.jsonl), marked crashed or interrupted."
+        ),
+    )
+    report.add_argument(
+        "report",
+        type=Path,
+        nargs="?",
+        default=Path("reports/chatmodels-conformance.json"),
+        metavar="REPORT.json",
+        help="the report to rebuild. Default: reports/chatmodels-conformance.json",
+    )
+    report.add_argument(
+        "--recover", action="store_true", help="rebuild the report from its journal"
     )
 
     render = _command(
@@ -284,6 +370,9 @@ def main(argv: Sequence[str] | None = None, *, catalogue: Catalogue | None = Non
         code: int = args.func(args)
     except (ReportError, OSError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except (RecursionError, MemoryError) as exc:  # hostile input must never show a traceback
+        print(f"{PROG}: error: input too large or too deep: {type(exc).__name__}", file=sys.stderr)
         return 2
     return code
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import importlib
 import json
 import platform
 import time
@@ -22,6 +23,7 @@ from chatmodels.conformance._options import (
     provider_options,
     resolve_env,
 )
+from chatmodels.conformance._recorder import RunRecorder, selection_filters
 from chatmodels.conformance.outcomes import (
     CLOSE_REQUIREMENT,
     FIGURE_PROPERTY,
@@ -35,10 +37,10 @@ from chatmodels.conformance.outcomes import (
     classify_skip,
 )
 from chatmodels.conformance.profiles import profile_named
-from chatmodels.conformance.requirements import CATALOGUE
+from chatmodels.conformance.requirements import CATALOGUE, SUITE_VERSION
 from chatmodels.conformance.scrubber import Scrubber, given_secrets
 from chatmodels.conformance.settings import Settings, SettingsError
-from chatmodels.conformance.subject import Subject, subject_from_fixture
+from chatmodels.conformance.subject import SECRET_PATTERN, Subject, subject_from_fixture
 from chatmodels.errors import ChatModelError, ProviderNotFoundError
 from chatmodels.registry import default_registry
 
@@ -117,6 +119,27 @@ def _suite_of(path: Path) -> str:
     return path.stem.removeprefix("suite_").split("_", 1)[0]
 
 
+def requirement_of(nodeid: str) -> str | None:
+    """The requirement a suite test checks, read from its marker without collecting it."""
+    path, _, names = nodeid.partition("::")
+    stem = Path(path).stem
+    if not stem.startswith("suite_"):
+        return None
+    try:
+        target: Any = importlib.import_module(f"chatmodels.conformance.suites.{stem}")
+    except ImportError:
+        return None
+    found = None
+    for name in ["", *names.split("::")]:
+        if name:
+            target = getattr(target, name.split("[", 1)[0], None)
+        marks = getattr(target, "pytestmark", [])
+        for mark in marks if isinstance(marks, list) else [marks]:
+            if getattr(mark, "name", "") == "requirement" and mark.args:
+                found = str(mark.args[0])
+    return found
+
+
 class _NodeResult:
     """Phases of one test folded into one outcome."""
 
@@ -150,8 +173,8 @@ class _NodeResult:
             failed: Outcome = "failed" if report.when == "call" else "error"
             if self.outcome not in ("failed", "error"):
                 self.outcome, self.message = failed, _short_message(report)
-        elif report.when == "call":
-            self.outcome = "passed"
+        elif report.when == "call" and self.outcome not in ("failed", "error"):
+            self.outcome = "passed"  # a rerun after a crashed worker does not erase the crash
 
 
 class ConformanceSession:
@@ -207,6 +230,9 @@ class ConformanceSession:
         self._results: dict[str, _NodeResult] = {}
         self._worker_subjects: list[dict[str, Any]] = []
         self.partial = False
+        self.recorder = RunRecorder(self.report_dir)
+        self.filters: list[str] = []
+        self.header: dict[str, Any] = {}
         self.report: Any = None
         self.report_error = ""
         self.report_paths: dict[str, Path] = {}
@@ -276,6 +302,7 @@ class ConformanceSession:
             except (pytest.UsageError, TypeError, ChatModelError) as exc:
                 # A bad provider is a usage error for the whole run, not one test's failure.
                 pytest.exit(self.scrubber.text(str(exc)), returncode=pytest.ExitCode.USAGE_ERROR)
+            self.recorder.provider(self._subject_summary() or {})
             cause = self.run_preflight(self.subject)
             if cause:
                 pytest.exit(cause, returncode=pytest.ExitCode.TESTS_FAILED)
@@ -421,6 +448,14 @@ class ConformanceSession:
             _mark_waived(report, self.waivers[str(requirement_id)])
         return report
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> None:
+        requirement_id = next(
+            (v for k, v in item.user_properties if k == REQUIREMENT_PROPERTY), None
+        )
+        if requirement_id is not None:
+            self.recorder.start(item.nodeid, str(requirement_id))
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for key, message in report.user_properties:
             if key == TEARDOWN_PROPERTY:
@@ -435,20 +470,17 @@ class ConformanceSession:
             return
         result = self._results.setdefault(report.nodeid, _NodeResult(str(requirement_id)))
         result.add(report)
+        self.recorder.result(self._outcome(report.nodeid, result), report.when or "")
+
+    @staticmethod
+    def _outcome(nodeid: str, r: _NodeResult) -> TestOutcome:
+        return TestOutcome(
+            nodeid, r.requirement_id, r.outcome, r.duration, r.message, tuple(r.figures)
+        )
 
     def outcomes(self) -> list[TestOutcome]:
         """One outcome per suite test seen so far."""
-        return [
-            TestOutcome(
-                nodeid,
-                r.requirement_id,
-                r.outcome,
-                r.duration,
-                r.message,
-                tuple(r.figures),
-            )
-            for nodeid, r in self._results.items()
-        ]
+        return [self._outcome(nodeid, r) for nodeid, r in self._results.items()]
 
     # -- xdist ----------------------------------------------------------------------------
 
@@ -457,6 +489,33 @@ class ConformanceSession:
         output = getattr(node, "workeroutput", {}).get(_WORKER_KEY)
         if output:
             self._worker_subjects.append(output)
+            self.recorder.provider(output)
+        if error:
+            worker = getattr(getattr(node, "gateway", None), "id", "?")
+            if "keyboard-interrupt" in str(error):
+                self.recorder.stop("interrupted", f"worker {worker} was interrupted")
+            else:
+                self.recorder.stop("crashed", f"worker {worker} crashed: {error}")
+                self._stop_after_crash(str(worker))
+
+    def _stop_after_crash(self, worker: str) -> None:
+        """End the run: pytest-xdist 3.8 can hang replacing a worker under --dist loadgroup."""
+        mode = self.config.getoption("dist", "no")
+        dsession = self.config.pluginmanager.get_plugin("dsession")
+        if mode in ("loadgroup", "loadscope", "loadfile") and dsession is not None:
+            dsession.shouldstop = f"worker {worker} crashed; the run stops (--dist {mode})"
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem: str, report: pytest.TestReport) -> None:
+        """The test a worker died in is an error of its requirement, never ``not_run``."""
+        requirement_id = (
+            self._results[crashitem].requirement_id
+            if crashitem in self._results
+            else requirement_of(crashitem)
+        )
+        if requirement_id is not None:
+            report.user_properties.append((REQUIREMENT_PROPERTY, requirement_id))
+        report.longrepr = f"worker crashed: {report.longrepr}"
 
     def _subject_summary(self) -> dict[str, Any] | None:
         subject = self.subject
@@ -472,7 +531,73 @@ class ConformanceSession:
             "secrets": subject.secret_values(),
         }
 
-    # -- the report -----------------------------------------------------------------------
+    # -- the journal and the report --------------------------------------------------------
+
+    @property
+    def _collect_only(self) -> bool:
+        return bool(self.config.getoption("collectonly", False))
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if self._collect_only:
+            return  # a collect-only run leaves the last report and journal alone
+        self.recorder.install_signal_handlers(session)
+        # Not earlier: --lf's plugin is configured after this one.
+        self.filters = selection_filters(self.config, self.suites, self.only)
+        if not self.is_worker:
+            self.header = self._header()
+            secrets = [v for k, v in self.options.items() if SECRET_PATTERN.search(k)]
+            self.recorder.open(self.header, [*secrets, *self.scrubber.secrets])
+            if self.subject is not None:
+                self.recorder.provider(self._subject_summary() or {})
+
+    def _header(self) -> dict[str, Any]:
+        """The journal's first line: what runs, against which catalogue, selected how."""
+        summary = self._subject_summary() or {
+            "name": self.provider_name or DEFAULT_PROVIDER,
+            "version": "unknown",
+            "model": self.model_name or "unknown",
+            "capabilities": [],
+            "options": dict.fromkeys(self.options, "***"),
+        }
+        return {
+            "suite_version": SUITE_VERSION,
+            "catalogue_digest": CATALOGUE.digest(),
+            "started_at": datetime.datetime.fromtimestamp(self.started, datetime.timezone.utc)
+            .isoformat(timespec="seconds")
+            .replace("+00:00", "Z"),
+            "provider": {k: v for k, v in summary.items() if k != "secrets"},
+            "environment": {
+                "python": platform.python_version(),
+                "platform": f"{platform.system()} {platform.machine()}",
+                "pytest": pytest.__version__,
+                "opentelemetry_sdk": _version("opentelemetry-sdk"),
+            },
+            "suites": list(self.suites),
+            "filters": list(self.filters),
+            "waivers": dict(self.waivers),
+            "profile": self.profile.name,
+        }
+
+    def _note_stops(self, session: pytest.Session, exitstatus: int) -> None:
+        """Turn how the run ended into reasons it is incomplete (signals are noted already)."""
+        for line in self.filters:
+            self.recorder.stop("filtered", line)
+        if self.partial and not self.filters:
+            self.recorder.stop("filtered", "suite tests were deselected")
+        dsession = self.config.pluginmanager.get_plugin("dsession")
+        stopped = str(
+            session.shouldfail or session.shouldstop or getattr(dsession, "shouldstop", "") or ""
+        )
+        if exitstatus == pytest.ExitCode.INTERNAL_ERROR:
+            self.recorder.stop("crashed", "pytest hit an internal error")
+        elif exitstatus == pytest.ExitCode.USAGE_ERROR:
+            self.recorder.stop("interrupted", "the run stopped on a usage error")
+        elif self.recorder.signalled or self.recorder.stopped_by("crashed"):
+            return
+        elif exitstatus == pytest.ExitCode.INTERRUPTED and (not stopped or "interrupt" in stopped):
+            self.recorder.stop("interrupted", stopped or "KeyboardInterrupt")
+        elif stopped:
+            self.recorder.stop("stopped", stopped)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.is_worker:
@@ -480,53 +605,37 @@ class ConformanceSession:
             if summary is not None:
                 self.config.workeroutput[_WORKER_KEY] = summary  # type: ignore[attr-defined]
             return
-        if session.shouldstop or session.shouldfail or exitstatus == pytest.ExitCode.INTERRUPTED:
-            self.partial = True
-        if (
-            self.config.getoption("lf", False)
-            or self.config.getoption("keyword", "")
-            or (self.config.getoption("markexpr", ""))
-        ):
-            self.partial = True
+        if self._collect_only:
+            return
+        self.recorder.finishing()
         if self.preflight_failure:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        else:
+            self._note_stops(session, int(exitstatus))
         try:
             self.write_report()
         except Exception as exc:  # a report bug must not hide the test results
             self.report_error = f"{type(exc).__name__}: {exc}"
+        else:
+            self.recorder.end(int(exitstatus), self.report.run.incomplete, self.report.run.workers)
+
+    def pytest_unconfigure(self) -> None:
+        self.recorder.restore()
 
     def write_report(self) -> None:
         """Build the report from the outcomes and write it; never lose it to a render error."""
-        from chatmodels.conformance.report import RunInfo, build_report, write_reports
+        from chatmodels.conformance.report import build_report, write_reports
+        from chatmodels.conformance.report._journal import run_info
 
         subject = self._subject_summary() or next(iter(self._worker_subjects), None)
         if subject is None:
-            subject = {
-                "name": self.provider_name or DEFAULT_PROVIDER,
-                "version": "unknown",
-                "model": self.model_name or "unknown",
-                "capabilities": [],
-                "options": dict.fromkeys(self.options, "***"),
-                "secrets": list(self.options.values()),
-            }
-        run = RunInfo(
-            provider_name=subject["name"],
-            provider_version=subject["version"],
-            model=subject["model"],
-            capabilities=tuple(subject["capabilities"]),
-            options=subject["options"],
-            started_at=datetime.datetime.fromtimestamp(self.started, datetime.timezone.utc)
-            .isoformat(timespec="seconds")
-            .replace("+00:00", "Z"),
+            subject = {"secrets": list(self.options.values())}
+        run = run_info(
+            self.header or self._header(),
+            subject,
             duration=round(time.time() - self.started, 3),
-            python=platform.python_version(),
-            platform=f"{platform.system()} {platform.machine()}",
-            pytest_version=pytest.__version__,
-            otel_sdk_version=_version("opentelemetry-sdk"),
-            suites=self.suites,
-            partial=self.partial,
             workers=len(self._worker_subjects),
-            profile=self.profile.name,
+            incomplete=self.recorder.stops,
             preflight=self.preflight_failure,
         )
         secrets: Iterable[str] = [*subject.get("secrets", []), *self.scrubber.secrets]
@@ -542,9 +651,15 @@ class ConformanceSession:
         self.report_paths = write_reports(self.report, self.report_dir)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.recorder.error:
+            terminalreporter.write_line(self.recorder.error)
         if self.report_error:
             terminalreporter.section("chatmodels conformance", red=True)
             terminalreporter.write_line(f"the report could not be written: {self.report_error}")
+            if self.recorder.path.is_file():
+                terminalreporter.write_line(
+                    f"journal: {self.recorder.path} (chatmodels-conformance report --recover)"
+                )
             return
         if self.report is None:
             return

@@ -10,6 +10,13 @@ from chatmodels.conformance.report._build import REDACTED, aggregate, build_repo
 from chatmodels.conformance.report._diff import Change, diff, format_diff
 from chatmodels.conformance.report._errors import ReportError, WaiverError
 from chatmodels.conformance.report._gate import gate
+from chatmodels.conformance.report._journal import (
+    Journal,
+    JournalWriter,
+    journal_path,
+    read_journal,
+    recover_report,
+)
 from chatmodels.conformance.report._load import dumps, load_report, schema, validate
 from chatmodels.conformance.report._model import (
     FAILING_STATUSES,
@@ -18,10 +25,12 @@ from chatmodels.conformance.report._model import (
     VERDICT_MUST,
     VERDICT_NONE,
     VERDICT_NOT_RUN,
+    VERDICT_PARTIAL,
     VERDICT_SHOULD,
     Report,
     RequirementResult,
     RunInfo,
+    Stop,
     Tally,
 )
 from chatmodels.conformance.report._render import (
@@ -43,12 +52,16 @@ __all__ = [
     "VERDICT_MUST",
     "VERDICT_NONE",
     "VERDICT_NOT_RUN",
+    "VERDICT_PARTIAL",
     "VERDICT_SHOULD",
     "Change",
+    "Journal",
+    "JournalWriter",
     "Report",
     "ReportError",
     "RequirementResult",
     "RunInfo",
+    "Stop",
     "Tally",
     "WaiverError",
     "aggregate",
@@ -59,8 +72,11 @@ __all__ = [
     "dumps",
     "format_diff",
     "gate",
+    "journal_path",
     "load_expectations",
     "load_report",
+    "read_journal",
+    "recover_report",
     "redact",
     "render_badge",
     "render_html",

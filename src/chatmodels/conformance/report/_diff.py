@@ -42,7 +42,7 @@ def diff(old: Report, new: Report) -> tuple[Change, ...]:
         elif before.status != after.status:
             kind = (
                 "regression"
-                if regressed(before, after, partial=new.run.partial)
+                if regressed(before, after, partial=new.run.is_partial)
                 else _kind(before.status, after.status)
             )
             changes.append(

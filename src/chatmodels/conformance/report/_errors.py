@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["ReportError", "WaiverError", "read_text"]
+__all__ = ["MAX_FILE_BYTES", "ReportError", "WaiverError", "read_text"]
 
 
 class ReportError(ValueError):
@@ -19,9 +19,19 @@ class WaiverError(ValueError):
     """An expectations file is unusable; the message names the file and the bad entry."""
 
 
-def read_text(path: Path, what: str, error: type[ValueError]) -> str:
+#: Larger than any real report, journal or expectations file; a bigger one is refused unread.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+
+
+def read_text(
+    path: Path, what: str, error: type[ValueError], *, limit: int = MAX_FILE_BYTES
+) -> str:
     """Read *path* as UTF-8, turning any failure into *error* with a one-line message."""
     try:
+        size = Path(path).stat().st_size
+        if size > limit:
+            msg = f"{what} {str(path)!r} is {size} bytes, over the {limit}-byte limit"
+            raise error(msg)
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         msg = f"{what} not found: {str(path)!r}"

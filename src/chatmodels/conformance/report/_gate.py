@@ -62,7 +62,7 @@ def _regressions(report: Report, baseline: Report) -> list[str]:
     reasons = []
     for after in report.requirements:
         before = baseline.get(after.id)
-        if before is not None and regressed(before, after, partial=report.run.partial):
+        if before is not None and regressed(before, after, partial=report.run.is_partial):
             reasons.append(f"{_label(after)} regressed: passed in the baseline, {after.status} now")
     return reasons
 
@@ -74,7 +74,7 @@ def _budgets(report: Report, maxima: Mapping[str, float]) -> list[str]:
         if not found:
             reasons.append(f"figure {name!r} (--max {name}={limit:g}) is not in the report")
         for result, figure in found:
-            if figure.value > limit:
+            if not figure.value <= limit:  # a NaN never meets a budget
                 reasons.append(
                     f"figure {name!r} of {result.id} is {figure.value:g}{figure.unit}, "
                     f"over --max {limit:g}{figure.unit}"
@@ -82,11 +82,45 @@ def _budgets(report: Report, maxima: Mapping[str, float]) -> list[str]:
     return reasons
 
 
-def _completeness(report: Report) -> list[str]:
+def _listing(ids: list[str], limit: int = 5) -> str:
+    more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
+    return ", ".join(ids[:limit]) + more
+
+
+_ALLOW = "; pass --allow-partial to accept a {} run"
+
+
+def _completeness(report: Report, *, allow_partial: bool, require_complete: bool) -> list[str]:
+    """Why *report* did not check everything; what --allow-partial excuses is left out."""
+    run = report.run
     reasons = []
-    if report.run.partial:
-        reasons.append("the run was partial (filtered or stopped early); a full run is required")
-    reasons.extend(f"{_label(r)} was not run" for r in report.requirements if r.status == "not_run")
+    ran = [r for r in report.requirements if r.status != "not_run"]
+    if not ran:
+        reasons.append("the report checked nothing: no requirement was run")
+    for stop in run.stopped_by("crashed"):
+        reasons.append(f"the run crashed ({stop.detail}); its results are incomplete")
+    for stop in run.stopped_by("interrupted"):
+        reasons.append(f"the run was interrupted ({stop.detail}); its results are incomplete")
+    excusable = allow_partial and not require_complete
+    if not excusable:
+        for stop in run.stopped_by("filtered"):
+            reasons.append(f"the run was filtered ({stop.detail})" + _ALLOW.format("filtered"))
+        for stop in run.stopped_by("stopped"):
+            reasons.append(f"the run stopped early ({stop.detail})" + _ALLOW.format("partial"))
+        if run.partial and not run.incomplete:
+            reasons.append("the run was partial" + _ALLOW.format("partial"))
+    if ran and not (excusable and run.is_partial):
+        must = [
+            r.id for r in report.requirements if r.status == "not_run" and r.level is Level.MUST
+        ]
+        if must:
+            reasons.append(f"{len(must)} MUST requirement(s) were not run: {_listing(must)}")
+    if require_complete:
+        rest = [
+            r.id for r in report.requirements if r.status == "not_run" and r.level is not Level.MUST
+        ]
+        if rest:
+            reasons.append(f"{len(rest)} SHOULD/MAY requirement(s) were not run: {_listing(rest)}")
     return reasons
 
 
@@ -97,15 +131,20 @@ def gate(
     baseline: Report | None = None,
     maxima: Mapping[str, float] | None = None,
     require_complete: bool = False,
+    allow_partial: bool = False,
 ) -> list[str]:
     """Every reason *report* fails the gate; empty when it passes.
 
-    Failures count at *level* or stricter; unexpected passes count at every level.
+    Failures count at *level* or stricter; unexpected passes count at every level. A run
+    that did not check everything fails too: *allow_partial* excuses a filtered or stopped
+    run (never an empty, interrupted or crashed one); *require_complete* also fails on
+    SHOULD and MAY requirements not run.
     """
-    reasons = _preflight(report) + _failures(report, level)
+    reasons = _preflight(report) or _completeness(
+        report, allow_partial=allow_partial, require_complete=require_complete
+    )
+    reasons += _failures(report, level)
     if baseline is not None:
         reasons += _regressions(report, baseline)
     reasons += _budgets(report, maxima or {})
-    if require_complete:
-        reasons += _completeness(report)
     return reasons

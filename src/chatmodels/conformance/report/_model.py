@@ -21,15 +21,18 @@ __all__ = [
     "Report",
     "RequirementResult",
     "RunInfo",
+    "STOP_KINDS",
+    "Stop",
     "Tally",
     "VERDICT_MUST",
     "VERDICT_NONE",
+    "VERDICT_PARTIAL",
     "VERDICT_NOT_RUN",
     "VERDICT_SHOULD",
 ]
 
 #: Bump when the JSON layout changes; readers refuse other versions.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 #: Every requirement status, in display order.
 STATUSES: tuple[str, ...] = (
@@ -51,6 +54,30 @@ FAILING_STATUSES = frozenset({"failed", "error", "inconclusive", "blocked"})
 VERDICT_SHOULD = "conformant at SHOULD"
 VERDICT_MUST = "conformant at MUST"
 VERDICT_NONE = "not conformant"
+#: Nothing failed, but the run did not check everything: never a conformance claim.
+VERDICT_PARTIAL = "partial"
+
+#: Why a run is incomplete. ``filtered`` and ``stopped`` may be accepted by the gate's
+#: ``--allow-partial``; ``interrupted`` and ``crashed`` never are.
+STOP_KINDS = ("filtered", "stopped", "interrupted", "crashed")
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """One reason a run did not check everything, e.g. ``filtered: -k 'CORE'``."""
+
+    kind: str
+    detail: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in STOP_KINDS:
+            msg = f"incomplete-run kind {self.kind!r} is not one of {STOP_KINDS!r}"
+            raise ValueError(msg)
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.detail}"
+
+
 VERDICT_NOT_RUN = "not run: preflight failed"
 
 
@@ -72,6 +99,17 @@ class RunInfo:
     suites: tuple[str, ...]
     partial: bool = False
     workers: int = 0
+    incomplete: tuple[Stop, ...] = ()
+
+    @property
+    def is_partial(self) -> bool:
+        """Whether the run was filtered, stopped early, interrupted or crashed."""
+        return self.partial or bool(self.incomplete)
+
+    def stopped_by(self, *kinds: str) -> tuple[Stop, ...]:
+        """The reasons of the given kinds this run is incomplete."""
+        return tuple(s for s in self.incomplete if s.kind in kinds)
+
     #: Why the preflight stopped the run before any suite ran; empty when it passed.
     preflight: str = ""
     #: The sizing profile of the run (``--chatmodels-profile``).
@@ -206,20 +244,23 @@ class Report:
 
     @property
     def complete(self) -> bool:
-        """Whether the run was unfiltered and every requirement ran."""
-        return not self.run.partial and not self.not_run
+        """Whether the run was unfiltered, ran to its end, and every requirement ran."""
+        return not self.run.is_partial and not self.not_run and bool(self.requirements)
 
     @property
     def verdict(self) -> str:
         """The strongest level with no failing requirement at or above it.
 
         A run in which no requirement passed establishes nothing, so it is not conformant;
-        a run the preflight stopped was not run at all.
+        a run the preflight stopped was not run at all; one that did not check everything
+        is ``partial``, never conformant.
         """
         if self.run.preflight:
             return VERDICT_NOT_RUN
         if self.failing_at(Level.MUST) or not any(r.status == "passed" for r in self.requirements):
             return VERDICT_NONE
+        if not self.complete:
+            return VERDICT_PARTIAL
         if self.failing_at(Level.SHOULD):
             return VERDICT_MUST
         return VERDICT_SHOULD
@@ -275,8 +316,9 @@ class Report:
                 "started_at": run.started_at,
                 "duration": run.duration,
                 "suites": list(run.suites),
-                "partial": run.partial,
+                "partial": run.is_partial,
                 "workers": run.workers,
+                "incomplete": [{"kind": s.kind, "detail": s.detail} for s in run.incomplete],
                 "preflight": run.preflight,
                 "profile": run.profile,
             },
@@ -309,6 +351,7 @@ class Report:
                 suites=tuple(run["suites"]),
                 partial=bool(run["partial"]),
                 workers=int(run["workers"]),
+                incomplete=tuple(Stop(s["kind"], s["detail"]) for s in run["incomplete"]),
                 preflight=str(run.get("preflight", "")),
                 profile=str(run.get("profile", "default")),
             )

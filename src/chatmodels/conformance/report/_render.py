@@ -18,6 +18,7 @@ from chatmodels.conformance.report._gate import first_line
 from chatmodels.conformance.report._model import (
     STATUSES,
     VERDICT_MUST,
+    VERDICT_PARTIAL,
     VERDICT_SHOULD,
     Report,
     RequirementResult,
@@ -42,6 +43,7 @@ MARKDOWN_FAILURE_LIMIT = 100
 _VERDICT_STYLE = {
     VERDICT_SHOULD: ("should", "brightgreen", "#2da44e"),
     VERDICT_MUST: ("must", "yellow", "#bf8700"),
+    VERDICT_PARTIAL: ("partial", "lightgrey", "#6e7781"),
 }
 _NOT_CONFORMANT = ("none", "red", "#cf222e")
 
@@ -203,7 +205,11 @@ def terminal_summary(report: Report) -> list[str]:
                 f", {tally.unexpected_passes} unexpected pass" if tally.unexpected_passes else ""
             )
             lines.append(f"  {level:<7}{counts}{extra}")
-    lines.append(f"verdict: {report.verdict}" + (" (partial run)" if not report.complete else ""))
+    partial = not report.complete and report.verdict != VERDICT_PARTIAL
+    lines.append(f"verdict: {report.verdict}" + (" (partial run)" if partial else ""))
+    lines.extend(f"  incomplete: {stop}" for stop in run.incomplete)
+    if report.not_run:
+        lines.append(f"  not run: {len(report.not_run)} of {len(report.requirements)} requirements")
     if run.preflight:
         lines.append(f"  preflight failed: {first_line(run.preflight, 300)}")
     blocking = report.blocking

@@ -143,10 +143,11 @@ class LoopWatch:
     async def __aenter__(self) -> LoopWatch:
         self._loop_thread = threading.get_ident()
         self._stat = _schedstat_path()
-        self._beat()
-        self._beater = asyncio.ensure_future(self._beat_forever())
+        # The sampler starts before the first beat: starting a thread waits for the OS to run it.
         self._sampler = threading.Thread(target=self._sample, name="loop-watch", daemon=True)
         self._sampler.start()
+        self._beat()
+        self._beater = asyncio.ensure_future(self._beat_forever())
         await asyncio.sleep(2 * self._heartbeat)
         return self
 
@@ -177,7 +178,7 @@ class LoopWatch:
         late_after = self._heartbeat + self._stall_after
         while not self._stop.wait(_SAMPLE_EVERY):
             beat = len(self._beats) - 1
-            if time.perf_counter() - self._beats[beat][0] < late_after:
+            if beat < 0 or time.perf_counter() - self._beats[beat][0] < late_after:
                 continue
             frame = sys._current_frames().get(self._loop_thread)
             if frame is not None and len(self._beats) - 1 == beat:
