@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 import time
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 
 from chatmodels.conformance.raised import describe_raised
 from chatmodels.conformance.settings import Settings
+from chatmodels.conformance.suites._bounded import contained
 from chatmodels.errors import ChatModelError, ErrorCode
 from chatmodels.messages import ChatChunk, ChatResult, FinishReason, Role, merge_chunks
 from chatmodels.provider import Capability, ChatModel, ProviderMetadata
@@ -196,7 +198,7 @@ def merged(chunks: Sequence[object], what: str) -> ChatResult:
 
 
 @dataclass(slots=True)
-class Outcome:
+class LoadOutcome:
     """How one call ended: an answer, a malformed result, an exception, or not at all."""
 
     call: Call
@@ -206,32 +208,34 @@ class Outcome:
     hung: bool = False
 
 
-def call_sync(model: ChatModel, call: Call) -> Outcome:
+def call_sync(model: ChatModel, call: Call) -> LoadOutcome:
     """Make *call* with invoke or stream; never raises."""
     try:
         if call.method == "invoke":
             result: object = model.invoke(call.prompt)
         else:
             result = merged(list(model.stream(call.prompt)), "stream")
-        return Outcome(call, answer=answer_of(result, call.method))
+        return LoadOutcome(call, answer=answer_of(result, call.method))
     except Malformed as exc:
-        return Outcome(call, problem=str(exc))
-    except Exception as exc:
-        return Outcome(call, error=exc)
+        return LoadOutcome(call, problem=str(exc))
+    except BaseException as exc:  # a provider's KeyboardInterrupt is a verdict, not a stop
+        return LoadOutcome(call, error=contained(exc, f"{call.method}()"))
 
 
-async def call_async(model: ChatModel, call: Call) -> Outcome:
+async def call_async(model: ChatModel, call: Call) -> LoadOutcome:
     """Make *call* with ainvoke or astream; never raises except on cancellation."""
     try:
         if call.method == "ainvoke":
             result: object = await model.ainvoke(call.prompt)
         else:
             result = merged([c async for c in model.astream(call.prompt)], "astream")
-        return Outcome(call, answer=answer_of(result, call.method))
+        return LoadOutcome(call, answer=answer_of(result, call.method))
     except Malformed as exc:
-        return Outcome(call, problem=str(exc))
-    except Exception as exc:
-        return Outcome(call, error=exc)
+        return LoadOutcome(call, problem=str(exc))
+    except asyncio.CancelledError:
+        raise
+    except BaseException as exc:  # a provider's KeyboardInterrupt is a verdict, not a stop
+        return LoadOutcome(call, error=contained(exc, f"{call.method}()"))
 
 
 def is_closed_error(exc: BaseException | None) -> bool:
@@ -242,7 +246,7 @@ def is_closed_error(exc: BaseException | None) -> bool:
 # -- verdicts on loads ---------------------------------------------------------------------
 
 
-def not_answered(outcomes: Iterable[Outcome]) -> list[str]:
+def not_answered(outcomes: Iterable[LoadOutcome]) -> list[str]:
     """Calls that hung, failed or returned a malformed result."""
     problems = []
     for o in outcomes:
@@ -255,7 +259,7 @@ def not_answered(outcomes: Iterable[Outcome]) -> list[str]:
     return problems
 
 
-def foreign_errors(outcomes: Iterable[Outcome]) -> list[str]:
+def foreign_errors(outcomes: Iterable[LoadOutcome]) -> list[str]:
     """Calls whose exception is not a ChatModelError."""
     return [
         f"{o.call.label} raised {describe_raised(o.error)}"
@@ -264,7 +268,7 @@ def foreign_errors(outcomes: Iterable[Outcome]) -> list[str]:
     ]
 
 
-def answered(outcomes: Iterable[Outcome]) -> list[tuple[Call, Answer]]:
+def answered(outcomes: Iterable[LoadOutcome]) -> list[tuple[Call, Answer]]:
     """The calls that returned a valid answer, with it."""
     return [(o.call, o.answer) for o in outcomes if o.answer is not None]
 

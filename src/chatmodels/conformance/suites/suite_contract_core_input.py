@@ -12,6 +12,7 @@ import pytest
 
 from chatmodels.conformance.raised import describe_raised
 from chatmodels.conformance.settings import Settings
+from chatmodels.conformance.suites._bounded import call_within, run_async
 from chatmodels.conformance.suites._contract_core_support import (
     PROMPT,
     UNICODE_PROMPT,
@@ -19,8 +20,9 @@ from chatmodels.conformance.suites._contract_core_support import (
     comparable,
     describe,
     expect_error,
+    invoke,
     outcome_of,
-    run_async,
+    stream,
 )
 from chatmodels.conformance.suites._evidence import inconclusive, unrepeatable, usage_unusable
 from chatmodels.errors import ChatModelError, ErrorCode
@@ -41,18 +43,21 @@ QUESTIONS = [f"Question {n}: what is {n} plus {n}?" for n in range(1, 6)]
 
 
 def _caller(model: ChatModel, style: str, settings: Settings) -> Caller:
-    timeout = settings.float("core_call_timeout")
     if style == "ainvoke":
-        return lambda messages: run_async(model.ainvoke(messages), timeout)
+        return lambda messages: run_async(lambda: model.ainvoke(messages), "ainvoke()")
     if style == "stream":
-        return lambda messages: list(model.stream(messages))
-    return model.invoke
+        return lambda messages: stream(model, messages)
+    return lambda messages: invoke(model, messages)
 
 
 def _batch(model: ChatModel, inputs: list[Any], style: str, settings: Settings) -> BatchResult:
     if style == "abatch":
-        return run_async(model.abatch(inputs), settings.float("core_call_timeout"))
-    return model.batch(inputs)
+        return run_async(lambda: model.abatch(inputs), "abatch()")
+    return call_within(lambda: model.batch(inputs), "batch()")
+
+
+def _answer(model: ChatModel, prompt: Conversation) -> ChatResult:
+    return assert_answer(invoke(model, prompt), "invoke")
 
 
 def _view(result: object) -> object:
@@ -81,10 +86,10 @@ def test_batch_answers_match_invoke_in_order(
     )
     for index, (question, result) in enumerate(zip(QUESTIONS, results, strict=True)):
         assert isinstance(result, ChatResult), f"{style} item {index} is {describe(result)}"
-        alone = chatmodels_chat_model.invoke(question)
+        alone = _answer(chatmodels_chat_model, question)
         expected = comparable(alone)
         if comparable(result) != expected:
-            again = functools.partial(chatmodels_chat_model.invoke, question)
+            again = functools.partial(_answer, chatmodels_chat_model, question)
             reason = unrepeatable(alone, again, "invoke", _view)
             if reason is not None:
                 inconclusive(f"{style} item {index} could not be judged: {reason}")
@@ -212,7 +217,7 @@ def _assert_clean_text(text: str, what: str) -> None:
 def test_unicode_prompt_gets_a_clean_answer(chatmodels_chat_model: ChatModel) -> None:
     """A prompt with accents, CJK and emoji gets an answer free of mangled characters."""
     result = assert_answer(
-        chatmodels_chat_model.invoke(UNICODE_PROMPT), "invoke with a unicode prompt"
+        invoke(chatmodels_chat_model, UNICODE_PROMPT), "invoke with a unicode prompt"
     )
     _assert_clean_text(result.message.content, "the answer to a unicode prompt")
 
@@ -221,8 +226,8 @@ def test_unicode_prompt_gets_a_clean_answer(chatmodels_chat_model: ChatModel) ->
 @pytest.mark.capability("streaming", "deterministic")
 def test_unicode_stream_equals_invoke(chatmodels_chat_model: ChatModel) -> None:
     """Streaming a unicode prompt gives clean deltas that join to invoke's answer."""
-    expected = chatmodels_chat_model.invoke(UNICODE_PROMPT).message.content
-    deltas = [c.delta for c in chatmodels_chat_model.stream(UNICODE_PROMPT)]
+    expected = _answer(chatmodels_chat_model, UNICODE_PROMPT).message.content
+    deltas = [c.delta for c in stream(chatmodels_chat_model, UNICODE_PROMPT)]
     for number, delta in enumerate(deltas, start=1):
         _assert_clean_text(delta, f"stream delta {number}")
     joined = "".join(deltas)
@@ -281,7 +286,7 @@ def test_very_long_input_works_or_names_the_limit(
     vocabulary = ("alpha", "beta", "gamma", "delta", "echo", "foxtrot", "golf", "hotel")
     prompt = " ".join(vocabulary[i % len(vocabulary)] for i in range(words))
     prompt += "\nHow many words were there?"
-    outcome = outcome_of(lambda: chatmodels_chat_model.invoke(prompt))
+    outcome = outcome_of(lambda: chatmodels_chat_model.invoke(prompt), "invoke()")
     if not isinstance(outcome, BaseException):
         assert_answer(outcome, f"invoke with a {words}-word prompt")
         return
