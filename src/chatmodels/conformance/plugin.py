@@ -41,6 +41,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     session = session_module.ConformanceSession(config)
     config.pluginmanager.register(session, session_module.SESSION_PLUGIN)
+    config.pluginmanager.register(session.watchdog, "chatmodels-conformance-watchdog")
     config.pluginmanager.register(session.scrubber, "chatmodels-conformance-scrubber")
     config.pluginmanager.register(fixtures, "chatmodels-conformance-fixtures")
     suites_dir = session_module.SUITES_DIR

@@ -24,6 +24,7 @@ from chatmodels.conformance._options import (
     resolve_env,
 )
 from chatmodels.conformance._recorder import RunRecorder, selection_filters
+from chatmodels.conformance._watchdog import Watchdog
 from chatmodels.conformance.outcomes import (
     CLOSE_REQUIREMENT,
     FIGURE_PROPERTY,
@@ -207,6 +208,7 @@ class ConformanceSession:
             self.settings = Settings(CATALOGUE, settings)
         except (KeyError, ValueError, SettingsError) as exc:
             raise pytest.UsageError(str(exc.args[0] if exc.args else exc)) from None
+        self.watchdog = Watchdog(self.settings)
         self.suites = self._selected_suites()
         ini_only = config.getini("chatmodels_requirements")
         self.only: tuple[str, ...] = config.getoption("chatmodels_requirements") or (
@@ -239,6 +241,11 @@ class ConformanceSession:
         self.preflight_failure = ""
         self._preflight_done = False
         self._close_failures: list[str] = []
+
+    @property
+    def incomplete_reason(self) -> str:
+        """Why the run stopped before every selected test ran (its budget); empty if it did not."""
+        return self.watchdog.incomplete_reason
 
     # -- configuration ---------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 import time
@@ -9,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from chatmodels.conformance.settings import Settings
+from chatmodels.conformance.suites._bounded import contained
 from chatmodels.errors import ChatModelError, ErrorCode
 from chatmodels.messages import ChatChunk, ChatResult, FinishReason, Role, merge_chunks
 from chatmodels.provider import Capability, ChatModel, ProviderMetadata
@@ -186,7 +188,7 @@ def merged(chunks: Sequence[object], what: str) -> ChatResult:
 
 
 @dataclass(slots=True)
-class Outcome:
+class LoadOutcome:
     """How one call ended: an answer, a malformed result, an exception, or not at all."""
 
     call: Call
@@ -196,32 +198,34 @@ class Outcome:
     hung: bool = False
 
 
-def call_sync(model: ChatModel, call: Call) -> Outcome:
+def call_sync(model: ChatModel, call: Call) -> LoadOutcome:
     """Make *call* with invoke or stream; never raises."""
     try:
         if call.method == "invoke":
             result: object = model.invoke(call.prompt)
         else:
             result = merged(list(model.stream(call.prompt)), "stream")
-        return Outcome(call, answer=answer_of(result, call.method))
+        return LoadOutcome(call, answer=answer_of(result, call.method))
     except Malformed as exc:
-        return Outcome(call, problem=str(exc))
-    except Exception as exc:
-        return Outcome(call, error=exc)
+        return LoadOutcome(call, problem=str(exc))
+    except BaseException as exc:  # a provider's KeyboardInterrupt is a verdict, not a stop
+        return LoadOutcome(call, error=contained(exc, f"{call.method}()"))
 
 
-async def call_async(model: ChatModel, call: Call) -> Outcome:
+async def call_async(model: ChatModel, call: Call) -> LoadOutcome:
     """Make *call* with ainvoke or astream; never raises except on cancellation."""
     try:
         if call.method == "ainvoke":
             result: object = await model.ainvoke(call.prompt)
         else:
             result = merged([c async for c in model.astream(call.prompt)], "astream")
-        return Outcome(call, answer=answer_of(result, call.method))
+        return LoadOutcome(call, answer=answer_of(result, call.method))
     except Malformed as exc:
-        return Outcome(call, problem=str(exc))
-    except Exception as exc:
-        return Outcome(call, error=exc)
+        return LoadOutcome(call, problem=str(exc))
+    except asyncio.CancelledError:
+        raise
+    except BaseException as exc:  # a provider's KeyboardInterrupt is a verdict, not a stop
+        return LoadOutcome(call, error=contained(exc, f"{call.method}()"))
 
 
 def describe_error(exc: BaseException) -> str:
@@ -239,7 +243,7 @@ def is_closed_error(exc: BaseException | None) -> bool:
 # -- verdicts on loads ---------------------------------------------------------------------
 
 
-def not_answered(outcomes: Iterable[Outcome]) -> list[str]:
+def not_answered(outcomes: Iterable[LoadOutcome]) -> list[str]:
     """Calls that hung, failed or returned a malformed result."""
     problems = []
     for o in outcomes:
@@ -252,7 +256,7 @@ def not_answered(outcomes: Iterable[Outcome]) -> list[str]:
     return problems
 
 
-def foreign_errors(outcomes: Iterable[Outcome]) -> list[str]:
+def foreign_errors(outcomes: Iterable[LoadOutcome]) -> list[str]:
     """Calls whose exception is not a ChatModelError."""
     return [
         f"{o.call.label} raised {describe_error(o.error)}"
@@ -261,7 +265,7 @@ def foreign_errors(outcomes: Iterable[Outcome]) -> list[str]:
     ]
 
 
-def crossings(outcomes: Iterable[Outcome], solo: dict[int, Answer] | None) -> list[str]:
+def crossings(outcomes: Iterable[LoadOutcome], solo: dict[int, Answer] | None) -> list[str]:
     """Answers that belong to another caller: wrong solo answer, shared id, or foreign usage."""
     answered = [(o.call, o.answer) for o in outcomes if o.answer is not None]
     problems = []

@@ -27,7 +27,7 @@ from chatmodels.conformance.suites._concurrency_support import (
     Answer,
     Call,
     Limits,
-    Outcome,
+    LoadOutcome,
     call_methods,
     call_sync,
     check,
@@ -52,7 +52,7 @@ class Load:
     """What one load did, and the solo answers its outcomes are compared with."""
 
     what: str
-    outcomes: list[Outcome]
+    outcomes: list[LoadOutcome]
     solo: dict[int, Answer] | None
     limits: Limits
 

@@ -9,6 +9,10 @@ import jsonschema
 import pytest
 
 from chatmodels.conformance.outcomes import INCONCLUSIVE
+from chatmodels.conformance.suites._bounded import (
+    call_within,
+    read_stream,
+)
 from chatmodels.conformance.suites._contract_features_support import (
     JSON_PROMPT,
     PLAIN_PROMPT,
@@ -16,9 +20,7 @@ from chatmodels.conformance.suites._contract_features_support import (
     TOOL_PROMPT,
     TOOLS,
     WEATHER,
-    call_within,
     parse_object,
-    read_stream,
 )
 from chatmodels.messages import ChatResult, FinishReason, Message, ToolCall, merge_chunks
 from chatmodels.options import ChatOptions, ResponseFormat

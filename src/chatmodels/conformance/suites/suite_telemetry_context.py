@@ -18,9 +18,9 @@ from chatmodels import _semconv as sc
 from chatmodels.conformance.capture import TelemetryCapture
 from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.suites import _telemetry_kit
+from chatmodels.conformance.suites._bounded import call_limit, run_async
 from chatmodels.conformance.suites._telemetry_kit import (
     PROMPT,
-    WAIT,
     Reported,
     aconsume,
     arun_kind,
@@ -28,7 +28,6 @@ from chatmodels.conformance.suites._telemetry_kit import (
     consume,
     instrument_subject,
     kinds_for,
-    run,
     run_kind,
     suite_tracer,
 )
@@ -89,7 +88,7 @@ def test_async_calls_are_children_of_the_current_span(
                     await arun_kind(otel_model, kind, PROMPT, None)
         return parent.get_span_context().span_id
 
-    parent_id: int = run(calls())
+    parent_id: int = run_async(calls, "async calls under a span")
     _assert_children(chatmodels_telemetry, [parent_id], "async calls and abatch items")
 
 
@@ -107,7 +106,7 @@ def test_thread_pool_calls_are_children_of_each_workers_span(
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = [pool.submit(work, i) for i in range(4)]
-        parent_ids = [f.result(timeout=WAIT) for f in futures]
+        parent_ids = [f.result(timeout=call_limit()) for f in futures]
     _assert_children(chatmodels_telemetry, parent_ids, "calls on a thread pool")
     parents = sorted(s.parent.span_id for s in call_spans(chatmodels_telemetry) if s.parent)
     assert parents == sorted(parent_ids), (
@@ -178,7 +177,7 @@ def test_concurrent_threads_keep_their_own_attributes(
 
     def call(index: int) -> None:
         options = _options(index, count, chatmodels_provider_metadata)
-        gate.wait(timeout=WAIT)
+        gate.wait(timeout=call_limit())
         if streams and index % 2:
             calls[index] = (options, consume("stream", otel_model.stream(PROMPT, options)))
         else:
@@ -186,7 +185,7 @@ def test_concurrent_threads_keep_their_own_attributes(
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         for future in [pool.submit(call, i) for i in range(count)]:
-            future.result(timeout=WAIT)
+            future.result(timeout=call_limit())
     _bleeding(chatmodels_telemetry, [c for c in calls if c is not None], "concurrent threads")
 
 
@@ -211,7 +210,11 @@ def test_concurrent_tasks_keep_their_own_attributes(
     async def all_calls() -> list[Call]:
         return list(await asyncio.gather(*(call(i) for i in range(count))))
 
-    _bleeding(chatmodels_telemetry, run(all_calls()), "concurrent asyncio tasks")
+    _bleeding(
+        chatmodels_telemetry,
+        run_async(all_calls, f"{count} concurrent asyncio tasks"),
+        "concurrent asyncio tasks",
+    )
 
 
 # -- OTEL-015 ------------------------------------------------------------------------------
