@@ -169,16 +169,14 @@ def mixed_load(
 
 
 def thread_rows(
-    threads: int, per_thread: int, methods: Sequence[str], limits: Limits, purpose: str
+    threads: int, per_thread: int, methods: Sequence[str], limits: Limits
 ) -> list[list[Call]]:
     """One call list per thread; thread *t* asks prompts t*per_thread onwards."""
-    rng = limits.rng(purpose)
     return [
         plan(
             range(t * per_thread, (t + 1) * per_thread),
             methods,
             limits.seed,
-            rng,
             functools.partial("thread {} call {}".format, t),
         )
         for t in range(threads)

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
+from chatmodels.conformance.raised import describe_raised
 from chatmodels.conformance.suites._bounded import (
     aread_stream,
     bounded,
@@ -112,10 +113,7 @@ def expect_error(
         msg = f"{what} returned {describe(error)}; expected a ChatModelError with code {names}"
         raise AssertionError(msg)
     if not isinstance(error, ChatModelError):
-        msg = (
-            f"{what} raised a bare {type(error).__name__}: {error!r}; expected a ChatModelError "
-            f"with code {names}"
-        )
+        msg = f"{what} raised {describe_raised(error)}; expected a ChatModelError with code {names}"
         raise AssertionError(msg) from error
     assert error.code in allowed, (
         f"{what} raised ChatModelError with code {error.code.value!r} ({error.message!r}); "

@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from chatmodels.conformance.raised import describe_raised
 from chatmodels.conformance.suites._bounded import call_within
 from chatmodels.errors import ChatModelError, ErrorCode
 from chatmodels.messages import ChatChunk, ChatResult, FinishReason, Role
@@ -79,7 +80,7 @@ def result_problem(result: object) -> str | None:
 def error_problem(exc: BaseException) -> str | None:
     """Say why *exc* is not a well-formed ChatModelError, or None."""
     if not isinstance(exc, ChatModelError):
-        return f"raised a bare {type(exc).__name__}: {exc!r}; expected a ChatModelError"
+        return f"raised {describe_raised(exc)}; expected a ChatModelError"
     if not isinstance(exc.code, ErrorCode):
         return f"raised {exc!r} whose code {exc.code!r} is not an ErrorCode"
     if not exc.op:
@@ -101,7 +102,7 @@ def expect_code(call: Callable[[], object], code: ErrorCode, what: str) -> ChatM
     except AssertionError:
         raise
     except Exception as exc:
-        msg = f"{what} raised a bare {type(exc).__name__}: {exc!r}; expected code {code.value!r}"
+        msg = f"{what} raised {describe_raised(exc)}; expected code {code.value!r}"
         raise AssertionError(msg) from exc
     msg = f"{what} returned {value!r:.200}; expected a ChatModelError with code {code.value!r}"
     raise AssertionError(msg)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from chatmodels.conformance.faults import Fault, FaultServer, RequestRecord
+from chatmodels.conformance.raised import describe_raised
 from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.suites._bounded import CallOutcome, bounded, call_within, contained
 from chatmodels.errors import RETRYABLE_CODES, ChatModelError, ErrorCode, InvalidConfigError
@@ -61,7 +62,7 @@ class FaultOutcome:
         """A short view for assertion messages."""
         took = f"after {self.elapsed:.3f}s"
         if self.error is not None:
-            return f"{self.kind} raised {self.error!r} {took}"
+            return f"{self.kind} raised {describe_raised(self.error)} {took}"
         if self.result is None:
             return f"{self.kind} ended after {self.chunks} chunks with no finish reason {took}"
         text = self.result.message.content
@@ -183,7 +184,7 @@ def error_problem(
         return f"{fault}: {outcome.describe()}; expected ChatModelError(code={expected})"
     if not isinstance(error, ChatModelError):
         return (
-            f"{fault}: {outcome.kind} raised a bare {type(error).__name__}: {error!r}; "
+            f"{fault}: {outcome.kind} raised {describe_raised(error)}; "
             f"expected ChatModelError(code={expected})"
         )
     if error.code not in codes:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from chatmodels.conformance.outcomes import INCONCLUSIVE
+from chatmodels.conformance.raised import describe_raised
 from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.suites._concurrency_runners import (
     await_until,
@@ -36,7 +37,6 @@ from chatmodels.conformance.suites._concurrency_support import (
     call_methods,
     call_sync,
     check,
-    describe_error,
     is_closed_error,
     merged,
     prompt_for,
@@ -72,7 +72,7 @@ def _ending(task: asyncio.Task[Answer]) -> str:
     if isinstance(exc, Malformed):
         return f"returned a malformed stream: {exc}"
     if exc is not None:
-        return f"raised {describe_error(exc)}"
+        return f"raised {describe_raised(exc)}"
     return ""
 
 
@@ -271,7 +271,7 @@ async def _close_under_tasks(
 def _in_flight_problems(run: _CloseRun, closer: str) -> list[str]:
     problems = []
     if run.close_error is not None:
-        problems.append(f"{closer} raised {describe_error(run.close_error)}")
+        problems.append(f"{closer} raised {describe_raised(run.close_error)}")
     if run.close_end is None:
         problems.append(f"hung: {closer} never returned while calls were in flight")
     if run.stranded:
@@ -286,7 +286,7 @@ def _in_flight_problems(run: _CloseRun, closer: str) -> list[str]:
         if overlaps and error is not None and not is_closed_error(error):
             problems.append(
                 f"{timed.outcome.call.label}, in flight during {closer}, raised "
-                f"{describe_error(error)}; expected a result or ChatModelError(code='closed')"
+                f"{describe_raised(error)}; expected a result or ChatModelError(code='closed')"
             )
     return problems
 
@@ -301,7 +301,7 @@ def _after_close_problems(run: _CloseRun, late_outcomes: list[LoadOutcome]) -> l
         if outcome.hung:
             got = "never returned"
         elif outcome.error is not None:
-            got = f"raised {describe_error(outcome.error)}"
+            got = f"raised {describe_raised(outcome.error)}"
         else:
             got = "returned a result" if outcome.answer is not None else "returned garbage"
         problems.append(

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from chatmodels.conformance.outcomes import INCONCLUSIVE
+from chatmodels.conformance.raised import describe_raised
 from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.suites._bounded import call_limit, run_async
 from chatmodels.conformance.suites._contract_core_support import (
@@ -183,8 +184,8 @@ def test_sync_calls_work_in_a_running_loops_worker_thread(
         pytest.fail(f"a sync call from the loop's worker thread did not return within {timeout}s")
     except Exception as exc:
         pytest.fail(
-            f"a sync call from a running loop's worker thread raised a bare "
-            f"{type(exc).__name__}: {exc}; expected an answer"
+            f"a sync call from a running loop's worker thread raised {describe_raised(exc)}; "
+            "expected an answer"
         )
     finally:
         loop.close()

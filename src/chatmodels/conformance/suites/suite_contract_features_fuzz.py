@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from chatmodels.conformance.raised import describe_raised
 from chatmodels.conformance.suites._bounded import bounded, read_stream
 from chatmodels.conformance.suites._contract_features_support import (
     PLAIN_PROMPT,
@@ -114,7 +115,7 @@ options = st.one_of(
 def _bare(error: BaseException, where: str) -> str | None:
     if isinstance(error, ChatModelError):
         return None
-    return f"{where} raised a bare {type(error).__name__}: {error!r}; expected a ChatModelError"
+    return f"{where} raised {describe_raised(error)}; expected a ChatModelError"
 
 
 def _invoke_problem(model: ChatModel, messages: Any, opts: Any) -> str | None:

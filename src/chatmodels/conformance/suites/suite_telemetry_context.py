@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -274,6 +277,45 @@ def _globals() -> tuple[object, object]:
 _OVERRIDE_LOG = "Overriding of current"
 
 
+def _setter_call(stack: traceback.StackSummary) -> str:
+    """The OTel function called and the line outside OTel and logging that called it."""
+    api = "a global setter"
+    for frame in reversed(stack):
+        path = frame.filename.replace("\\", "/")
+        if "/opentelemetry/" in path:
+            api = f"{frame.name}()"
+        elif not path.endswith(("/logging/__init__.py", __file__)):
+            return f"{api} from {frame.name}() at {Path(frame.filename).name}:{frame.lineno}"
+    return api
+
+
+class _OverrideAttempts(logging.Handler):
+    """Names the call behind repeated attempts to set a global provider, once per call site."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.step = ""
+        self.found: dict[str, tuple[str, str, int]] = {}  # call -> first step, log, count
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if _OVERRIDE_LOG in record.getMessage():
+            call = _setter_call(traceback.extract_stack())
+            step, said, count = self.found.get(call, (self.step, record.getMessage(), 0))
+            self.found[call] = (step, said, count + 1)
+
+    def problems(self) -> list[str]:
+        """One sentence per call site: what it called, first when, and how often OTel refused."""
+        return [
+            f"{call} tried to set a global provider again, first while {step}; OTel refused "
+            f"{count} time{'s' if count > 1 else ''} ({said!r})"
+            for call, (step, said, count) in self.found.items()
+        ]
+
+
+def _call_instrumented(instrumented: Callable[[], ChatModel], kind: str) -> None:
+    run_kind(instrumented(), kind)
+
+
 @pytest.mark.requirement("OTEL-016")
 def test_global_providers_are_never_set(
     request: pytest.FixtureRequest,
@@ -283,28 +325,48 @@ def test_global_providers_are_never_set(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Making, instrumenting and calling a model leaves the global OTel providers alone."""
-    before = _globals()
-    with caplog.at_level(logging.WARNING, logger="opentelemetry"):
+    attempts = _OverrideAttempts()
+    changed: list[str] = []
+    model: ChatModel | None = None
+
+    def step(what: str, action: Callable[[], object]) -> None:
+        attempts.step = what
+        current = _globals()
+        action()
+        for name, old, new in zip(("tracer", "meter"), current, _globals(), strict=True):
+            if old is not new:
+                changed.append(f"{what} changed the global {name} provider from {old!r} to {new!r}")
+
+    def make() -> None:
+        nonlocal model
         model = chatmodels_make_chat_model()
-        for kind in kinds_for(chatmodels_provider_metadata):
-            run_kind(instrument_subject(request, model, chatmodels_telemetry), kind)
-        quiet = instrument_subject(
-            request,
-            model,
-            chatmodels_telemetry,
-            tracer_provider=NoOpTracerProvider(),
-            meter_provider=NoOpMeterProvider(),
-        )
-        quiet.invoke(PROMPT)
-    after = _globals()
-    changed = [
-        f"the global {what} provider changed from {old!r} to {new!r}"
-        for what, old, new in zip(("tracer", "meter"), before, after, strict=True)
-        if old is not new
-    ]
-    changed += [
-        f"something tried to set a global provider again (OTel logged {r.getMessage()!r})"
-        for r in caplog.records
-        if r.name.startswith("opentelemetry") and _OVERRIDE_LOG in r.getMessage()
-    ]
-    assert not changed, "; ".join(changed) + "; expected the application's globals left alone"
+
+    otel_logger = logging.getLogger("opentelemetry")
+    otel_logger.addHandler(attempts)
+    try:
+        with caplog.at_level(logging.WARNING, logger="opentelemetry"):
+            step("making the model", make)
+            assert model is not None
+            made = model
+            for kind in kinds_for(chatmodels_provider_metadata):
+                instrumented = functools.partial(
+                    instrument_subject, request, made, chatmodels_telemetry
+                )
+                step(
+                    f"instrumenting the model and calling {kind}()",
+                    functools.partial(_call_instrumented, instrumented, kind),
+                )
+            step(
+                "instrumenting with no-op providers and calling invoke()",
+                lambda: instrument_subject(
+                    request,
+                    made,
+                    chatmodels_telemetry,
+                    tracer_provider=NoOpTracerProvider(),
+                    meter_provider=NoOpMeterProvider(),
+                ).invoke(PROMPT),
+            )
+    finally:
+        otel_logger.removeHandler(attempts)
+    problems = changed + attempts.problems()
+    assert not problems, "; ".join(problems) + "; expected the application's globals left alone"
