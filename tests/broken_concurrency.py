@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
+from chatmodels.errors import ChatCancelledError
 from chatmodels.messages import ChatChunk, ChatResult, Message
 from chatmodels.options import ChatOptions, OptionsLike
 from chatmodels.providers.reference import ReferenceChatModel, ReferenceProvider
@@ -161,6 +162,24 @@ class IgnoresCancellation(ReferenceProvider):
     """Async waits swallow CancelledError, so a cancelled stream runs on to its end."""
 
     chat_model_class = _DeafToCancelModel
+
+
+class _CancelAsErrorModel(ReferenceChatModel):
+    async def _await(self, seconds: float, budget: Any) -> None:
+        try:
+            await super()._await(seconds, budget)
+        except asyncio.CancelledError:  # the bug: asyncio.timeout and task groups need it
+            msg = "the call was cancelled"
+            raise ChatCancelledError(msg, op="ainvoke") from None
+
+
+class TurnsCancellationIntoError(ReferenceProvider):
+    """Async waits answer cancellation with ChatCancelledError instead of letting it propagate.
+
+    Fails CONC-005 and CANCEL-001 alike: both require asyncio.CancelledError.
+    """
+
+    chat_model_class = _CancelAsErrorModel
 
 
 # -- CONC-006 ----------------------------------------------------------------------------

@@ -379,13 +379,17 @@ class IndexesEmptyConversation(ReferenceChatModel):
 
 
 class EmptyContentIsValueError(ReferenceChatModel):
-    """Rejects empty user content with a bare ValueError."""
+    """Checks empty user content itself, before the base class, with a bare ValueError."""
 
-    def _check_messages(self, messages: Sequence[Message]) -> None:
-        if any(m.role is Role.USER and not m.content for m in messages):
+    def _prepare(
+        self, op: str, messages: Sequence[Any] | str, options: OptionsLike
+    ) -> tuple[tuple[Message, ...], ChatOptions]:
+        if not isinstance(messages, str) and any(
+            isinstance(m, Message) and m.role is Role.USER and not m.content for m in messages
+        ):
             msg = "empty content"
             raise ValueError(msg)
-        super()._check_messages(messages)
+        return super()._prepare(op, messages, options)
 
 
 class UnknownRoleIsKeyError(ReferenceChatModel):

@@ -124,9 +124,9 @@ class _BareKeyErrorOnUnknownRole(ReferenceChatModel):
 
 
 class _RetryableInvalidInput(ReferenceChatModel):
-    def _check_messages(self, messages: Sequence[Message]) -> None:
+    def _prepare(self, op: str, messages: Any, options: OptionsLike) -> Any:
         try:
-            super()._check_messages(messages)
+            return super()._prepare(op, messages, options)
         except InvalidInputError as exc:
             raise InvalidInputError(exc.message, op=exc.op, retryable=True) from None
 
@@ -134,9 +134,9 @@ class _RetryableInvalidInput(ReferenceChatModel):
 class _LeaksApiKey(ReferenceChatModel):
     api_key = ""
 
-    def _check_messages(self, messages: Sequence[Message]) -> None:
+    def _prepare(self, op: str, messages: Any, options: OptionsLike) -> Any:
         try:
-            super()._check_messages(messages)
+            return super()._prepare(op, messages, options)
         except InvalidInputError as exc:
             msg = f"{exc.message} (request sent with api_key={self.api_key})"
             raise InvalidInputError(msg, op=exc.op) from None

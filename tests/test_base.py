@@ -790,3 +790,58 @@ class TestHealthStatus:
     def test_ok_only_when_healthy(self, state: HealthState) -> None:
         """ok is true for healthy alone; degraded is not ok."""
         assert HealthStatus(state, 0.1).ok is (state is HealthState.HEALTHY)
+
+
+class TestInheritedContract:
+    @pytest.mark.parametrize("entry", ENTRY_POINTS)
+    def test_provider_errors_get_op_and_provider(self, sync_model: SyncModel, entry: str) -> None:
+        """An error the subclass raised without op or provider carries both once it escapes."""
+        if entry in ("batch", "abatch"):
+            outcome = run_entry(sync_model, entry, "fail")
+            assert isinstance(outcome, list)
+            error = outcome[0]
+        else:
+            with pytest.raises(RateLimitError) as caught:
+                run_entry(sync_model, entry, "fail")
+            error = caught.value
+        assert isinstance(error, RateLimitError)
+        called = {"batch": "invoke", "abatch": "ainvoke"}.get(entry, entry)
+        assert (error.op, error.provider) == (called, "fake")
+
+    def test_an_op_the_provider_set_is_kept(self) -> None:
+        """The base class fills gaps and never overwrites what the provider said."""
+
+        class Named(SyncModel):
+            def _invoke(self, messages: tuple[Message, ...], options: ChatOptions) -> ChatResult:
+                msg = "busy"
+                raise RateLimitError(msg, op="chat.completions", provider="upstream")
+
+        with Named() as model, pytest.raises(RateLimitError) as caught:
+            model.invoke("hi")
+        assert (caught.value.op, caught.value.provider) == ("chat.completions", "upstream")
+
+    @pytest.mark.parametrize("entry", ENTRY_POINTS)
+    def test_empty_user_content_never_reaches_the_provider(
+        self, sync_model: SyncModel, entry: str
+    ) -> None:
+        """An empty user message is invalid_input, not retryable, before _invoke runs."""
+        outcome: object
+        try:
+            outcome = run_entry(sync_model, entry, [Message.user("")])
+        except InvalidInputError as exc:
+            outcome = exc
+        error = outcome[0] if isinstance(outcome, list) else outcome
+        assert isinstance(error, InvalidInputError), error
+        assert error.retryable is False
+        assert "messages[0]" in str(error)
+        assert "non-empty" in str(error)
+        assert error.provider == "fake"
+        assert sync_model.seen == []
+
+    def test_closing_a_stream_early_closes_the_subclass_stream(self) -> None:
+        """The error-stamping layer passes close() through to the subclass's generator."""
+        with StreamingModel() as model:
+            stream = model.stream("hi")
+            next(stream)
+            stream.close()  # type: ignore[attr-defined]
+            assert model.stream_closed.is_set()

@@ -107,6 +107,15 @@ class TestCatchesConcurrency:
         """Streams that swallow CancelledError and run to the end fail CONC-005."""
         _run(run_conformance, "IgnoresCancellation").assert_caught("CONC-005")
 
+    @pytest.mark.catches("CONC-005")
+    def test_cancellation_turned_into_an_error_is_caught(
+        self, run_conformance: RunConformance
+    ) -> None:
+        """Streams that answer cancellation with ChatCancelledError fail CONC-005, quoting it."""
+        run = _run(run_conformance, "TurnsCancellationIntoError")
+        run.assert_caught("CONC-005")
+        assert any("ChatCancelledError" in m for m in run.messages["CONC-005"])
+
     @pytest.mark.catches("CONC-006")
     def test_calls_stranded_by_close_are_caught(self, run_conformance: RunConformance) -> None:
         """Calls left hanging by close() fail CONC-006 with a hung verdict instead of a hung run."""

@@ -69,6 +69,15 @@ class TestCatchesContractFeatures:
         )
         run.assert_caught(requirement_id, also=also)
 
+    @pytest.mark.catches("CANCEL-001")
+    def test_cancellation_turned_into_an_error_is_caught(self, run_conformance) -> None:
+        """ChatCancelledError in place of asyncio.CancelledError fails CANCEL-001, as CONC-005."""
+        run = run_conformance(
+            "broken_concurrency:TurnsCancellationIntoError", "--chatmodels-requirements", "CANCEL"
+        )
+        run.assert_caught("CANCEL-001")
+        assert any("expected asyncio.CancelledError" in m for m in run.messages["CANCEL-001"])
+
     def test_every_requirement_has_a_case(self) -> None:
         """Each part-two requirement is matched by one broken provider above."""
         assert sorted(c[0] for c in CASES) == sorted(r.id for r in REQUIREMENTS)

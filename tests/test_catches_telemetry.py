@@ -116,6 +116,17 @@ class TestCatchesTelemetry:
         others = {r: s for r, s in run.statuses.items() if r != "OTEL-001"}
         assert set(others.values()) == {"inconclusive"}, others
 
+    @catches("OTEL-016")
+    def test_global_setter_is_named_once(self, pytester, run_conformance):
+        """OTEL-016 names the OTel call and the line that made it, once, not once per attempt."""
+        pytester.makeconftest(CONFTEST.format(name="SetsGlobalTracerCapture"))
+        run = run_conformance(None, "--chatmodels-requirements", "OTEL-016")
+        run.assert_caught("OTEL-016")
+        (message,) = run.messages["OTEL-016"]
+        assert "set_tracer_provider() from instrument() at broken_telemetry.py:" in message
+        assert message.count("tried to set a global provider again") == 1, message
+        assert "changed the global tracer provider" in message
+
     def test_every_requirement_has_a_catching_case(self):
         """Each OTEL requirement has at least one broken instrumentation that fails it."""
         cases = CAPTURE_CASES + PROVIDER_CASES

@@ -465,10 +465,10 @@ class TestHelp:
         """--help lists every subcommand and exits 0."""
         code, out, _ = _run(capsys, "--help")
         assert code == 0
-        for command in ("gate", "render", "diff", "schema", "spec"):
+        for command in ("gate", "report", "render", "diff", "schema", "spec"):
             assert command in out
 
-    @pytest.mark.parametrize("command", ["gate", "render", "diff", "schema", "spec"])
+    @pytest.mark.parametrize("command", ["gate", "report", "render", "diff", "schema", "spec"])
     def test_subcommand_help(self, capsys: pytest.CaptureFixture[str], command: str) -> None:
         """Each subcommand has its own help."""
         code, out, _ = _run(capsys, command, "--help")

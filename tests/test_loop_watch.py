@@ -77,6 +77,30 @@ class TestLoopWatch:
             summary
         ), summary
 
+    def test_zero_timeout_probes_are_not_blocking(self) -> None:
+        """poll(0), select(..., 0) and acquire(False) only probe, as httpcore's readiness check."""
+        import select
+
+        lock = threading.Lock()
+        left, right = socket.socketpair()
+
+        async def work() -> None:
+            end = time.perf_counter() + 3 * STALL
+            probe = select.poll()
+            probe.register(left.fileno(), select.POLLIN)
+            while time.perf_counter() < end:
+                probe.poll(0)
+                select.select([left], [], [], 0)
+                if lock.acquire(False):
+                    lock.release()
+
+        try:
+            evidence = _watch(work)
+        finally:
+            left.close()
+            right.close()
+        assert not evidence.blocking, evidence.blocking_summary()
+
     def test_awaiting_is_not_blocking(self) -> None:
         """A loop that awaits asyncio.sleep has no stall and no blocking call."""
 

@@ -282,6 +282,30 @@ class TestErrors:
             assert SECRET not in str(info.value)
             assert info.value.provider == "openai"
 
+    @pytest.mark.parametrize("entry", ["invoke", "stream", "ainvoke", "astream"])
+    def test_empty_user_message_is_refused_before_sending(
+        self, model: OpenAIChatModel, server: FaultServer, entry: str
+    ) -> None:
+        """MSG-005 holds against any server: the empty turn is invalid_input and never sent."""
+        empty = [Message.user("")]
+        server.reset_log()
+
+        async def adrain() -> object:
+            return [c async for c in model.astream(empty)]
+
+        calls = {
+            "invoke": lambda: model.invoke(empty),
+            "stream": lambda: list(model.stream(empty)),
+            "ainvoke": lambda: asyncio.run(model.ainvoke(empty)),
+            "astream": lambda: asyncio.run(adrain()),
+        }
+        with pytest.raises(ChatModelError) as info:
+            calls[entry]()
+        assert info.value.code is ErrorCode.INVALID_INPUT
+        assert info.value.retryable is False
+        assert (info.value.op, info.value.provider) == (entry, "openai")
+        assert server.requests == []
+
     def test_retry_after_is_read(self, model: OpenAIChatModel, server: FaultServer) -> None:
         """A 429 carries retry_after from the Retry-After header."""
         server.script(Fault.status(429, retry_after=7))

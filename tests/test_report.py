@@ -209,6 +209,18 @@ class TestBlocked:
         assert failing[0].startswith("STREAM-001 (MUST) failed (root cause: blocks 2)")
         assert failing[-1] == "CONC-001 (MAY) blocked by STREAM-001"
 
+    def test_renderings_lead_with_root_causes(self) -> None:
+        """Markdown lists the root first with its count; HTML names the roots and the blocker."""
+        from chatmodels.conformance.report import render_html, render_markdown
+
+        report = _dependent_report({"STREAM-001": "failed", "OTEL-001": "failed"})
+        markdown = render_markdown(report)
+        root = markdown.index("STREAM-001 | MUST | failed (root cause: blocks 1)")
+        assert root < markdown.index("OTEL-001 | SHOULD | blocked by STREAM-001")
+        html = render_html(report)
+        assert 'Root causes: <a href="#req-STREAM-001">STREAM-001</a> blocks 1' in html
+        assert 'blocked by <a href="#req-STREAM-001">STREAM-001</a>' in html
+
     def test_blocked_round_trips_and_validates(self) -> None:
         """The blocked status and its root survive JSON and satisfy the schema."""
         report = _dependent_report({"STREAM-001": "failed", "OTEL-001": "failed"})

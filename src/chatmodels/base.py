@@ -27,6 +27,7 @@ from chatmodels.errors import (
     ChatTimeoutError,
     ClosedError,
     InvalidConfigError,
+    InvalidInputError,
     UnsupportedError,
 )
 from chatmodels.messages import (
@@ -48,7 +49,13 @@ from chatmodels.provider import (
     ProviderMetadata,
 )
 
-__all__ = ["BaseChatModel", "BaseProvider", "check_supported", "result_as_chunk"]
+__all__ = [
+    "BaseChatModel",
+    "BaseProvider",
+    "check_messages",
+    "check_supported",
+    "result_as_chunk",
+]
 
 T = TypeVar("T")
 
@@ -94,6 +101,17 @@ def check_supported(
     unknown = sorted(set(options.extra) - supported_extra)
     if unknown:
         raise refuse(f"extra options {unknown!r}")
+
+
+def check_messages(messages: Sequence[Message], *, op: str, provider: str) -> None:
+    """Raise InvalidInputError for turns the contract rejects, before any provider sees them."""
+    for index, message in enumerate(messages):
+        if message.role is Role.USER and not message.content:
+            msg = (
+                f"messages[{index}] is a user message with content {message.content!r}; "
+                "expected non-empty text"
+            )
+            raise InvalidInputError(msg, op=op, provider=provider)
 
 
 def result_as_chunk(result: ChatResult) -> ChatChunk:
@@ -250,32 +268,64 @@ class BaseChatModel(Closing):
             prepared = coerce_messages(messages)
             merged = coerce_options(options).merged_over(self._defaults)
         except ChatModelError as exc:
-            exc.op = exc.op or op
-            exc.provider = self._metadata.name
+            self._stamp(exc, op)
             raise
+        check_messages(prepared, op=op, provider=self._metadata.name)
         check_supported(
             self._metadata, prepared, merged, op=op, supported_extra=self.supported_extra
         )
         return prepared, merged
+
+    def _stamp(self, exc: ChatModelError, op: str) -> None:
+        """Fill in the operation and provider an error left empty, so every error names both."""
+        exc.op = exc.op or op
+        exc.provider = exc.provider or self._metadata.name
+
+    def _stamp_stream(self, chunks: Iterator[ChatChunk], op: str) -> Iterator[ChatChunk]:
+        try:
+            yield from chunks  # forwards close() to the subclass's stream
+        except ChatModelError as exc:
+            self._stamp(exc, op)
+            raise
+
+    async def _astamp_stream(
+        self, chunks: AsyncIterator[ChatChunk], op: str
+    ) -> AsyncIterator[ChatChunk]:
+        try:
+            async for chunk in chunks:
+                yield chunk
+        except ChatModelError as exc:
+            self._stamp(exc, op)
+            raise
+        finally:
+            aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
     def invoke(
         self, messages: Sequence[MessageLike] | str, options: OptionsLike = None
     ) -> ChatResult:
         """Answer the conversation."""
         prepared, merged = self._prepare("invoke", messages, options)
-        return self._invoke(prepared, merged)
+        try:
+            return self._invoke(prepared, merged)
+        except ChatModelError as exc:
+            self._stamp(exc, "invoke")
+            raise
 
     async def ainvoke(
         self, messages: Sequence[MessageLike] | str, options: OptionsLike = None
     ) -> ChatResult:
         """Answer the conversation without blocking the event loop."""
         prepared, merged = self._prepare("ainvoke", messages, options)
-        if merged.timeout is None:
-            return await self._ainvoke(prepared, merged)
         try:
+            if merged.timeout is None:
+                return await self._ainvoke(prepared, merged)
             return await asyncio.wait_for(self._ainvoke(prepared, merged), merged.timeout)
-        except ChatModelError:
-            raise  # the provider's own error, a ChatTimeoutError included, is not our deadline
+        except ChatModelError as exc:
+            # the provider's own error, a ChatTimeoutError included, is not our deadline
+            self._stamp(exc, "ainvoke")
+            raise
         except asyncio.TimeoutError as exc:
             msg = f"ainvoke did not finish within {merged.timeout}s"
             raise ChatTimeoutError(
@@ -287,14 +337,14 @@ class BaseChatModel(Closing):
     ) -> Iterator[ChatChunk]:
         """Answer as a stream of deltas; validation errors raise before the first chunk."""
         prepared, merged = self._prepare("stream", messages, options)
-        return self._stream(prepared, merged)
+        return self._stamp_stream(self._stream(prepared, merged), "stream")
 
     def astream(
         self, messages: Sequence[MessageLike] | str, options: OptionsLike = None
     ) -> AsyncIterator[ChatChunk]:
         """Answer as an async stream of deltas."""
         prepared, merged = self._prepare("astream", messages, options)
-        return self._astream(prepared, merged)
+        return self._astamp_stream(self._astream(prepared, merged), "astream")
 
     def batch(
         self,

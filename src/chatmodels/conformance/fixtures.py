@@ -14,6 +14,7 @@ from chatmodels.conformance.requirements import CATALOGUE
 from chatmodels.conformance.session import SESSION_PLUGIN, ConformanceSession
 from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.subject import Subject
+from chatmodels.conformance.suites._bounded import bounded, contained
 from chatmodels.options import OptionsLike
 from chatmodels.provider import Capability, ChatModel, Provider, ProviderMetadata
 
@@ -60,10 +61,11 @@ def _close_after_test(config: pytest.Config, models: list[ChatModel]) -> None:
     A test may have closed a model already, so this may be a second close: it must not raise.
     """
     for model in reversed(models):
-        try:
-            model.close()
-        except Exception as exc:
-            _session(config).note_close_failure(exc)
+        closed = bounded(model.close, "close()")
+        if closed.timed_out:
+            _session(config).note_close_failure(AssertionError(closed.hang_message()))
+        elif closed.error is not None:
+            _session(config).note_close_failure(contained(closed.error, "close()"))
 
 
 @pytest.fixture(scope="session")

@@ -41,8 +41,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
     session = session_module.ConformanceSession(config)
     config.pluginmanager.register(session, session_module.SESSION_PLUGIN)
+    config.pluginmanager.register(session.watchdog, "chatmodels-conformance-watchdog")
     config.pluginmanager.register(session.scrubber, "chatmodels-conformance-scrubber")
     config.pluginmanager.register(fixtures, "chatmodels-conformance-fixtures")
+    raised = importlib.import_module("chatmodels.conformance.raised")
+    config.pluginmanager.register(raised, "chatmodels-conformance-raised")
     suites_dir = session_module.SUITES_DIR
     session.preflight_at_configure()
     if config.getoption("dist", "no") == "load":

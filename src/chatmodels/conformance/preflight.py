@@ -4,12 +4,12 @@ at all stops the run with one message naming the cause, not a hundred failures.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 from chatmodels.conformance.subject import Subject
+from chatmodels.conformance.suites._bounded import bounded
 from chatmodels.errors import ChatModelError, ErrorCode
 from chatmodels.options import ChatOptions
 from chatmodels.provider import Capability, ChatModel
@@ -69,28 +69,9 @@ class _Attempt:
         return f"{self.op}() raised a bare {type(error).__name__}: {text}"
 
 
-def _bounded(call: Callable[[], T], timeout: float) -> tuple[T | None, BaseException | None, bool]:
-    """Run *call* in a daemon thread: (result, error, timed out); a hung provider is left behind."""
-    box: list[T] = []
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            box.append(call())
-        except BaseException as exc:  # a provider's bare exception is evidence, not a crash
-            errors.append(exc)
-
-    thread = threading.Thread(target=target, name="chatmodels-preflight", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
-        return None, None, True
-    return (box[0] if box else None), (errors[0] if errors else None), False
-
-
 def _attempt(op: str, call: Callable[[], object], timeout: float) -> _Attempt:
-    _, error, timed_out = _bounded(call, timeout)
-    return _Attempt(op, error, timed_out)
+    outcome = bounded(call, f"{op}()", timeout)
+    return _Attempt(op, outcome.error, outcome.timed_out)
 
 
 def _verdict(attempts: list[_Attempt], subject: Subject, timeout: float) -> str | None:
@@ -127,9 +108,10 @@ def preflight(subject: Subject, timeout: float) -> str | None:
     Returns None when at least one call answered and no error says every call will fail
     (authentication, model not found, network, invalid configuration).
     """
-    made, error, timed_out = _bounded(_model_maker(subject), timeout)
+    creation = bounded(_model_maker(subject), "create_chat_model()", timeout)
+    made = creation.value
     if made is None:
-        attempt = _Attempt("create_chat_model", error, timed_out)
+        attempt = _Attempt("create_chat_model", creation.error, creation.timed_out)
         return _verdict([attempt], subject, timeout)
     model, owned = made
     # The call's own timeout bounds a provider's retries too; only where it is declared.
@@ -144,7 +126,7 @@ def preflight(subject: Subject, timeout: float) -> str | None:
         return _verdict(attempts, subject, timeout)
     finally:
         if owned:
-            _bounded(model.close, timeout)
+            bounded(model.close, "close()", timeout)
 
 
 def _model_maker(subject: Subject) -> Callable[[], tuple[ChatModel, bool]]:

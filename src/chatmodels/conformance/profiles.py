@@ -34,7 +34,8 @@ _REAL_MODEL = Profile(
     "real-model",
     "one real model served one request at a time on a CPU: short answers, low loads, long limits",
     settings={
-        "core_call_timeout": "120",
+        "call_timeout": "120",
+        "run_budget": "3600",
         "preflight_timeout": "120",
         "stream_close_timeout": "10",
         "msg_long_input_words": "300",
@@ -58,7 +59,6 @@ _REAL_MODEL = Profile(
         "default.max_tokens": "24",
         "default.temperature": "0",
         "timeout": "120",
-        "max_connections": "2",
     },
 )
 

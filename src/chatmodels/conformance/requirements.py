@@ -165,12 +165,22 @@ def _build() -> Catalogue:
         contract_features,
         faults,
         performance,
+        run,
         telemetry,
         wire,
     )
     from chatmodels.conformance.catalogue.dependencies import DEPENDS_ON
 
-    areas = (contract_core, contract_features, concurrency, telemetry, performance, faults, wire)
+    areas = (
+        contract_core,
+        contract_features,
+        concurrency,
+        telemetry,
+        performance,
+        faults,
+        wire,
+        run,
+    )
     requirements = [r for area in areas for r in area.REQUIREMENTS]
     unknown = sorted(set(DEPENDS_ON) - {r.id for r in requirements})
     if unknown:

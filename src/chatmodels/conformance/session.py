@@ -24,6 +24,7 @@ from chatmodels.conformance._options import (
     resolve_env,
 )
 from chatmodels.conformance._recorder import RunRecorder, selection_filters
+from chatmodels.conformance._watchdog import Watchdog
 from chatmodels.conformance.outcomes import (
     CLOSE_REQUIREMENT,
     FIGURE_PROPERTY,
@@ -207,6 +208,7 @@ class ConformanceSession:
             self.settings = Settings(CATALOGUE, settings)
         except (KeyError, ValueError, SettingsError) as exc:
             raise pytest.UsageError(str(exc.args[0] if exc.args else exc)) from None
+        self.watchdog = Watchdog(self.settings)
         self.suites = self._selected_suites()
         ini_only = config.getini("chatmodels_requirements")
         self.only: tuple[str, ...] = config.getoption("chatmodels_requirements") or (
@@ -239,6 +241,11 @@ class ConformanceSession:
         self.preflight_failure = ""
         self._preflight_done = False
         self._close_failures: list[str] = []
+
+    @property
+    def incomplete_reason(self) -> str:
+        """Why the run stopped before every selected test ran (its budget); empty if it did not."""
+        return self.watchdog.incomplete_reason
 
     # -- configuration ---------------------------------------------------------------
 
@@ -338,6 +345,13 @@ class ConformanceSession:
         cause = self.preflight_failure
         return f"chatmodels conformance: preflight failed, the suites did not run: {cause}"
 
+    def _uses_configured_provider(self) -> bool:
+        """Whether the selection calls the provider as configured: the fault suite alone
+        re-points it at the kit's own server, so its base URL need not answer."""
+        if not set(self.suites) - {"faults"}:
+            return False
+        return not self.only or any(not i.startswith("FAULT") for i in self.only)
+
     def run_preflight(self, subject: Subject) -> str:
         """Call the provider once per style; the message to stop with when it cannot answer."""
         option = self.config.option
@@ -346,6 +360,7 @@ class ConformanceSession:
             self._preflight_done
             or self.is_worker
             or any(getattr(option, o, False) for o in informational)
+            or not self._uses_configured_provider()
         ):
             return ""
         self._preflight_done = True
@@ -463,6 +478,7 @@ class ConformanceSession:
                     f"{report.nodeid}::close", _NodeResult(CLOSE_REQUIREMENT)
                 )
                 closing.outcome, closing.message = "failed", str(message)
+                self.recorder.result(self._outcome(f"{report.nodeid}::close", closing), "teardown")
         requirement_id = next(
             (v for k, v in report.user_properties if k == REQUIREMENT_PROPERTY), None
         )

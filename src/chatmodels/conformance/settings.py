@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping
 
+from chatmodels.conformance.catalogue.run import RENAMED
 from chatmodels.conformance.requirements import Catalogue
 
 __all__ = ["Settings", "SettingsError"]
@@ -59,6 +60,9 @@ class Settings:
                 budgets[req_id] = float(_parse(key, text, 0.0))
             elif key in known:
                 values[key] = _parse(key, text, known[key].default)
+            elif key in RENAMED:
+                msg = f"setting {key!r} is now {RENAMED[key]!r}; use {RENAMED[key]}={text}"
+                raise SettingsError(msg)
             else:
                 msg = f"unknown setting {key!r}; known settings: {sorted(known)!r}"
                 raise SettingsError(msg)

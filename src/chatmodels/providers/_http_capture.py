@@ -198,6 +198,8 @@ class _RecordingStream(httpx.SyncByteStream):
         except Exception:  # kept in the record; the close goes on
             pass
         finally:
+            if self._parts is not None:
+                self._parts.close()  # type: ignore[attr-defined]
             self._inner.close()
 
 
@@ -230,6 +232,8 @@ class _AsyncRecordingStream(httpx.AsyncByteStream):
         except Exception:  # kept in the record; the close goes on
             pass
         finally:
+            if self._parts is not None:
+                await self._parts.aclose()  # type: ignore[attr-defined]
             await self._inner.aclose()
 
 

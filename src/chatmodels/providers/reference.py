@@ -9,9 +9,10 @@ Rules (tests and conformance suites rely on each):
   (:func:`count_tokens`). Input tokens are, over all messages, the tokens of the content and of
   tool-call arguments, plus one per message. Output tokens are those of the answer text plus the
   arguments of its tool calls. Usage is always reported; total = input + output.
-- **Input checks.** A user message with empty content, or an assistant message with neither
-  content nor tool calls, is InvalidInputError. A conversation over ``max_input_tokens``
-  (default 8192) is InvalidInputError whose message names the limit.
+- **Input checks.** An assistant message with neither content nor tool calls is
+  InvalidInputError (BaseChatModel refuses an empty user message for every provider). A
+  conversation over ``max_input_tokens`` (default 8192) is InvalidInputError whose message
+  names the limit.
 - **Answer.** Deterministic in the messages and options; only ``response_id`` changes, and it
   is unique per call (``"ref-"`` + a uuid4). The text is ``"Reference answer to: "`` + the last
   user message's content (the last message's, if no user spoke), so unicode round-trips and the
@@ -193,10 +194,6 @@ class ReferenceChatModel(BaseChatModel):
     def _check_messages(self, messages: Sequence[Message]) -> None:
         """Reject turns a real model would reject, before any latency or fault."""
         for index, m in enumerate(messages):
-            if m.role is Role.USER and not m.content:
-                msg = f"messages[{index}] is a user message with content {m.content!r}; "
-                msg += "expected non-empty text"
-                raise InvalidInputError(msg, op="message", provider=self._metadata.name)
             if m.role is Role.ASSISTANT and not m.content and not m.tool_calls:
                 msg = f"messages[{index}] is an assistant message with content {m.content!r} "
                 msg += "and no tool calls; expected text or tool calls"

@@ -50,7 +50,9 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         MUST,
         "Cancelling some in-flight streams ends them promptly and leaves the others intact",
         "Servers cancel streams when clients disconnect; a provider that ignores cancellation "
-        "keeps paying for abandoned work, and one that hangs on it leaks tasks.",
+        "keeps paying for abandoned work, and one that hangs on it leaks tasks. A cancelled "
+        "stream must end with asyncio.CancelledError: a provider that turns it into an error "
+        "breaks asyncio.timeout and task groups.",
         Capability.CANCELLATION,
     ),
     Requirement(

@@ -292,12 +292,6 @@ REQUIREMENTS: tuple[Requirement, ...] = (
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(
-        "core_call_timeout",
-        30.0,
-        "Seconds the contract suite waits for one call run in a thread or task before it "
-        "fails the provider as hung.",
-    ),
-    Setting(
         "async_blocking_threshold",
         0.002,
         "Seconds a heartbeat may be late before ASYNC-005 samples the loop thread for a "

@@ -182,9 +182,11 @@ _CANCEL: tuple[Requirement, ...] = (
     Requirement(
         "CANCEL-001",
         MUST,
-        "Cancelling an in-flight ainvoke or astream returns control within 1 s",
+        "Cancelling an in-flight ainvoke or astream raises asyncio.CancelledError within 1 s",
         "Servers cancel requests whose clients went away; a call that ignores cancellation, or "
-        "blocks the event loop, stalls every other request on that loop.",
+        "blocks the event loop, stalls every other request on that loop. asyncio needs "
+        "CancelledError to propagate: a provider that turns it into an error or an answer "
+        "breaks asyncio.timeout and task groups.",
         Capability.CANCELLATION,
     ),
     Requirement(

@@ -5,7 +5,7 @@ The suite applies to providers declaring ``openai_compatible``: it re-creates th
 the server's request log to count retries and time them. Where the provider declares the
 options ``timeout``, ``max_retries``, ``backoff_base`` or ``backoff_max``, the suite sets
 small values so the run stays fast; a provider declaring none is still bounded by
-``fault_call_timeout`` on every call.
+``call_timeout`` on every call.
 """
 
 from __future__ import annotations
@@ -155,7 +155,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fault_seed", 0, "Seed of the server's random faults in FAULT-014."),
     Setting("fault_conc_timeout", 30.0, "Seconds FAULT-014 may run before it fails as hung."),
     Setting(
-        "fault_call_timeout", 10.0, "Seconds any single call may take before it fails as hung."
+        "fault_client_timeout",
+        5.0,
+        "The client timeout given to models on the fault server, so a stalled answer ends in "
+        "a timeout error well within call_timeout.",
     ),
     Setting("fault_timeout", 0.2, "The client timeout FAULT-009 sets, in seconds."),
     Setting("fault_latency", 2.0, "Server latency FAULT-009 plays; the timeout must cut it short."),

@@ -1,8 +1,9 @@
 """Bounded runners of the concurrency suite: threads, event loops, loads and resource probes.
 
 Every runner takes a :class:`Limits` and returns when its deadline passes, whatever the provider
-does: threads are daemons joined with a timeout, and event loops run on a daemon thread, so a
-provider that hangs or ignores cancellation gets a verdict instead of stalling the run.
+does: threads are daemons joined with a timeout, and a load's event loop runs on a watchdog
+thread of ``_bounded`` (one for the whole load, never one per call), so a provider that hangs,
+blocks its loop or ignores cancellation gets a verdict instead of stalling the run.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
+from chatmodels.conformance.suites._bounded import abounded
 from chatmodels.conformance.suites._concurrency_support import (
     Call,
     Limits,
-    Outcome,
+    LoadOutcome,
     call_async,
     call_sync,
     hung,
@@ -74,27 +76,12 @@ def run_threads(count: int, work: Callable[[int], None], limits: Limits) -> list
 
 
 def run_loop(main: Callable[[], Coroutine[Any, Any, T]], limits: Limits) -> T:
-    """Run *main()* on a fresh event loop in a daemon thread, failing as hung at the deadline."""
-    results: list[T] = []
-    errors: list[BaseException] = []
-    finished = threading.Event()
-
-    async def wrapper() -> None:
-        try:
-            results.append(await main())
-        except BaseException as exc:  # handed to the test thread below
-            errors.append(exc)
-        finally:
-            finished.set()
-
-    thread = threading.Thread(target=asyncio.run, args=(wrapper(),), name="conc-loop", daemon=True)
-    thread.start()
-    if not finished.wait(limits.left() + _GRACE):
-        raise hung(limits, "the event loop running the async calls")
-    thread.join(_GRACE)  # asyncio.run closes the loop; a task deaf to cancel may keep it
-    if errors:
-        raise errors[0]
-    return results[0]
+    """Run *main()* on a fresh event loop in a watchdog thread, failing as hung at the deadline."""
+    what = "the event loop running the async calls"
+    outcome = abounded(main, what, limits.left() + _GRACE)
+    if outcome.timed_out:
+        raise hung(limits, what)
+    return outcome.get()
 
 
 def wait_until(ready: Callable[[], bool], limits: Limits) -> bool:
@@ -120,9 +107,9 @@ async def await_until(ready: Callable[[], bool], limits: Limits) -> bool:
 
 def thread_calls(
     model: ChatModel, calls: Sequence[Sequence[Call]], limits: Limits, barrier: threading.Barrier
-) -> Callable[[], list[Outcome]]:
+) -> Callable[[], list[LoadOutcome]]:
     """Start one thread per call list; the returned function joins them and gives the outcomes."""
-    slots: list[list[Outcome | None]] = [[None] * len(row) for row in calls]
+    slots: list[list[LoadOutcome | None]] = [[None] * len(row) for row in calls]
 
     def work(index: int) -> None:
         for position, call in enumerate(calls[index]):
@@ -130,10 +117,10 @@ def thread_calls(
 
     threads = start_threads(len(calls), work, barrier, limits)
 
-    def finish() -> list[Outcome]:
+    def finish() -> list[LoadOutcome]:
         join_threads(threads, limits)
         return [
-            slot if slot is not None else Outcome(call, hung=True)
+            slot if slot is not None else LoadOutcome(call, hung=True)
             for row, calls_row in zip(slots, calls, strict=True)
             for slot, call in zip(row, calls_row, strict=True)
         ]
@@ -141,12 +128,14 @@ def thread_calls(
     return finish
 
 
-def thread_load(model: ChatModel, calls: Sequence[Sequence[Call]], limits: Limits) -> list[Outcome]:
+def thread_load(
+    model: ChatModel, calls: Sequence[Sequence[Call]], limits: Limits
+) -> list[LoadOutcome]:
     """Run each call list on its own thread, all started together."""
     return thread_calls(model, calls, limits, threading.Barrier(len(calls)))()
 
 
-async def task_load(model: ChatModel, calls: Sequence[Call], limits: Limits) -> list[Outcome]:
+async def task_load(model: ChatModel, calls: Sequence[Call], limits: Limits) -> list[LoadOutcome]:
     """Run every call as a task on the running loop at once; tasks left at the deadline hung."""
     tasks = [asyncio.ensure_future(call_async(model, call)) for call in calls]
     if not tasks:
@@ -156,9 +145,9 @@ async def task_load(model: ChatModel, calls: Sequence[Call], limits: Limits) -> 
     for call, task in zip(calls, tasks, strict=True):
         if not task.done():
             task.cancel()
-            outcomes.append(Outcome(call, hung=True))
+            outcomes.append(LoadOutcome(call, hung=True))
         elif task.cancelled():
-            outcomes.append(Outcome(call, error=asyncio.CancelledError()))
+            outcomes.append(LoadOutcome(call, error=asyncio.CancelledError()))
         else:
             outcomes.append(task.result())
     return outcomes
@@ -166,12 +155,12 @@ async def task_load(model: ChatModel, calls: Sequence[Call], limits: Limits) -> 
 
 def mixed_load(
     model: ChatModel, rows: Sequence[Sequence[Call]], tasks: Sequence[Call], limits: Limits
-) -> list[Outcome]:
+) -> list[LoadOutcome]:
     """Threads call the sync API while the loop runs async calls, all started together."""
     barrier = threading.Barrier(len(rows) + 1)
     finish = thread_calls(model, rows, limits, barrier)
 
-    async def main() -> list[Outcome]:
+    async def main() -> list[LoadOutcome]:
         meet(barrier, limits)  # releases the threads together with the tasks
         return await task_load(model, tasks, limits)
 
@@ -180,16 +169,14 @@ def mixed_load(
 
 
 def thread_rows(
-    threads: int, per_thread: int, methods: Sequence[str], limits: Limits, purpose: str
+    threads: int, per_thread: int, methods: Sequence[str], limits: Limits
 ) -> list[list[Call]]:
     """One call list per thread; thread *t* asks prompts t*per_thread onwards."""
-    rng = limits.rng(purpose)
     return [
         plan(
             range(t * per_thread, (t + 1) * per_thread),
             methods,
             limits.seed,
-            rng,
             functools.partial("thread {} call {}".format, t),
         )
         for t in range(threads)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from chatmodels.conformance.raised import describe_raised
 from chatmodels.conformance.settings import Settings
+from chatmodels.conformance.suites._bounded import contained
 from chatmodels.errors import ChatModelError, ErrorCode
 from chatmodels.messages import ChatChunk, ChatResult, FinishReason, Role, merge_chunks
 from chatmodels.provider import Capability, ChatModel, ProviderMetadata
@@ -101,18 +104,27 @@ class Call:
         return f"{self.caller} ({self.method}{number})"
 
 
+def streamed(index: int, seed: int) -> bool:
+    """Whether prompt *index* is streamed; fixed per prompt, so it is compared like with like."""
+    return random.Random(f"{seed}:style:{index}").random() < 0.5
+
+
+def method_for(index: int, methods: Sequence[str], seed: int) -> str:
+    """The style prompt *index* is asked in: its stream variant when streamed and declared."""
+    return methods[-1] if streamed(index, seed) else methods[0]
+
+
 def plan(
     indices: Iterable[int],
     methods: Sequence[str],
     seed: int,
-    rng: random.Random,
     caller: Callable[[int], str],
 ) -> list[Call]:
-    """Calls for *indices*, each in a style drawn from *methods*."""
+    """Calls for *indices*, each streamed or not as its prompt is in every load."""
     calls = []
     for position, index in enumerate(indices):
         prompt, size = prompt_for(index, seed)
-        calls.append(Call(index, rng.choice(methods), caller(position), prompt, size))
+        calls.append(Call(index, method_for(index, methods, seed), caller(position), prompt, size))
     return calls
 
 
@@ -186,7 +198,7 @@ def merged(chunks: Sequence[object], what: str) -> ChatResult:
 
 
 @dataclass(slots=True)
-class Outcome:
+class LoadOutcome:
     """How one call ended: an answer, a malformed result, an exception, or not at all."""
 
     call: Call
@@ -196,39 +208,34 @@ class Outcome:
     hung: bool = False
 
 
-def call_sync(model: ChatModel, call: Call) -> Outcome:
+def call_sync(model: ChatModel, call: Call) -> LoadOutcome:
     """Make *call* with invoke or stream; never raises."""
     try:
         if call.method == "invoke":
             result: object = model.invoke(call.prompt)
         else:
             result = merged(list(model.stream(call.prompt)), "stream")
-        return Outcome(call, answer=answer_of(result, call.method))
+        return LoadOutcome(call, answer=answer_of(result, call.method))
     except Malformed as exc:
-        return Outcome(call, problem=str(exc))
-    except Exception as exc:
-        return Outcome(call, error=exc)
+        return LoadOutcome(call, problem=str(exc))
+    except BaseException as exc:  # a provider's KeyboardInterrupt is a verdict, not a stop
+        return LoadOutcome(call, error=contained(exc, f"{call.method}()"))
 
 
-async def call_async(model: ChatModel, call: Call) -> Outcome:
+async def call_async(model: ChatModel, call: Call) -> LoadOutcome:
     """Make *call* with ainvoke or astream; never raises except on cancellation."""
     try:
         if call.method == "ainvoke":
             result: object = await model.ainvoke(call.prompt)
         else:
             result = merged([c async for c in model.astream(call.prompt)], "astream")
-        return Outcome(call, answer=answer_of(result, call.method))
+        return LoadOutcome(call, answer=answer_of(result, call.method))
     except Malformed as exc:
-        return Outcome(call, problem=str(exc))
-    except Exception as exc:
-        return Outcome(call, error=exc)
-
-
-def describe_error(exc: BaseException) -> str:
-    """An exception as quoted in verdicts."""
-    if isinstance(exc, ChatModelError):
-        return f"{type(exc).__name__}(code={exc.code.value!r}): {exc}"
-    return f"{type(exc).__name__}: {exc}"
+        return LoadOutcome(call, problem=str(exc))
+    except asyncio.CancelledError:
+        raise
+    except BaseException as exc:  # a provider's KeyboardInterrupt is a verdict, not a stop
+        return LoadOutcome(call, error=contained(exc, f"{call.method}()"))
 
 
 def is_closed_error(exc: BaseException | None) -> bool:
@@ -239,50 +246,58 @@ def is_closed_error(exc: BaseException | None) -> bool:
 # -- verdicts on loads ---------------------------------------------------------------------
 
 
-def not_answered(outcomes: Iterable[Outcome]) -> list[str]:
+def not_answered(outcomes: Iterable[LoadOutcome]) -> list[str]:
     """Calls that hung, failed or returned a malformed result."""
     problems = []
     for o in outcomes:
         if o.hung:
             problems.append(f"{o.call.label} never returned")
         elif o.error is not None:
-            problems.append(f"{o.call.label} raised {describe_error(o.error)}")
+            problems.append(f"{o.call.label} raised {describe_raised(o.error)}")
         elif o.problem:
             problems.append(f"{o.call.label}: {o.problem}")
     return problems
 
 
-def foreign_errors(outcomes: Iterable[Outcome]) -> list[str]:
+def foreign_errors(outcomes: Iterable[LoadOutcome]) -> list[str]:
     """Calls whose exception is not a ChatModelError."""
     return [
-        f"{o.call.label} raised {describe_error(o.error)}"
+        f"{o.call.label} raised {describe_raised(o.error)}"
         for o in outcomes
         if o.error is not None and not isinstance(o.error, ChatModelError)
     ]
 
 
-def crossings(outcomes: Iterable[Outcome], solo: dict[int, Answer] | None) -> list[str]:
-    """Answers that belong to another caller: wrong solo answer, shared id, or foreign usage."""
-    answered = [(o.call, o.answer) for o in outcomes if o.answer is not None]
-    problems = []
-    if solo is not None:
-        for call, answer in answered:
-            alone = solo.get(call.index)
-            if alone is not None and not answer.same_as(alone):
-                problems.append(
-                    f"{call.label} got {answer.short}; alone the same input gives {alone.short}"
-                )
+def answered(outcomes: Iterable[LoadOutcome]) -> list[tuple[Call, Answer]]:
+    """The calls that returned a valid answer, with it."""
+    return [(o.call, o.answer) for o in outcomes if o.answer is not None]
+
+
+def solo_mismatches(
+    answers: Sequence[tuple[Call, Answer]], solo: dict[int, Answer]
+) -> list[tuple[Call, Answer, Answer]]:
+    """Answers under load that differ from the same prompt asked alone in the same style."""
+    return [
+        (call, answer, alone)
+        for call, answer in answers
+        if (alone := solo.get(call.index)) is not None and not answer.same_as(alone)
+    ]
+
+
+def shared_ids(answers: Sequence[tuple[Call, Answer]]) -> list[str]:
+    """Response ids handed to more than one caller."""
     owners: dict[str, Call] = {}
-    for call, answer in answered:
+    problems = []
+    for call, answer in answers:
         first = owners.setdefault(answer.response_id, call) if answer.response_id else call
         if first is not call:
             problems.append(
                 f"{first.label} and {call.label} both got response id {answer.response_id!r}"
             )
-    return problems + _usage_crossings(answered)
+    return problems
 
 
-def _usage_crossings(answered: Sequence[tuple[Call, Answer]]) -> list[str]:
+def usage_crossings(answered: Sequence[tuple[Call, Answer]]) -> list[str]:
     """Prompts padded by more words must be billed more input tokens, whoever ran next to them."""
     by_size: dict[int, list[tuple[int, Call]]] = {}
     for call, answer in answered:

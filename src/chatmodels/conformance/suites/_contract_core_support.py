@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
+from chatmodels.conformance.raised import describe_raised
+from chatmodels.conformance.suites._bounded import (
+    aread_stream,
+    bounded,
+    call_within,
+    contained,
+    read_stream,
+    run_async,
+)
 from chatmodels.errors import ChatModelError, ErrorCode
-from chatmodels.messages import ChatChunk, ChatResult, Role
+from chatmodels.messages import ChatChunk, ChatResult, MessageLike, Role
+from chatmodels.options import OptionsLike
+from chatmodels.provider import BatchResult, ChatModel
 
 T = TypeVar("T")
+Prompt = Sequence[MessageLike] | str
 
 PROMPT = "Name three colours of the rainbow, in one short sentence."
 LONG_PROMPT = (
@@ -20,28 +31,34 @@ LONG_PROMPT = (
 UNICODE_PROMPT = "Say hello to this text: naïve café — 日本語 🚀👩🏽‍💻"
 
 
-def run_async(coro: Coroutine[Any, Any, T], timeout: float) -> T:
-    """Run *coro* on a fresh loop, failing the provider instead of hanging the run."""
-
-    async def bounded() -> T:
-        task = asyncio.ensure_future(coro)
-        done, _ = await asyncio.wait({task}, timeout=timeout)
-        if not done:
-            task.cancel()
-            msg = f"the async call did not finish within {timeout}s; expected it to return"
-            raise AssertionError(msg)
-        # The provider's own errors (a ChatTimeoutError is a TimeoutError) pass through as-is.
-        return task.result()
-
-    return asyncio.run(bounded())
+def invoke(model: ChatModel, messages: Prompt, options: OptionsLike = None) -> ChatResult:
+    """invoke(), bounded by ``call_timeout``."""
+    return call_within(lambda: model.invoke(messages, options), "invoke()")
 
 
-async def acollect(chunks: AsyncIterator[ChatChunk] | Awaitable[Any]) -> list[ChatChunk]:
-    """Drain an async stream into a list."""
-    if not hasattr(chunks, "__aiter__"):
-        msg = f"astream() must return an async iterator, got {chunks!r}"
-        raise AssertionError(msg)
-    return [chunk async for chunk in chunks]
+def stream(model: ChatModel, messages: Prompt, options: OptionsLike = None) -> list[ChatChunk]:
+    """Every chunk of stream(), read to its end and closed, bounded by ``call_timeout``."""
+    return call_within(lambda: read_stream(model.stream(messages, options)), "stream()")
+
+
+def batch(model: ChatModel, inputs: Sequence[Prompt], options: OptionsLike = None) -> BatchResult:
+    """batch(), bounded by ``call_timeout``."""
+    return call_within(lambda: model.batch(inputs, options), "batch()")
+
+
+def ainvoke(model: ChatModel, messages: Prompt, options: OptionsLike = None) -> ChatResult:
+    """ainvoke() on an event loop of its own, bounded by ``call_timeout``."""
+    return run_async(lambda: model.ainvoke(messages, options), "ainvoke()")
+
+
+def astream(model: ChatModel, messages: Prompt, options: OptionsLike = None) -> list[ChatChunk]:
+    """Every chunk of astream(), read on an event loop of its own, bounded by ``call_timeout``."""
+    return run_async(lambda: aread_stream(model.astream(messages, options)), "astream()")
+
+
+def abatch(model: ChatModel, inputs: Sequence[Prompt], options: OptionsLike = None) -> BatchResult:
+    """abatch() on an event loop of its own, bounded by ``call_timeout``."""
+    return run_async(lambda: model.abatch(inputs, options), "abatch()")
 
 
 def describe(result: object) -> str:
@@ -91,15 +108,12 @@ def expect_error(
     """Run *call* and return the ChatModelError it must raise with *code* (or one of *also*)."""
     allowed = {code, *also}
     names = " or ".join(sorted(repr(c.value) for c in allowed))
-    error = outcome_of(call)
+    error = outcome_of(call, what)
     if not isinstance(error, Exception):
         msg = f"{what} returned {describe(error)}; expected a ChatModelError with code {names}"
         raise AssertionError(msg)
     if not isinstance(error, ChatModelError):
-        msg = (
-            f"{what} raised a bare {type(error).__name__}: {error!r}; expected a ChatModelError "
-            f"with code {names}"
-        )
+        msg = f"{what} raised {describe_raised(error)}; expected a ChatModelError with code {names}"
         raise AssertionError(msg) from error
     assert error.code in allowed, (
         f"{what} raised ChatModelError with code {error.code.value!r} ({error.message!r}); "
@@ -113,12 +127,14 @@ def expect_error(
     return error
 
 
-def outcome_of(call: Callable[[], object]) -> object:
-    """What *call* returned, or the exception it raised."""
-    try:
-        return call()
-    except Exception as exc:
-        return exc
+def outcome_of(call: Callable[[], object], what: str = "the call") -> object:
+    """What *call* returned, or the exception it raised; bounded, a BaseException contained."""
+    outcome = bounded(call, what)
+    if outcome.timed_out:
+        raise AssertionError(outcome.hang_message())
+    if outcome.error is not None:
+        return contained(outcome.error, what)
+    return outcome.value
 
 
 def finish_indexes(chunks: list[ChatChunk]) -> list[int]:

@@ -1,30 +1,22 @@
-"""Helpers shared by the contract suite, part two: calls bounded by a thread, tools, checks.
+"""Helpers shared by the contract suite, part two: tools, prompts and checks of answers and errors.
 
-A provider that blocks its event loop cannot be bounded by ``asyncio.wait_for``; every wait
-here runs the call on a daemon thread and stops waiting at the limit instead.
+Every call goes through ``_bounded.py``, whose watchdog thread a hung provider cannot stall.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
-import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from chatmodels.conformance.raised import describe_raised
+from chatmodels.conformance.suites._bounded import call_within
 from chatmodels.errors import ChatModelError, ErrorCode
 from chatmodels.messages import ChatChunk, ChatResult, FinishReason, Role
 from chatmodels.options import ToolSpec
 from chatmodels.provider import ChatModel, Provider, ProviderMetadata
 
 T = TypeVar("T")
-
-#: Seconds any single call may take before the suite calls it hung.
-CALL_LIMIT = 30.0
-#: Most chunks read from one stream; more is a runaway stream.
-MAX_CHUNKS = 10_000
 
 WEATHER = ToolSpec(
     "get_weather",
@@ -58,87 +50,6 @@ PLAIN_PROMPT = "Say hello in one short sentence."
 JSON_PROMPT = 'Reply in JSON: an object whose key "capital" gives the capital of France.'
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome(Generic[T]):
-    """How a bounded call ended: a value, an exception, or still running at the limit."""
-
-    finished: bool
-    value: T | None
-    error: BaseException | None
-    elapsed: float
-
-
-def run_bounded(call: Callable[[], T], limit: float) -> Outcome[T]:
-    """Run *call* on a daemon thread and wait at most *limit* seconds for it."""
-    box: list[tuple[T | None, BaseException | None]] = []
-
-    def target() -> None:
-        try:
-            box.append((call(), None))
-        except BaseException as exc:  # the verdict needs every outcome, even SystemExit
-            box.append((None, exc))
-
-    thread = threading.Thread(target=target, name="chatmodels-conformance-call", daemon=True)
-    start = time.monotonic()
-    thread.start()
-    thread.join(limit)
-    elapsed = time.monotonic() - start
-    if not box:
-        return Outcome(False, None, None, elapsed)
-    value, error = box[0]
-    return Outcome(True, value, error, elapsed)
-
-
-def call_within(call: Callable[[], T], what: str, limit: float = CALL_LIMIT) -> T:
-    """Return *call*'s value or re-raise its exception; fail the provider if it hangs."""
-    outcome = run_bounded(call, limit)
-    if not outcome.finished:
-        msg = f"{what} did not return within {limit:g}s; expected an answer or an error"
-        raise AssertionError(msg)
-    if outcome.error is not None:
-        raise outcome.error
-    return outcome.value  # type: ignore[return-value]
-
-
-def run_async(
-    coro: Callable[[], Coroutine[Any, Any, T]], what: str, limit: float = CALL_LIMIT
-) -> T:
-    """Run a coroutine on a fresh loop on a bounded thread."""
-    return call_within(lambda: asyncio.run(coro()), what, limit)
-
-
-def read_stream(chunks: Iterable[ChatChunk]) -> list[ChatChunk]:
-    """Read a stream to its end, closing it; a runaway stream fails the provider."""
-    got: list[ChatChunk] = []
-    try:
-        for chunk in chunks:
-            got.append(chunk)
-            if len(got) > MAX_CHUNKS:
-                msg = f"stream gave more than {MAX_CHUNKS} chunks; expected it to end"
-                raise AssertionError(msg)
-    finally:
-        close = getattr(chunks, "close", None)
-        if callable(close):
-            close()
-    return got
-
-
-async def aread_stream(chunks: AsyncIterator[ChatChunk]) -> list[ChatChunk]:
-    """Read an async stream to its end, closing it."""
-    got: list[ChatChunk] = []
-    try:
-        async for chunk in chunks:
-            got.append(chunk)
-            if len(got) > MAX_CHUNKS:
-                msg = f"astream gave more than {MAX_CHUNKS} chunks; expected it to end"
-                raise AssertionError(msg)
-    finally:
-        aclose = getattr(chunks, "aclose", None)
-        if callable(aclose):
-            await aclose()
-    return got
-
-
 def stream_problem(chunks: list[ChatChunk]) -> str | None:
     """Say what is wrong with a finished stream, or None when it is well formed."""
     if not chunks:
@@ -169,7 +80,7 @@ def result_problem(result: object) -> str | None:
 def error_problem(exc: BaseException) -> str | None:
     """Say why *exc* is not a well-formed ChatModelError, or None."""
     if not isinstance(exc, ChatModelError):
-        return f"raised a bare {type(exc).__name__}: {exc!r}; expected a ChatModelError"
+        return f"raised {describe_raised(exc)}; expected a ChatModelError"
     if not isinstance(exc.code, ErrorCode):
         return f"raised {exc!r} whose code {exc.code!r} is not an ErrorCode"
     if not exc.op:
@@ -191,7 +102,7 @@ def expect_code(call: Callable[[], object], code: ErrorCode, what: str) -> ChatM
     except AssertionError:
         raise
     except Exception as exc:
-        msg = f"{what} raised a bare {type(exc).__name__}: {exc!r}; expected code {code.value!r}"
+        msg = f"{what} raised {describe_raised(exc)}; expected code {code.value!r}"
         raise AssertionError(msg) from exc
     msg = f"{what} returned {value!r:.200}; expected a ChatModelError with code {code.value!r}"
     raise AssertionError(msg)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -12,7 +11,9 @@ from typing import Any
 import pytest
 
 from chatmodels.conformance.faults import Fault, FaultServer, RequestRecord
+from chatmodels.conformance.raised import describe_raised
 from chatmodels.conformance.settings import Settings
+from chatmodels.conformance.suites._bounded import CallOutcome, bounded, call_within, contained
 from chatmodels.errors import RETRYABLE_CODES, ChatModelError, ErrorCode, InvalidConfigError
 from chatmodels.messages import ChatChunk, ChatResult, MessageLike, merge_chunks
 from chatmodels.options import OptionsLike
@@ -20,7 +21,7 @@ from chatmodels.provider import Capability, ChatModel, Provider, ProviderMetadat
 
 __all__ = [
     "PROBE_MODEL",
-    "CallOutcome",
+    "FaultOutcome",
     "Prompt",
     "acall",
     "assert_no_problems",
@@ -32,6 +33,7 @@ __all__ = [
     "fault_kit",
     "fault_server",
     "sync_call",
+    "unbounded_call",
 ]
 
 #: The model the fault server answers for; the openai provider needs it named.
@@ -42,8 +44,8 @@ MakeProvider = Callable[..., Provider]
 
 
 @dataclass(frozen=True, slots=True)
-class CallOutcome:
-    """How one call ended: a result (streams merged), or the exception it raised."""
+class FaultOutcome:
+    """How one call against the fault server ended: a result (streams merged), or its exception."""
 
     kind: str
     result: ChatResult | None
@@ -60,7 +62,7 @@ class CallOutcome:
         """A short view for assertion messages."""
         took = f"after {self.elapsed:.3f}s"
         if self.error is not None:
-            return f"{self.kind} raised {self.error!r} {took}"
+            return f"{self.kind} raised {describe_raised(self.error)} {took}"
         if self.result is None:
             return f"{self.kind} ended after {self.chunks} chunks with no finish reason {took}"
         text = self.result.message.content
@@ -109,61 +111,67 @@ def _call(
     return _merged(chunks), len(chunks)
 
 
-def _hung(kind: str, bound: float) -> AssertionError:
+def _hung(outcome: CallOutcome[Any]) -> AssertionError:
     msg = (
-        f"{kind} did not return within {bound:g}s against the fault server; expected it to "
-        "return or raise ChatModelError (is a timeout missing or a retry loop unbounded?)"
+        f"{outcome.hang_message()} against the fault server (is a timeout missing or a retry "
+        "loop unbounded?)"
     )
     return AssertionError(msg)
 
 
+def _outcome(kind: str, outcome: CallOutcome[tuple[ChatResult | None, int]]) -> FaultOutcome:
+    if outcome.timed_out:
+        raise _hung(outcome)
+    if outcome.error is not None:
+        return FaultOutcome(kind, None, contained(outcome.error, f"{kind}()"), outcome.elapsed)
+    result, chunks = outcome.value or (None, 0)
+    return FaultOutcome(kind, result, None, outcome.elapsed, chunks)
+
+
 async def acall(
     model: ChatModel, kind: str, prompt: Prompt, options: OptionsLike, bound: float
-) -> CallOutcome:
-    """Make one async call on the running loop, bounded by *bound* seconds."""
+) -> FaultOutcome:
+    """Make one async call inside a load on the running loop; the load's own loop thread is
+    bounded by ``_bounded`` as a whole, and *bound* cuts this call short cooperatively."""
 
-    async def guarded() -> CallOutcome:
+    async def guarded() -> FaultOutcome:
         # Caught inside wait_for: a ChatTimeoutError is a TimeoutError, not the bound firing.
         start = time.perf_counter()
         try:
             result, chunks = await _acall(model, kind, prompt, options)
         except Exception as exc:  # the verdict is the test's; any exception is an outcome
-            return CallOutcome(kind, None, exc, time.perf_counter() - start)
-        return CallOutcome(kind, result, None, time.perf_counter() - start, chunks)
+            return FaultOutcome(kind, None, exc, time.perf_counter() - start)
+        return FaultOutcome(kind, result, None, time.perf_counter() - start, chunks)
 
     try:
         return await asyncio.wait_for(guarded(), bound)
     except asyncio.TimeoutError:
-        raise _hung(kind, bound) from None
+        msg = (
+            f"{kind}() did not return within {bound:g} s against the fault server; expected it "
+            "to return or raise ChatModelError (is a timeout missing or a retry loop unbounded?)"
+        )
+        raise AssertionError(msg) from None
+
+
+def unbounded_call(model: ChatModel, kind: str, prompt: Prompt) -> FaultOutcome:
+    """Make one sync call on this thread: for a load whose threads are bounded as a whole."""
+    start = time.perf_counter()
+    try:
+        result, chunks = _call(model, kind, prompt, None)
+    except BaseException as exc:  # contained: the verdict is the test's
+        return FaultOutcome(kind, None, contained(exc, f"{kind}()"), time.perf_counter() - start)
+    return FaultOutcome(kind, result, None, time.perf_counter() - start, chunks)
 
 
 def sync_call(
     model: ChatModel, kind: str, prompt: Prompt, options: OptionsLike, bound: float
-) -> CallOutcome:
-    """Make one sync call on a watchdog thread, so a hung provider fails instead of hanging."""
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        start = time.perf_counter()
-        try:
-            box["value"] = _call(model, kind, prompt, options)
-        except Exception as exc:  # the verdict is the test's; any exception is an outcome
-            box["error"] = exc
-        box["elapsed"] = time.perf_counter() - start
-
-    thread = threading.Thread(target=run, name="chatmodels-fault-call", daemon=True)
-    thread.start()
-    thread.join(bound)
-    if thread.is_alive() or "elapsed" not in box:
-        raise _hung(kind, bound)
-    if "error" in box:
-        return CallOutcome(kind, None, box["error"], box["elapsed"])
-    result, chunks = box["value"]
-    return CallOutcome(kind, result, None, box["elapsed"], chunks)
+) -> FaultOutcome:
+    """Make one sync call (invoke or stream) on a watchdog thread of ``_bounded``."""
+    return _outcome(kind, bounded(lambda: _call(model, kind, prompt, options), f"{kind}()", bound))
 
 
 def error_problem(
-    outcome: CallOutcome,
+    outcome: FaultOutcome,
     codes: Sequence[ErrorCode],
     fault: str,
     *,
@@ -176,7 +184,7 @@ def error_problem(
         return f"{fault}: {outcome.describe()}; expected ChatModelError(code={expected})"
     if not isinstance(error, ChatModelError):
         return (
-            f"{fault}: {outcome.kind} raised a bare {type(error).__name__}: {error!r}; "
+            f"{fault}: {outcome.kind} raised {describe_raised(error)}; "
             f"expected ChatModelError(code={expected})"
         )
     if error.code not in codes:
@@ -190,7 +198,7 @@ def error_problem(
     return None
 
 
-def content_problem(outcome: CallOutcome, expected: tuple[Any, ...], fault: str) -> str | None:
+def content_problem(outcome: FaultOutcome, expected: tuple[Any, ...], fault: str) -> str | None:
     """Say how a call that survived *fault* returned other than the fault-free answer."""
     if not outcome.ok:
         return None
@@ -227,7 +235,7 @@ class FaultKit:
         self.server = server
         self.metadata = metadata
         self.settings = settings
-        self.bound = settings.float("fault_call_timeout")
+        self.bound = settings.float("call_timeout")
         self._make_provider = make_provider
         self._models: list[ChatModel] = []
         self._baselines: dict[tuple[str, bool], tuple[Any, ...]] = {}
@@ -246,7 +254,7 @@ class FaultKit:
         wanted: dict[str, object] = {
             "model": PROBE_MODEL,
             "deterministic": "true",
-            "timeout": self.bound / 2,
+            "timeout": self.settings.float("fault_client_timeout"),
         }
         wanted.update(options)
         chosen = {k: str(v) for k, v in wanted.items() if k in self.declared}
@@ -263,14 +271,21 @@ class FaultKit:
 
     def call(
         self, model: ChatModel, kind: str, prompt: Prompt, options: OptionsLike = None
-    ) -> CallOutcome:
+    ) -> FaultOutcome:
         """Make one bounded call of *kind* (invoke, ainvoke, stream or astream)."""
-        if kind.startswith("a"):
-            # One loop per test, as an application has: async clients are made once, not per call.
-            if self._loop is None:
-                self._loop = asyncio.new_event_loop()
-            return self._loop.run_until_complete(acall(model, kind, prompt, options, self.bound))
-        return sync_call(model, kind, prompt, options, self.bound)
+        if not kind.startswith("a"):
+            return sync_call(model, kind, prompt, options, self.bound)
+        # One loop per test, as an application has: async clients are made once, not per call.
+        # It runs on a watchdog thread; a call that hangs there takes the loop with it.
+        loop = self._loop = self._loop or asyncio.new_event_loop()
+        outcome = bounded(
+            lambda: loop.run_until_complete(_acall(model, kind, prompt, options)),
+            f"{kind}()",
+            self.bound,
+        )
+        if outcome.timed_out:
+            self._loop = None
+        return _outcome(kind, outcome)
 
     def baseline(self, prompt: Prompt, kind: str) -> tuple[Any, ...]:
         """The fault-free answer to *prompt* in *kind*'s family; ask before scripting faults."""
@@ -300,11 +315,15 @@ class FaultKit:
         """Close every model made, and restore normal answers."""
         self.server.set_default(None)
         for model in reversed(self._models):
-            model.close()
+            call_within(model.close, "close()", self.bound)
         self._models.clear()
         loop, self._loop = self._loop, None
         if loop is not None:
-            loop.run_until_complete(loop.shutdown_asyncgens())
+            call_within(
+                lambda: loop.run_until_complete(loop.shutdown_asyncgens()),
+                "closing the async generators left on the event loop",
+                self.bound,
+            )
             loop.close()
 
 

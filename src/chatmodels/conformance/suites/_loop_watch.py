@@ -235,14 +235,18 @@ class LoopWatch:
         target = self._callee(frame, lasti)
         if target is None:
             return None
-        owner, attr, value = target
+        owner, attr, value, node = target
         if value is time.sleep:
             return "time.sleep"
         if value is select.select:
-            return "select.select"
+            return None if _zero(_argument(node, 3, "timeout"), frame) else "select.select"
         if attr in ("poll", "control") and type(owner).__module__ == "select":
-            return f"select.{type(owner).__name__}.{attr}"
+            timeout = _argument(node, 0 if attr == "poll" else 2, "timeout")
+            return None if _zero(timeout, frame) else f"select.{type(owner).__name__}.{attr}"
         if attr in ("acquire", "__enter__") and isinstance(owner, _LOCK_TYPES):
+            probe = _argument(node, 0, "blocking"), _argument(node, 1, "timeout")
+            if attr == "acquire" and any(_zero(arg, frame) for arg in probe):
+                return None  # acquire(False) or acquire(timeout=0) only probes the lock
             return f"threading.{type(owner).__name__.lstrip('_').capitalize()}.{attr}"
         if attr in _SOCKET_WAITS and isinstance(owner, socket.socket | ssl.SSLSocket):
             with contextlib.suppress(OSError):
@@ -250,7 +254,7 @@ class LoopWatch:
                     return f"{type(owner).__module__}.{type(owner).__name__}.{attr}"
         return None
 
-    def _callee(self, frame: FrameType, lasti: int) -> tuple[object, str, object] | None:
+    def _callee(self, frame: FrameType, lasti: int) -> tuple[object, str, object, ast.Call] | None:
         """(owner, attribute, callable) of the call *frame* makes, resolved without running code."""
         node = self._call_node(frame.f_code, lasti, frame.f_lineno)
         if node is None:
@@ -277,7 +281,7 @@ class LoopWatch:
                 owner, value = value, inspect.getattr_static(value, attr)
         except AttributeError:
             return None
-        return owner, attr, value
+        return owner, attr, value, node
 
     def _call_node(self, code: CodeType, lasti: int, lineno: int | None) -> ast.Call | None:
         """The call expression at instruction *lasti* of *code*, parsed from its source."""
@@ -315,6 +319,24 @@ def _only_call(lines: list[str], lineno: int | None) -> ast.Call | None:
         return None
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
     return calls[0] if len(calls) == 1 else None
+
+
+def _argument(node: ast.Call, position: int, keyword: str) -> ast.expr | None:
+    """The expression passed as *keyword* (or at *position*) in the call *node*."""
+    for given in node.keywords:
+        if given.arg == keyword:
+            return given.value
+    return node.args[position] if len(node.args) > position else None
+
+
+def _zero(expr: ast.expr | None, frame: FrameType) -> bool:
+    """Whether *expr* is 0 or False: a zero timeout, which polls instead of waiting."""
+    value: object = None
+    if isinstance(expr, ast.Constant):
+        value = expr.value
+    elif isinstance(expr, ast.Name):
+        value = frame.f_locals.get(expr.id, frame.f_globals.get(expr.id))
+    return isinstance(value, int | float) and value == 0
 
 
 def _module(frame: FrameType) -> str:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from opentelemetry.metrics import MeterProvider
@@ -16,6 +14,7 @@ from chatmodels import _semconv as sc
 from chatmodels.conformance import outcomes
 from chatmodels.conformance.capture import TelemetryCapture
 from chatmodels.conformance.catalogue.telemetry import INSTRUMENTED_METHOD
+from chatmodels.conformance.suites._bounded import call_within, run_async
 from chatmodels.messages import ChatChunk, ChatResult, FinishReason, MessageLike, Usage
 from chatmodels.options import OptionsLike
 from chatmodels.provider import Capability, ChatModel, ProviderMetadata
@@ -26,7 +25,6 @@ __all__ = [
     "KINDS",
     "PROMPT",
     "SUITE_SCOPE",
-    "WAIT",
     "Reported",
     "aconsume",
     "arun_kind",
@@ -36,13 +34,10 @@ __all__ = [
     "instrument_subject",
     "kinds_for",
     "otel_model",
-    "run",
     "run_kind",
     "suite_tracer",
 ]
 
-#: Seconds any one bounded wait of the suite may last before the provider is judged hung.
-WAIT = 30.0
 #: The instrumentation scope of the spans the suite itself starts (callers' parents).
 SUITE_SCOPE = "chatmodels.conformance.telemetry-suite"
 PROMPT = "Say hello to the telemetry suite."
@@ -89,11 +84,6 @@ def kinds_for(metadata: ProviderMetadata, *, streams: bool | None = None) -> lis
     if streams is None:
         return found
     return [k for k in found if ("stream" in k) == streams]
-
-
-def run(coro: Any) -> Any:
-    """Run *coro* on a fresh loop, bounded so a hung provider gets a verdict."""
-    return asyncio.run(asyncio.wait_for(coro, WAIT))
 
 
 def instrument_subject(
@@ -211,13 +201,15 @@ def run_kind(
 ) -> list[Reported]:
     """Make one call of *kind* (a batch makes BATCH_SIZE) and report what the caller saw."""
     if kind in ASYNC_KINDS:
-        made: list[Reported] = run(arun_kind(model, kind, messages, options))
-        return made
+        return run_async(lambda: arun_kind(model, kind, messages, options), f"{kind}()")
     if kind == "invoke":
-        return [_from_result(kind, model.invoke(messages, options))]
+        return [
+            _from_result(kind, call_within(lambda: model.invoke(messages, options), "invoke()"))
+        ]
     if kind == "stream":
-        return [consume(kind, model.stream(messages, options))]
-    return _batch(kind, model.batch([messages] * BATCH_SIZE, options))
+        return [call_within(lambda: consume(kind, model.stream(messages, options)), "stream()")]
+    results = call_within(lambda: model.batch([messages] * BATCH_SIZE, options), "batch()")
+    return _batch(kind, results)
 
 
 def attribute_type_problems(span: ReadableSpan) -> list[str]:

@@ -17,7 +17,7 @@ import pytest
 from chatmodels.conformance.outcomes import INCONCLUSIVE
 from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.subject import Subject
-from chatmodels.conformance.suites._faults_support import CallOutcome, sync_call
+from chatmodels.conformance.suites._faults_support import FaultOutcome, sync_call
 from chatmodels.conformance.suites._wire_judges import StreamView, whole_arguments
 from chatmodels.options import ChatOptions, ToolSpec
 from chatmodels.provider import Capability, ChatModel, Provider
@@ -41,7 +41,7 @@ class Probe:
     """One call and the chat-completions exchanges it made (retries included)."""
 
     name: str
-    outcome: CallOutcome
+    outcome: FaultOutcome
     exchanges: tuple[WireExchange, ...]
 
     @property

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from chatmodels.conformance.outcomes import INCONCLUSIVE
+from chatmodels.conformance.raised import describe_raised
 from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.suites._concurrency_runners import (
     await_until,
@@ -29,14 +30,13 @@ from chatmodels.conformance.suites._concurrency_support import (
     Answer,
     Call,
     Limits,
+    LoadOutcome,
     Malformed,
-    Outcome,
     answer_of,
     call_async,
     call_methods,
     call_sync,
     check,
-    describe_error,
     is_closed_error,
     merged,
     prompt_for,
@@ -72,7 +72,7 @@ def _ending(task: asyncio.Task[Answer]) -> str:
     if isinstance(exc, Malformed):
         return f"returned a malformed stream: {exc}"
     if exc is not None:
-        return f"raised {describe_error(exc)}"
+        return f"raised {describe_raised(exc)}"
     return ""
 
 
@@ -143,7 +143,7 @@ def test_cancelling_half_the_streams_leaves_the_others_intact(
 
 @dataclass(frozen=True, slots=True)
 class _Timed:
-    outcome: Outcome
+    outcome: LoadOutcome
     start: float
     end: float
 
@@ -162,7 +162,7 @@ class _CloseRun:
     close_error: BaseException | None = None
     stranded: int = 0
 
-    def record(self, caller: int, start: float, outcome: Outcome, limits: Limits) -> bool:
+    def record(self, caller: int, start: float, outcome: LoadOutcome, limits: Limits) -> bool:
         """Log one call; its caller stops at a closed error, a call begun late, or the deadline."""
         self.busy.pop(caller, None)
         self.calls.append(_Timed(outcome, start, time.monotonic()))
@@ -271,7 +271,7 @@ async def _close_under_tasks(
 def _in_flight_problems(run: _CloseRun, closer: str) -> list[str]:
     problems = []
     if run.close_error is not None:
-        problems.append(f"{closer} raised {describe_error(run.close_error)}")
+        problems.append(f"{closer} raised {describe_raised(run.close_error)}")
     if run.close_end is None:
         problems.append(f"hung: {closer} never returned while calls were in flight")
     if run.stranded:
@@ -286,12 +286,12 @@ def _in_flight_problems(run: _CloseRun, closer: str) -> list[str]:
         if overlaps and error is not None and not is_closed_error(error):
             problems.append(
                 f"{timed.outcome.call.label}, in flight during {closer}, raised "
-                f"{describe_error(error)}; expected a result or ChatModelError(code='closed')"
+                f"{describe_raised(error)}; expected a result or ChatModelError(code='closed')"
             )
     return problems
 
 
-def _after_close_problems(run: _CloseRun, late_outcomes: list[Outcome]) -> list[str]:
+def _after_close_problems(run: _CloseRun, late_outcomes: list[LoadOutcome]) -> list[str]:
     assert run.close_end is not None
     late = [t.outcome for t in run.calls if t.start > run.close_end] + late_outcomes
     problems = []
@@ -301,7 +301,7 @@ def _after_close_problems(run: _CloseRun, late_outcomes: list[Outcome]) -> list[
         if outcome.hung:
             got = "never returned"
         elif outcome.error is not None:
-            got = f"raised {describe_error(outcome.error)}"
+            got = f"raised {describe_raised(outcome.error)}"
         else:
             got = "returned a result" if outcome.answer is not None else "returned garbage"
         problems.append(
@@ -322,9 +322,11 @@ def _post_close_calls(methods: tuple[str, ...], label: str) -> list[Call]:
     return [Call(-1, m, f"{label} {m} after close", "Are you still there?") for m in methods]
 
 
-def _sync_late_calls(model: ChatModel, methods: tuple[str, ...], limits: Limits) -> list[Outcome]:
+def _sync_late_calls(
+    model: ChatModel, methods: tuple[str, ...], limits: Limits
+) -> list[LoadOutcome]:
     calls = _post_close_calls(methods, "a")
-    slots: list[Outcome] = [Outcome(call, hung=True) for call in calls]
+    slots: list[LoadOutcome] = [LoadOutcome(call, hung=True) for call in calls]
 
     def work(_: int) -> None:
         for index, call in enumerate(calls):
@@ -336,17 +338,17 @@ def _sync_late_calls(model: ChatModel, methods: tuple[str, ...], limits: Limits)
 
 async def _async_late_calls(
     model: ChatModel, methods: tuple[str, ...], limits: Limits
-) -> list[Outcome]:
+) -> list[LoadOutcome]:
     outcomes = []
     for call in _post_close_calls(methods, "an"):
         try:
             outcomes.append(await asyncio.wait_for(call_async(model, call), limits.left()))
         except asyncio.TimeoutError:
-            outcomes.append(Outcome(call, hung=True))
+            outcomes.append(LoadOutcome(call, hung=True))
     return outcomes
 
 
-def _judge_late(run: _CloseRun, late: list[Outcome], limits: Limits) -> None:
+def _judge_late(run: _CloseRun, late: list[LoadOutcome], limits: Limits) -> None:
     problems = _after_close_problems(run, late)
     check(limits, problems, f"calls after close under {run.what} were not refused")
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from chatmodels.conformance.outcomes import INCONCLUSIVE, UNSUPPORTED
+from chatmodels.conformance.outcomes import UNSUPPORTED
 from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.suites._concurrency_runners import (
     mixed_load,
@@ -27,16 +27,21 @@ from chatmodels.conformance.suites._concurrency_support import (
     Answer,
     Call,
     Limits,
-    Outcome,
+    LoadOutcome,
+    answered,
     call_methods,
     call_sync,
     check,
-    crossings,
     foreign_errors,
+    method_for,
     not_answered,
     plan,
     prompt_for,
+    shared_ids,
+    solo_mismatches,
+    usage_crossings,
 )
+from chatmodels.conformance.suites._evidence import inconclusive, unrepeatable, usage_unusable
 from chatmodels.conformance.suites._loop_watch import Evidence, LoopWatch
 from chatmodels.provider import Capability, ChatModel, ProviderMetadata
 
@@ -52,7 +57,7 @@ class Load:
     """What one load did, and the solo answers its outcomes are compared with."""
 
     what: str
-    outcomes: list[Outcome]
+    outcomes: list[LoadOutcome]
     solo: dict[int, Answer] | None
     limits: Limits
 
@@ -116,19 +121,35 @@ def solo_answers(
     limits = Limits.of(chatmodels_settings)
     workers = max(1, chatmodels_settings.int("conc_solo_workers"))
     prompts = Shape.of(chatmodels_settings).prompts
+    methods = call_methods(chatmodels_provider_metadata, asynchronous=False)
     answers: dict[int, Answer] = {}
 
     def ask_alone(worker: int) -> None:
         for index in range(worker, prompts, workers):
             if limits.left() <= 0:
                 return
-            prompt, size = prompt_for(index, limits.seed)
-            outcome = call_sync(chatmodels_chat_model, Call(index, "invoke", "alone", prompt, size))
+            outcome = call_sync(chatmodels_chat_model, _alone(index, methods, limits.seed))
             if outcome.answer is not None:
                 answers[index] = outcome.answer
 
     run_threads(workers, ask_alone, limits)
     return dict(answers)
+
+
+def _alone(index: int, methods: tuple[str, ...], seed: int) -> Call:
+    """Prompt *index* asked alone, streamed when the loads stream it: like with like."""
+    prompt, size = prompt_for(index, seed)
+    return Call(index, method_for(index, methods, seed), "alone", prompt, size)
+
+
+@pytest.fixture(scope="module")
+def usage_evidence(
+    chatmodels_chat_model: ChatModel, chatmodels_provider_metadata: ProviderMetadata
+) -> str | None:
+    """Why usage cannot trace an answer to its request on this provider; None when it can."""
+    if not chatmodels_provider_metadata.supports(Capability.USAGE):
+        return f"provider {chatmodels_provider_metadata.name!r} does not declare capability 'usage'"
+    return usage_unusable(chatmodels_chat_model.invoke)
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +163,7 @@ def thread_run(
     limits = Limits.of(chatmodels_settings)
     shape = Shape.of(chatmodels_settings)
     methods = call_methods(chatmodels_provider_metadata, asynchronous=False)
-    rows = thread_rows(shape.threads, shape.per_thread, methods, limits, "threads")
+    rows = thread_rows(shape.threads, shape.per_thread, methods, limits)
     what = f"{shape.threads} threads x {shape.per_thread} calls"
     return Load(what, thread_load(chatmodels_chat_model, rows, limits), solo_answers, limits)
 
@@ -159,7 +180,7 @@ def task_run(
     limits = Limits.of(chatmodels_settings)
     shape = Shape.of(chatmodels_settings)
     methods = call_methods(chatmodels_provider_metadata, asynchronous=True)
-    calls = plan(range(shape.tasks), methods, limits.seed, limits.rng("tasks"), "task {}".format)
+    calls = plan(range(shape.tasks), methods, limits.seed, "task {}".format)
     outcomes = run_loop(functools.partial(task_load, chatmodels_chat_model, calls, limits), limits)
     return Load(f"{shape.tasks} async tasks", outcomes, solo_answers, limits)
 
@@ -180,14 +201,12 @@ def mixed_run(
         shape.mixed_per_thread,
         call_methods(chatmodels_provider_metadata, asynchronous=False),
         limits,
-        "mixed-threads",
     )
     first = shape.mixed_threads * shape.mixed_per_thread
     tasks = plan(
         range(first, first + shape.mixed_tasks),
         call_methods(chatmodels_provider_metadata, asynchronous=True),
         limits.seed,
-        limits.rng("mixed-tasks"),
         "task {}".format,
     )
     what = (
@@ -230,17 +249,59 @@ def test_every_concurrent_caller_gets_its_own_answer(
     """Each caller gets its own answer, response id and usage, never a neighbour's."""
     load: Load = request.getfixturevalue(load_fixture)
     if load.solo is not None and not load.solo:
-        pytest.skip(
-            f"{INCONCLUSIVE}no prompt could be answered alone, so the concurrent answers "
-            "had nothing to be compared with"
+        inconclusive(
+            "no prompt could be answered alone, so the concurrent answers had nothing to be "
+            "compared with"
         )
-    problems = crossings(load.outcomes, load.solo)
-    check(
-        load.limits,
-        problems,
+    answers = answered(load.outcomes)
+    problems, compared = _solo_problems(request, answers, load)
+    problems += shared_ids(answers)
+    unusable: str | None = request.getfixturevalue("usage_evidence")
+    if unusable is None:
+        problems += usage_crossings(answers)
+    headline = (
         f"under {load.what}, {len(problems)} checks found an answer, response id or usage "
-        "that belonged to another caller",
+        "that belonged to another caller"
     )
+    check(load.limits, problems, headline)
+    if unusable is not None and not compared:
+        inconclusive(
+            f"under {load.what} every response id was unique, but answers could not be traced "
+            f"to their callers: {unusable}; and answers alone are only compared for a provider "
+            "declaring 'deterministic'"
+        )
+
+
+def _solo_problems(
+    request: pytest.FixtureRequest, answers: list[tuple[Call, Answer]], load: Load
+) -> tuple[list[str], bool]:
+    """Answers that differ from their prompt asked alone, and whether the comparison holds.
+
+    On a difference, the prompt is asked alone once more: a provider whose answers vary alone
+    cannot be judged by comparison, so the comparison is dropped rather than failed.
+    """
+    if not load.solo:
+        return [], False
+    mismatches = solo_mismatches(answers, load.solo)
+    if mismatches:
+        model: ChatModel = request.getfixturevalue("chatmodels_chat_model")
+        metadata: ProviderMetadata = request.getfixturevalue("chatmodels_provider_metadata")
+        call, _, alone = mismatches[0]
+        again = _alone(call.index, call_methods(metadata, asynchronous=False), load.limits.seed)
+        ask_again = functools.partial(call_sync, model, again)
+        if unrepeatable(alone, lambda: ask_again().answer, again.method, _same_view) is not None:
+            return [], False
+    return [
+        f"{call.label} got {answer.short}; alone the same input gives {alone.short}"
+        for call, answer, alone in mismatches
+    ], True
+
+
+def _same_view(answer: object) -> object:
+    """What two answers to one input must share: all but the response id."""
+    if not isinstance(answer, Answer):
+        return answer
+    return (answer.text, answer.tool_calls, answer.finish_reason, answer.usage)
 
 
 @pytest.mark.requirement("CONC-003")
@@ -284,7 +345,6 @@ def test_async_calls_never_block_the_event_loop(
             range(_HEARTBEAT_CALLS),
             methods,
             limits.seed,
-            limits.rng(f"heartbeat-{attempt}"),
             "task {}".format,
         )
         evidence = run_loop(
@@ -308,7 +368,7 @@ def test_async_calls_never_block_the_event_loop(
         if explained:
             return
         unexplained = evidence.unexplained_summary(_MIN_GAP_BOUND)
-    pytest.skip(
-        f"{INCONCLUSIVE}in each of {_ATTEMPTS} attempts the loop stalled with no blocking "
-        f"frame and no sign of a busy CPU: {unexplained}"
+    inconclusive(
+        f"in each of {_ATTEMPTS} attempts the loop stalled with no blocking frame and no sign "
+        f"of a busy CPU: {unexplained}"
     )

@@ -39,20 +39,17 @@ _SETTLE = 2.0
 _CALLS_PER_THREAD = 2
 
 
-def _round(
-    model: ChatModel, metadata: ProviderMetadata, settings: Settings, limits: Limits, purpose: str
-) -> int:
+def _round(model: ChatModel, metadata: ProviderMetadata, settings: Settings, limits: Limits) -> int:
     """One load of threads and, if the provider is async, tasks; returns the number of calls."""
     threads = max(4, settings.int("conc_threads") // 4)
     methods = call_methods(metadata, asynchronous=False)
-    rows = thread_rows(threads, _CALLS_PER_THREAD, methods, limits, purpose)
+    rows = thread_rows(threads, _CALLS_PER_THREAD, methods, limits)
     calls = len(thread_load(model, rows, limits))
     if metadata.supports(Capability.ASYNC):
         tasks = plan(
             range(max(8, settings.int("conc_async_tasks") // 4)),
             call_methods(metadata, asynchronous=True),
             limits.seed,
-            limits.rng(f"{purpose}-tasks"),
             "task {}".format,
         )
         calls += len(run_loop(functools.partial(task_load, model, tasks, limits), limits))
@@ -79,14 +76,10 @@ def footprint(
 ) -> Footprint:
     """Warm up, take the baseline, run the same load again, and let it settle for up to 2 s."""
     limits = Limits.of(chatmodels_settings)
-    _round(
-        chatmodels_chat_model, chatmodels_provider_metadata, chatmodels_settings, limits, "warm-up"
-    )
+    _round(chatmodels_chat_model, chatmodels_provider_metadata, chatmodels_settings, limits)
     threads_before = steady(threading.active_count)
     fds_before = steady(_fds) if open_fds() is not None else None
-    calls = _round(
-        chatmodels_chat_model, chatmodels_provider_metadata, chatmodels_settings, limits, "measured"
-    )
+    calls = _round(chatmodels_chat_model, chatmodels_provider_metadata, chatmodels_settings, limits)
     threads_after = settle(threading.active_count, threads_before + _THREAD_SLACK, _SETTLE)
     fds_after = None
     if fds_before is not None:
@@ -164,7 +157,7 @@ def load_and_close_warnings(
         except LookupError as exc:
             pytest.skip(str(exc))
         try:
-            _round(model, chatmodels_provider_metadata, chatmodels_settings, limits, "warnings")
+            _round(model, chatmodels_provider_metadata, chatmodels_settings, limits)
         finally:
             model.close()
         del model

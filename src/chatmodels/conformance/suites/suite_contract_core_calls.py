@@ -9,14 +9,20 @@ from typing import Any
 import pytest
 
 from chatmodels.conformance.outcomes import INCONCLUSIVE
+from chatmodels.conformance.raised import describe_raised
 from chatmodels.conformance.settings import Settings
+from chatmodels.conformance.suites._bounded import call_limit, run_async
 from chatmodels.conformance.suites._contract_core_support import (
     PROMPT,
-    acollect,
+    abatch,
+    ainvoke,
     assert_answer,
+    astream,
+    batch,
     comparable,
     describe,
-    run_async,
+    invoke,
+    stream,
 )
 from chatmodels.conformance.suites._loop_watch import Evidence, LoopWatch
 from chatmodels.messages import ChatResult, FinishReason, merge_chunks
@@ -47,8 +53,10 @@ def _assert_same(
 _ASYNC_CALLS, _ASYNC_HEARTBEAT = 6, 0.001
 
 
-def _timeout(settings: Settings) -> float:
-    return settings.float("core_call_timeout")
+def _result(model: ChatModel) -> ChatResult:
+    result = invoke(model, PROMPT)
+    assert isinstance(result, ChatResult), f"invoke returned {describe(result)}; expected a result"
+    return result
 
 
 # -- CORE ------------------------------------------------------------------------------
@@ -57,13 +65,13 @@ def _timeout(settings: Settings) -> float:
 @pytest.mark.requirement("CORE-001")
 def test_invoke_returns_an_assistant_answer(chatmodels_chat_model: ChatModel) -> None:
     """invoke answers a plain prompt with an assistant message carrying text or tool calls."""
-    assert_answer(chatmodels_chat_model.invoke(PROMPT), "invoke")
+    assert_answer(invoke(chatmodels_chat_model, PROMPT), "invoke")
 
 
 @pytest.mark.requirement("CORE-002")
 def test_invoke_reports_one_valid_finish_reason(chatmodels_chat_model: ChatModel) -> None:
     """The finish reason is valid, not 'error' on success, and 'tool_calls' only with calls."""
-    result = chatmodels_chat_model.invoke(PROMPT)
+    result = _result(chatmodels_chat_model)
     reason: Any = result.finish_reason
     allowed = ", ".join(repr(r.value) for r in FinishReason)
     assert isinstance(reason, FinishReason), (
@@ -83,7 +91,7 @@ def test_invoke_reports_one_valid_finish_reason(chatmodels_chat_model: ChatModel
 @pytest.mark.requirement("CORE-003")
 def test_result_names_the_model(chatmodels_chat_model: ChatModel) -> None:
     """The result's model is a non-empty string naming the model that answered."""
-    model: Any = chatmodels_chat_model.invoke(PROMPT).model
+    model: Any = _result(chatmodels_chat_model).model
     assert isinstance(model, str), f"result.model is {model!r}; expected a string"
     assert model.strip(), f"result.model is {model!r}; expected the name of the model"
 
@@ -91,7 +99,7 @@ def test_result_names_the_model(chatmodels_chat_model: ChatModel) -> None:
 @pytest.mark.requirement("CORE-004")
 def test_result_has_a_response_id(chatmodels_chat_model: ChatModel) -> None:
     """The result carries a non-empty response id."""
-    response_id: Any = chatmodels_chat_model.invoke(PROMPT).response_id
+    response_id: Any = _result(chatmodels_chat_model).response_id
     assert isinstance(response_id, str), f"result.response_id is {response_id!r}; expected a str"
     assert response_id.strip(), f"result.response_id is {response_id!r}; expected a non-empty id"
 
@@ -108,10 +116,8 @@ def test_ainvoke_matches_invoke(
 ) -> None:
     """ainvoke gives invoke's text, tool calls, finish reason and usage for the same request."""
     for options in _option_cases(chatmodels_provider_metadata):
-        sync = chatmodels_chat_model.invoke(PROMPT, options)
-        got = run_async(
-            chatmodels_chat_model.ainvoke(PROMPT, options), _timeout(chatmodels_settings)
-        )
+        sync = invoke(chatmodels_chat_model, PROMPT, options)
+        got = ainvoke(chatmodels_chat_model, PROMPT, options)
         assert isinstance(got, ChatResult), f"ainvoke returned {describe(got)}; expected a result"
         _assert_same(got, sync, options, "ainvoke answered", "invoke answered")
 
@@ -125,10 +131,8 @@ def test_astream_matches_stream(
 ) -> None:
     """astream's chunks merge into the same answer as stream's for the same request."""
     for options in _option_cases(chatmodels_provider_metadata):
-        sync = merge_chunks(chatmodels_chat_model.stream(PROMPT, options))
-        chunks = run_async(
-            acollect(chatmodels_chat_model.astream(PROMPT, options)), _timeout(chatmodels_settings)
-        )
+        sync = merge_chunks(stream(chatmodels_chat_model, PROMPT, options))
+        chunks = astream(chatmodels_chat_model, PROMPT, options)
         _assert_same(merge_chunks(chunks), sync, options, "astream merged to", "stream merged to")
 
 
@@ -142,10 +146,8 @@ def test_abatch_matches_batch(
     """abatch answers each item as batch does, for each set of options."""
     inputs = [PROMPT, "Name one planet.", "What colour is the sky?"]
     for options in _option_cases(chatmodels_provider_metadata):
-        sync = chatmodels_chat_model.batch(inputs, options)
-        got = run_async(
-            chatmodels_chat_model.abatch(inputs, options), _timeout(chatmodels_settings)
-        )
+        sync = batch(chatmodels_chat_model, inputs, options)
+        got = abatch(chatmodels_chat_model, inputs, options)
         assert len(got) == len(sync), (
             f"abatch returned {len(got)} items and batch {len(sync)} for {len(inputs)} inputs"
         )
@@ -165,7 +167,7 @@ def test_sync_calls_work_in_a_running_loops_worker_thread(
     chatmodels_settings: Settings,
 ) -> None:
     """invoke (and stream) called through loop.run_in_executor answer normally."""
-    timeout = _timeout(chatmodels_settings)
+    timeout = call_limit()
 
     async def from_worker() -> list[object]:
         loop = asyncio.get_running_loop()
@@ -182,8 +184,8 @@ def test_sync_calls_work_in_a_running_loops_worker_thread(
         pytest.fail(f"a sync call from the loop's worker thread did not return within {timeout}s")
     except Exception as exc:
         pytest.fail(
-            f"a sync call from a running loop's worker thread raised a bare "
-            f"{type(exc).__name__}: {exc}; expected an answer"
+            f"a sync call from a running loop's worker thread raised {describe_raised(exc)}; "
+            "expected an answer"
         )
     finally:
         loop.close()
@@ -206,7 +208,7 @@ def test_ainvoke_lets_other_tasks_run(
             elapsed = time.perf_counter() - start
         return watch.evidence(), elapsed / _ASYNC_CALLS
 
-    evidence, per_call = run_async(measure(), _timeout(chatmodels_settings))
+    evidence, per_call = run_async(measure, f"{_ASYNC_CALLS} ainvoke() calls under a loop watch")
     if evidence.blocking:
         pytest.fail(
             f"ainvoke held the event loop in a blocking call (stalls up to "

@@ -14,6 +14,7 @@ from chatmodels.conformance.suites._contract_core_support import (
     assert_answer,
     describe,
     expect_error,
+    invoke,
 )
 from chatmodels.errors import ErrorCode
 from chatmodels.messages import FinishReason, Message, Usage
@@ -26,7 +27,7 @@ _TOOL = ToolSpec(name="lookup", parameters={"type": "object", "properties": {}})
 
 
 def _usage(model: ChatModel, prompt: str, options: Any = None) -> Usage:
-    result = model.invoke(prompt, options)
+    result = invoke(model, prompt, options)
     usage = result.usage
     assert usage is not None, (
         f"invoke returned {describe(result)} without usage; the provider declares 'usage'"
@@ -40,7 +41,7 @@ def _usage(model: ChatModel, prompt: str, options: Any = None) -> Usage:
 @pytest.mark.requirement("OPT-001")
 def test_max_tokens_cut_reports_length(chatmodels_chat_model: ChatModel) -> None:
     """A long answer capped by max_tokens ends with finish reason 'length'."""
-    result = chatmodels_chat_model.invoke(LONG_PROMPT, {"max_tokens": CAP})
+    result = invoke(chatmodels_chat_model, LONG_PROMPT, {"max_tokens": CAP})
     usage = result.usage
     if (
         result.finish_reason is FinishReason.STOP
@@ -69,12 +70,12 @@ def test_max_tokens_bounds_output_tokens(chatmodels_chat_model: ChatModel) -> No
 @pytest.mark.capability("deterministic")
 def test_stop_sequence_truncates_before_it(chatmodels_chat_model: ChatModel) -> None:
     """Stopping at a word from the middle of an answer gives the prefix before that word."""
-    full = chatmodels_chat_model.invoke(PROMPT).message.content
+    full = invoke(chatmodels_chat_model, PROMPT).message.content
     words = [w for w in re.findall(r"\w{3,}", full) if full.find(w) > 0]
     if len(words) < 3:
         pytest.skip(INCONCLUSIVE + f"the answer {full!r} has too few words to pick a stop from")
     stop = words[len(words) // 2]
-    result = chatmodels_chat_model.invoke(PROMPT, {"stop": [stop]})
+    result = invoke(chatmodels_chat_model, PROMPT, {"stop": [stop]})
     text = result.message.content
     assert stop not in text, (
         f"with stop={[stop]!r} the answer {text!r} still contains the stop sequence; expected "
@@ -185,7 +186,7 @@ def test_input_tokens_grow_with_the_input(chatmodels_chat_model: ChatModel) -> N
 @pytest.mark.requirement("USAGE-003")
 def test_answer_reports_output_tokens(chatmodels_chat_model: ChatModel) -> None:
     """A non-empty answer reports more than zero output tokens."""
-    result = assert_answer(chatmodels_chat_model.invoke(PROMPT), "invoke")
+    result = assert_answer(invoke(chatmodels_chat_model, PROMPT), "invoke")
     usage = result.usage
     assert usage is not None, "invoke returned no usage; the provider declares 'usage'"
     assert usage.output_tokens > 0, (

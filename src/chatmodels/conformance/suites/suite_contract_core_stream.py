@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,14 +12,22 @@ import pytest
 
 from chatmodels.conformance.outcomes import INCONCLUSIVE
 from chatmodels.conformance.settings import Settings
+from chatmodels.conformance.suites._bounded import (
+    CallOutcome,
+    bounded,
+    call_limit,
+    call_within,
+    run_async,
+)
 from chatmodels.conformance.suites._contract_core_support import (
     LONG_PROMPT,
     PROMPT,
     assert_answer,
     comparable,
     finish_indexes,
+    invoke,
     is_empty_chunk,
-    run_async,
+    stream,
 )
 from chatmodels.errors import ChatModelError
 from chatmodels.messages import ChatChunk, ChatResult, FinishReason, merge_chunks
@@ -40,7 +47,7 @@ TOOL_PROMPT = "Use the get_weather tool to look up the weather in Paris."
 
 
 def _stream(model: ChatModel, prompt: str = PROMPT) -> list[ChatChunk]:
-    chunks = list(model.stream(prompt))
+    chunks = stream(model, prompt)
     assert chunks, "stream() yielded no chunks; expected at least one carrying the finish reason"
     return chunks
 
@@ -57,7 +64,7 @@ def _positions(chunks: list[ChatChunk], has: Callable[[ChatChunk], object]) -> l
 def test_stream_deltas_concatenate_to_invoke_text(chatmodels_chat_model: ChatModel) -> None:
     """The deltas of a stream, joined, are exactly invoke's text, whitespace included."""
     for prompt in (PROMPT, LONG_PROMPT):
-        expected = chatmodels_chat_model.invoke(prompt).message.content
+        expected = invoke(chatmodels_chat_model, prompt).message.content
         joined = "".join(c.delta for c in _stream(chatmodels_chat_model, prompt))
         assert joined == expected, (
             f"the stream's deltas join to {joined!r} but invoke answered {expected!r}; "
@@ -96,7 +103,7 @@ def test_stream_usage_is_on_the_final_chunk_only(chatmodels_chat_model: ChatMode
 @pytest.mark.capability("streaming", "deterministic")
 def test_stream_usage_equals_invoke_usage(chatmodels_chat_model: ChatModel) -> None:
     """The final chunk's usage equals invoke's usage for the same request."""
-    expected = chatmodels_chat_model.invoke(LONG_PROMPT).usage
+    expected = invoke(chatmodels_chat_model, LONG_PROMPT).usage
     got = _stream(chatmodels_chat_model, LONG_PROMPT)[-1].usage
     assert expected is not None, "invoke reported no usage though the provider declares 'usage'"
     assert got is not None, "the final chunk reports no usage; expected invoke's usage"
@@ -135,29 +142,15 @@ def test_stream_has_no_empty_chunks(chatmodels_chat_model: ChatModel) -> None:
 # -- closing early -----------------------------------------------------------------------
 
 
-def _bounded(call: Callable[[], object], timeout: float) -> tuple[bool, object, float]:
-    """Run *call* in a daemon thread; tell whether it returned, its outcome, and its time."""
-    box: list[object] = []
-    start = time.perf_counter()
-
-    def target() -> None:
-        try:
-            box.append(call())
-        except Exception as exc:
-            box.append(exc)
-
-    worker = threading.Thread(target=target, name="chatmodels-contract-bounded", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    return not worker.is_alive(), (box[0] if box else None), time.perf_counter() - start
-
-
-def _check_usable(outcome: object, how: str) -> None:
-    if isinstance(outcome, BaseException):
+def _check_usable(outcome: CallOutcome[Any], how: str) -> None:
+    if not outcome.finished:
+        pytest.fail(f"after {how}, {outcome.hang_message()}")
+    if outcome.error is not None:
         pytest.fail(
-            f"after {how}, the next invoke raised {outcome!r}; expected the model to stay usable"
+            f"after {how}, the next {outcome.what} raised {outcome.error!r}; expected the model "
+            "to stay usable"
         )
-    assert_answer(outcome, f"invoke after {how}")
+    assert_answer(outcome.value, f"invoke after {how}")
 
 
 @pytest.mark.requirement("STREAM-006")
@@ -167,20 +160,18 @@ def test_closing_a_stream_early_releases_it(
     """close() after the first chunk returns promptly, and the model answers the next call."""
     model = chatmodels_make_chat_model()
     limit = chatmodels_settings.float("stream_close_timeout")
-    timeout = chatmodels_settings.float("core_call_timeout")
-    iterator = iter(model.stream(LONG_PROMPT))
-    done, first, _ = _bounded(lambda: next(iterator), timeout)
-    assert done, f"the first chunk did not arrive within {timeout}s"
+    iterator = call_within(lambda: iter(model.stream(LONG_PROMPT)), "stream()")
+    first = call_within(lambda: next(iterator), "the first next() of stream()")
     assert isinstance(first, ChatChunk), f"the first next() gave {first!r}; expected a ChatChunk"
     close = getattr(iterator, "close", None)
     if close is not None:
-        done, outcome, took = _bounded(close, limit)
-        assert done, f"close() of an abandoned stream did not return within {limit}s"
-        assert not isinstance(outcome, BaseException), f"close() raised {outcome!r}"
-        assert took <= limit, f"close() took {took:.2f}s; expected at most {limit}s"
-    done, outcome, _ = _bounded(lambda: model.invoke(PROMPT), timeout)
-    assert done, f"after closing a stream early, invoke did not return within {timeout}s"
-    _check_usable(outcome, "closing a stream early")
+        closed = bounded(close, "close() of an abandoned stream", limit)
+        assert closed.finished, closed.hang_message()
+        assert closed.error is None, f"close() raised {closed.error!r}"
+        assert closed.elapsed <= limit, (
+            f"close() took {closed.elapsed:.2f}s; expected at most {limit}s"
+        )
+    _check_usable(bounded(lambda: model.invoke(PROMPT), "invoke()"), "closing a stream early")
 
 
 @pytest.mark.requirement("STREAM-006")
@@ -191,7 +182,7 @@ def test_aclosing_an_astream_early_releases_it(
     """aclose() after the first chunk returns promptly, and the model answers the next call."""
     model = chatmodels_make_chat_model()
     limit = chatmodels_settings.float("stream_close_timeout")
-    timeout = chatmodels_settings.float("core_call_timeout")
+    timeout = call_limit()
 
     async def scenario() -> tuple[float, object]:
         stream: Any = model.astream(LONG_PROMPT)
@@ -209,9 +200,14 @@ def test_aclosing_an_astream_early_releases_it(
             return took, exc
         return took, answer
 
-    took, outcome = run_async(scenario(), timeout + limit)
+    took, answer = run_async(scenario, "astream(), aclose() and ainvoke()", 2 * timeout + limit)
     assert took <= limit, f"aclose() took {took:.2f}s; expected at most {limit}s"
-    _check_usable(outcome, "aclosing an astream early")
+    if isinstance(answer, ChatModelError):
+        pytest.fail(
+            f"after aclosing an astream early, the next ainvoke() raised {answer!r}; expected "
+            "the model to stay usable"
+        )
+    assert_answer(answer, "ainvoke after aclosing an astream early")
 
 
 # -- tool-call deltas ----------------------------------------------------------------------
@@ -225,7 +221,7 @@ def _tool_options(metadata: ProviderMetadata) -> dict[str, Any]:
 
 
 def _merged_tool_stream(model: ChatModel, metadata: ProviderMetadata) -> ChatResult:
-    chunks = list(model.stream(TOOL_PROMPT, _tool_options(metadata)))
+    chunks = stream(model, TOOL_PROMPT, _tool_options(metadata))
     try:
         return merge_chunks(chunks)
     except ChatModelError as exc:
@@ -267,8 +263,8 @@ def test_streamed_tool_deltas_equal_invoke_calls(
     chatmodels_chat_model: ChatModel, chatmodels_provider_metadata: ProviderMetadata
 ) -> None:
     """The assembled streamed tool calls have invoke's names and arguments."""
-    expected = chatmodels_chat_model.invoke(
-        TOOL_PROMPT, _tool_options(chatmodels_provider_metadata)
+    expected = invoke(
+        chatmodels_chat_model, TOOL_PROMPT, _tool_options(chatmodels_provider_metadata)
     )
     if not expected.message.tool_calls:
         pytest.skip(INCONCLUSIVE + "invoke made no tool call for a prompt asking for one")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Callable
 from typing import Any
@@ -10,15 +9,18 @@ from typing import Any
 import pytest
 
 from chatmodels.conformance.outcomes import INCONCLUSIVE
+from chatmodels.conformance.suites._bounded import (
+    CallOutcome,
+    abounded,
+    aread_stream,
+    bounded,
+    read_stream,
+)
 from chatmodels.conformance.suites._contract_features_support import (
     PLAIN_PROMPT,
-    Outcome,
-    aread_stream,
     error_chain,
     error_problem,
     leaks,
-    read_stream,
-    run_bounded,
 )
 from chatmodels.errors import RETRYABLE_CODES, ChatModelError
 from chatmodels.provider import (
@@ -29,8 +31,6 @@ from chatmodels.provider import (
     Provider,
     ProviderMetadata,
 )
-
-_LIMIT = 10.0
 
 #: Bad inputs every entry point must refuse with a ChatModelError (or answer).
 BAD_INPUTS: tuple[tuple[str, Any, Any], ...] = (
@@ -59,33 +59,45 @@ BAD_INPUTS: tuple[tuple[str, Any, Any], ...] = (
     ("a malformed tool call", [{"role": "assistant", "tool_calls": [{"bad": 1}]}], None),
 )
 
-Call = Callable[[ChatModel, Any, Any], object]
+Call = Callable[[ChatModel, Any, Any, str], CallOutcome[Any]]
 
 
-async def _adrain(model: ChatModel, messages: Any, options: Any) -> list[Any]:
-    return await aread_stream(model.astream(messages, options))
+def _invoke(m: ChatModel, msgs: Any, opts: Any, what: str) -> CallOutcome[Any]:
+    return bounded(lambda: m.invoke(msgs, opts), what)
+
+
+def _ainvoke(m: ChatModel, msgs: Any, opts: Any, what: str) -> CallOutcome[Any]:
+    return abounded(lambda: m.ainvoke(msgs, opts), what)
+
+
+def _stream(m: ChatModel, msgs: Any, opts: Any, what: str) -> CallOutcome[Any]:
+    return bounded(lambda: read_stream(m.stream(msgs, opts)), what)
+
+
+def _astream(m: ChatModel, msgs: Any, opts: Any, what: str) -> CallOutcome[Any]:
+    return abounded(lambda: aread_stream(m.astream(msgs, opts)), what)
+
+
+def _batch(m: ChatModel, msgs: Any, opts: Any, what: str) -> CallOutcome[Any]:
+    return bounded(lambda: m.batch([msgs], opts), what)
 
 
 ENTRY_POINTS: dict[str, tuple[Call, Capability | None]] = {
-    "invoke": (lambda m, msgs, opts: m.invoke(msgs, opts), None),
-    "ainvoke": (lambda m, msgs, opts: asyncio.run(m.ainvoke(msgs, opts)), Capability.ASYNC),
-    "stream": (lambda m, msgs, opts: read_stream(m.stream(msgs, opts)), Capability.STREAMING),
-    "astream": (lambda m, msgs, opts: asyncio.run(_adrain(m, msgs, opts)), Capability.STREAMING),
-    "batch": (lambda m, msgs, opts: m.batch([msgs], opts), Capability.BATCH),
+    "invoke": (_invoke, None),
+    "ainvoke": (_ainvoke, Capability.ASYNC),
+    "stream": (_stream, Capability.STREAMING),
+    "astream": (_astream, Capability.STREAMING),
+    "batch": (_batch, Capability.BATCH),
 }
 
 
-def _raised(outcome: Outcome[Any]) -> list[BaseException]:
+def _raised(outcome: CallOutcome[Any]) -> list[BaseException]:
     """The exceptions a call produced: raised, or held at a batch index."""
     if outcome.error is not None:
         return [outcome.error]
     if isinstance(outcome.value, list):
         return [item for item in outcome.value if isinstance(item, BaseException)]
     return []
-
-
-def _bind(call: Call, model: ChatModel, messages: Any, options: Any) -> Callable[[], object]:
-    return lambda: call(model, messages, options)
 
 
 def provoke(model: ChatModel, metadata: ProviderMetadata) -> list[tuple[str, BaseException]]:
@@ -96,9 +108,9 @@ def provoke(model: ChatModel, metadata: ProviderMetadata) -> list[tuple[str, Bas
             continue
         for label, messages, options in BAD_INPUTS:
             where = f"{entry}() with {label}"
-            outcome: Outcome[object] = run_bounded(_bind(call, model, messages, options), _LIMIT)
+            outcome = call(model, messages, options, where)
             if not outcome.finished:
-                raise AssertionError(f"{where} did not return within {_LIMIT:g}s")
+                raise AssertionError(outcome.hang_message())
             found.extend((where, exc) for exc in _raised(outcome))
     return found
 
@@ -145,10 +157,10 @@ def test_retryable_matches_code_on_closed_and_timeout(
     model = chatmodels_make_chat_model()
     errors: list[tuple[str, BaseException]] = []
     if chatmodels_provider_metadata.supports(Capability.TIMEOUT):
-        outcome = run_bounded(lambda: model.invoke(PLAIN_PROMPT, {"timeout": 1e-6}), _LIMIT)
+        outcome = _invoke(model, PLAIN_PROMPT, {"timeout": 1e-6}, "invoke() with timeout=1e-6")
         errors.extend(("invoke() with timeout=1e-6", e) for e in _raised(outcome))
-    run_bounded(model.close, _LIMIT)
-    outcome = run_bounded(lambda: model.invoke(PLAIN_PROMPT), _LIMIT)
+    bounded(model.close, "close()")
+    outcome = _invoke(model, PLAIN_PROMPT, None, "invoke() after close")
     errors.extend(("invoke() after close", e) for e in _raised(outcome))
     if not errors:
         pytest.skip("neither a tiny timeout nor a call after close raised an error")
@@ -160,7 +172,10 @@ _CANARY = "sk-conformance-canary-5e2b9d71"
 
 
 def _secret_leaks(
-    model: ChatModel, provider: Provider, name: str, make_provider: Callable[..., Provider]
+    model: ChatModel,
+    provider: Provider,
+    name: str,
+    make_provider: Callable[..., Provider],
 ) -> list[str]:
     found = [
         f"repr({what})"
@@ -170,7 +185,7 @@ def _secret_leaks(
     errors = provoke(model, model.metadata)
     errors.extend(
         ("invoke() with an unknown option", e)
-        for e in _raised(run_bounded(lambda: model.invoke(PLAIN_PROMPT, {"bogus": 1}), _LIMIT))
+        for e in _raised(_invoke(model, PLAIN_PROMPT, {"bogus": 1}, "invoke() with bogus=1"))
     )
     try:
         make_provider({name: _CANARY, "conformance_no_such_option": "1"})
@@ -211,7 +226,7 @@ def test_errors_and_reprs_hide_secret_options(
                 for where in _secret_leaks(model, provider, name, chatmodels_make_provider)
             )
         finally:
-            run_bounded(model.close, _LIMIT)
+            bounded(model.close, "close()")
     assert not found, (
         "the secret option's value appears in "
         + "; ".join(found[:5])
@@ -219,9 +234,11 @@ def test_errors_and_reprs_hide_secret_options(
     )
 
 
-def _health(target: ChatModel | Provider, timeout: float, what: str) -> tuple[Outcome[Any], str]:
-    outcome: Outcome[Any] = run_bounded(target.health_check, timeout)
-    return outcome, f"{what}.health_check()"
+def _health(
+    target: ChatModel | Provider, timeout: float, what: str
+) -> tuple[CallOutcome[Any], str]:
+    name = f"{what}.health_check()"
+    return bounded(target.health_check, name, timeout), name
 
 
 @pytest.fixture(params=["model", "provider"])

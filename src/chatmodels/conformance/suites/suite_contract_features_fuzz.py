@@ -12,20 +12,17 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from chatmodels.conformance.raised import describe_raised
+from chatmodels.conformance.suites._bounded import bounded, read_stream
 from chatmodels.conformance.suites._contract_features_support import (
     PLAIN_PROMPT,
     WEATHER,
-    read_stream,
     result_problem,
-    run_bounded,
     stream_problem,
 )
 from chatmodels.errors import ChatModelError
 from chatmodels.messages import Message
 from chatmodels.provider import ChatModel
-
-#: Seconds one generated call may take before it counts as a hang.
-_LIMIT = 10.0
 
 _PROFILE = settings(
     max_examples=40,
@@ -118,14 +115,14 @@ options = st.one_of(
 def _bare(error: BaseException, where: str) -> str | None:
     if isinstance(error, ChatModelError):
         return None
-    return f"{where} raised a bare {type(error).__name__}: {error!r}; expected a ChatModelError"
+    return f"{where} raised {describe_raised(error)}; expected a ChatModelError"
 
 
 def _invoke_problem(model: ChatModel, messages: Any, opts: Any) -> str | None:
-    outcome = run_bounded(lambda: model.invoke(messages, opts), _LIMIT)
     where = f"invoke({messages!r:.200}, {opts!r:.200})"
+    outcome = bounded(lambda: model.invoke(messages, opts), where)
     if not outcome.finished:
-        return f"{where} did not return within {_LIMIT:g}s"
+        return outcome.hang_message()
     if outcome.error is not None:
         return _bare(outcome.error, where)
     problem = result_problem(outcome.value)
@@ -167,9 +164,9 @@ def test_generated_streams_end_in_one_finish_or_an_error(
     chatmodels_chat_model: ChatModel, messages: Any, opts: Any
 ) -> None:
     """stream on generated input yields chunks ending in one finish reason, or a ChatModelError."""
-    outcome = run_bounded(lambda: read_stream(chatmodels_chat_model.stream(messages, opts)), _LIMIT)
     where = f"stream({messages!r:.200}, {opts!r:.200})"
-    assert outcome.finished, f"{where} did not end within {_LIMIT:g}s"
+    outcome = bounded(lambda: read_stream(chatmodels_chat_model.stream(messages, opts)), where)
+    assert outcome.finished, outcome.hang_message()
     if outcome.error is not None:
         problem = _bare(outcome.error, where)
         assert problem is None, problem

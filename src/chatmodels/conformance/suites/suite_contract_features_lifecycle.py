@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from chatmodels.conformance.suites._bounded import (
+    aread_stream,
+    call_within,
+    read_stream,
+    run_async,
+)
 from chatmodels.conformance.suites._contract_features_support import (
     JSON_PROMPT,
     PLAIN_PROMPT,
     STOCK,
     TOOL_PROMPT,
     TOOLS,
-    aread_stream,
-    call_within,
     expect_code,
     parse_object,
-    read_stream,
     result_problem,
-    run_async,
 )
 from chatmodels.errors import ErrorCode
 from chatmodels.messages import ChatResult, Message
@@ -239,15 +240,17 @@ def test_aclose_is_idempotent(chatmodels_make_chat_model: Callable[..., ChatMode
     call_within(model.close, "close() after aclose()")
 
 
-async def _adrain(model: ChatModel) -> object:
-    return await aread_stream(model.astream(PLAIN_PROMPT))
-
-
 AFTER_CLOSE: dict[str, tuple[Callable[[ChatModel], object], Capability | None]] = {
     "invoke": (lambda m: m.invoke(PLAIN_PROMPT), None),
-    "ainvoke": (lambda m: asyncio.run(m.ainvoke(PLAIN_PROMPT)), Capability.ASYNC),
+    "ainvoke": (
+        lambda m: run_async(lambda: m.ainvoke(PLAIN_PROMPT), "ainvoke()"),
+        Capability.ASYNC,
+    ),
     "stream": (lambda m: read_stream(m.stream(PLAIN_PROMPT)), Capability.STREAMING),
-    "astream": (lambda m: asyncio.run(_adrain(m)), Capability.STREAMING),
+    "astream": (
+        lambda m: run_async(lambda: aread_stream(m.astream(PLAIN_PROMPT)), "astream()"),
+        Capability.STREAMING,
+    ),
 }
 
 

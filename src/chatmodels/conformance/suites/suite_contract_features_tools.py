@@ -9,6 +9,10 @@ import jsonschema
 import pytest
 
 from chatmodels.conformance.outcomes import INCONCLUSIVE
+from chatmodels.conformance.suites._bounded import (
+    call_within,
+    read_stream,
+)
 from chatmodels.conformance.suites._contract_features_support import (
     JSON_PROMPT,
     PLAIN_PROMPT,
@@ -16,9 +20,7 @@ from chatmodels.conformance.suites._contract_features_support import (
     TOOL_PROMPT,
     TOOLS,
     WEATHER,
-    call_within,
     parse_object,
-    read_stream,
 )
 from chatmodels.messages import ChatResult, FinishReason, Message, ToolCall, merge_chunks
 from chatmodels.options import ChatOptions, ResponseFormat
@@ -41,13 +43,23 @@ def _tool_answer(
     if metadata.supports(Capability.TOOL_CHOICE):
         choices.append("required")
     ask = _ask_streamed if stream else _ask
+    tried = []
     for choice in choices:
         result = ask(model, TOOL_PROMPT, ChatOptions(tools=TOOLS, tool_choice=choice))
         if result.tool_calls:
             return result
+        text = result.message.content
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        tried.append(f"with tool_choice={choice or 'auto'!r} it answered {shown!r}")
+    forced = (
+        "even when forced"
+        if len(choices) > 1
+        else "and it cannot be forced (capability 'tool_choice' is not declared)"
+    )
+    call = "stream" if stream else "invoke"
     pytest.skip(
-        f"{INCONCLUSIVE}the model answered {TOOL_PROMPT!r} without a tool call and the provider "
-        "cannot force one (capability 'tool_choice' is not declared)"
+        f"{INCONCLUSIVE}{call} was offered tools {[t.name for t in TOOLS]} and asked "
+        f"{TOOL_PROMPT!r}, but no tool call came back {forced}: {'; '.join(tried)}"
     )
 
 

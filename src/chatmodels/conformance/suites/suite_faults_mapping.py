@@ -10,8 +10,8 @@ import pytest
 from chatmodels.conformance.faults import Fault
 from chatmodels.conformance.outcomes import UNSUPPORTED
 from chatmodels.conformance.suites._faults_support import (
-    CallOutcome,
     FaultKit,
+    FaultOutcome,
     assert_no_problems,
     call_kinds,
     error_problem,
@@ -126,7 +126,7 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
-def _leak(outcome: CallOutcome, canary: str) -> str | None:
+def _leak(outcome: FaultOutcome, canary: str) -> str | None:
     if outcome.error is None:
         return None
     for error in _chain(outcome.error):

@@ -11,9 +11,10 @@ import pytest
 
 from chatmodels.conformance.faults import Fault, FaultServer
 from chatmodels.conformance.fixtures import RecordFigure
+from chatmodels.conformance.suites._bounded import run_async
 from chatmodels.conformance.suites._faults_support import (
-    CallOutcome,
     FaultKit,
+    FaultOutcome,
     Prompt,
     acall,
     assert_no_problems,
@@ -22,7 +23,7 @@ from chatmodels.conformance.suites._faults_support import (
     error_problem,
     fault_kit,
     fault_server,
-    sync_call,
+    unbounded_call,
 )
 from chatmodels.errors import RETRYABLE_CODES, ChatModelError, ErrorCode
 from chatmodels.messages import Message
@@ -69,7 +70,7 @@ _RECOVERY_FAULTS = (
 )
 
 
-def _recovery_problem(kit: FaultKit, after: str, normal: CallOutcome) -> str | None:
+def _recovery_problem(kit: FaultKit, after: str, normal: FaultOutcome) -> str | None:
     if normal.ok and normal.result is not None:
         return None
     return f"after {after}: the next normal {normal.describe()}; expected a valid result"
@@ -112,7 +113,12 @@ def test_model_recovers_after_every_fault(fault_kit: FaultKit) -> None:
     async_kinds = tuple(k for k in kinds if k.startswith("a"))
     model = fault_kit.model(max_retries=0, **_FAST_BACKOFF)
     problems = _sync_recovery(fault_kit, model, sync_kinds)
-    problems += asyncio.run(_async_recovery(fault_kit, model, async_kinds))
+    calls = 2 * len(_RECOVERY_FAULTS) * len(async_kinds)
+    problems += run_async(
+        lambda: _async_recovery(fault_kit, model, async_kinds),
+        f"{calls} async calls alternating faults and normal answers",
+        calls * fault_kit.bound,
+    )
     assert_no_problems(problems, "models did not recover from a fault")
 
 
@@ -201,7 +207,7 @@ def test_huge_body_is_parsed_or_rejected(fault_kit: FaultKit) -> None:
 # -- FAULT-014: concurrent callers under random faults ----------------------------------
 
 
-def _judge(outcome: CallOutcome, expected: tuple[object, ...], who: str) -> str | None:
+def _judge(outcome: FaultOutcome, expected: tuple[object, ...], who: str) -> str | None:
     if outcome.ok:
         return content_problem(outcome, expected, who)
     error = outcome.error
@@ -213,9 +219,9 @@ def _judge(outcome: CallOutcome, expected: tuple[object, ...], who: str) -> str 
 
 def _threads(
     model: ChatModel, jobs: Sequence[tuple[str, Prompt]], bound: float
-) -> list[CallOutcome | None]:
+) -> list[FaultOutcome | None]:
     """Run every job at once on its own thread; None marks a call still running at the bound."""
-    outcomes: list[CallOutcome | None] = [None] * len(jobs)
+    outcomes: list[FaultOutcome | None] = [None] * len(jobs)
     barrier = threading.Barrier(len(jobs))
 
     def run(index: int, kind: str, prompt: Prompt) -> None:
@@ -223,7 +229,7 @@ def _threads(
             barrier.wait(timeout=bound)
         except threading.BrokenBarrierError:
             return
-        outcomes[index] = sync_call(model, kind, prompt, None, bound)
+        outcomes[index] = unbounded_call(model, kind, prompt)  # the joins below bound them
 
     threads = [
         threading.Thread(target=run, args=(i, k, p), daemon=True, name=f"chatmodels-fault-{i}")
@@ -239,7 +245,7 @@ def _threads(
 
 async def _tasks(
     model: ChatModel, jobs: Sequence[tuple[str, Prompt]], bound: float
-) -> list[CallOutcome]:
+) -> list[FaultOutcome]:
     calls = [acall(model, kind, prompt, None, bound) for kind, prompt in jobs]
     try:
         return await asyncio.wait_for(asyncio.gather(*calls), bound)
@@ -278,7 +284,11 @@ def test_concurrent_callers_under_random_faults(
             problem = _judge(outcome, expected[(kind, prompt)], who)
             if problem:
                 problems.append(problem)
-        outcomes = asyncio.run(_tasks(model, async_jobs, bound))
+        outcomes = run_async(
+            lambda: _tasks(model, async_jobs, bound),
+            f"{len(async_jobs)} concurrent tasks",
+            2 * bound,
+        )
         for (kind, prompt), outcome in zip(async_jobs, outcomes, strict=True):
             who = f"task {prompt.rsplit(' ', 1)[1]} ({kind})"
             problem = _judge(outcome, expected[(kind, prompt)], who)

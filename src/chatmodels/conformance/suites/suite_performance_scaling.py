@@ -28,6 +28,7 @@ from chatmodels.conformance.fixtures import RecordFigure
 from chatmodels.conformance.perfstats import SCALING_MIN_LATENCY, PerfPlan, scaling_floor
 from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.subject import Subject
+from chatmodels.conformance.suites._bounded import run_async
 from chatmodels.conformance.suites._scaling_baseline import AsyncCall, baseline_for
 from chatmodels.provider import ChatModel
 
@@ -322,5 +323,6 @@ def test_asyncio_scaling(
         levels.append(await _async_level(call, LEVELS[3], window))
         return levels, (base_one, base_many), what
 
-    levels, base, what = asyncio.run(measure())
+    # One watchdog thread for the whole measurement, bounded by what is left of the run budget.
+    levels, base, what = run_async(measure, "the asyncio scaling measurement", math.inf)
     _judge(levels, base, what, "asyncio", budget, chatmodels_record_figure)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,9 +21,9 @@ from chatmodels import _semconv as sc
 from chatmodels.conformance.capture import TelemetryCapture
 from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.suites import _telemetry_kit
+from chatmodels.conformance.suites._bounded import call_limit, run_async
 from chatmodels.conformance.suites._telemetry_kit import (
     PROMPT,
-    WAIT,
     Reported,
     aconsume,
     arun_kind,
@@ -28,7 +31,6 @@ from chatmodels.conformance.suites._telemetry_kit import (
     consume,
     instrument_subject,
     kinds_for,
-    run,
     run_kind,
     suite_tracer,
 )
@@ -89,7 +91,7 @@ def test_async_calls_are_children_of_the_current_span(
                     await arun_kind(otel_model, kind, PROMPT, None)
         return parent.get_span_context().span_id
 
-    parent_id: int = run(calls())
+    parent_id: int = run_async(calls, "async calls under a span")
     _assert_children(chatmodels_telemetry, [parent_id], "async calls and abatch items")
 
 
@@ -107,7 +109,7 @@ def test_thread_pool_calls_are_children_of_each_workers_span(
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = [pool.submit(work, i) for i in range(4)]
-        parent_ids = [f.result(timeout=WAIT) for f in futures]
+        parent_ids = [f.result(timeout=call_limit()) for f in futures]
     _assert_children(chatmodels_telemetry, parent_ids, "calls on a thread pool")
     parents = sorted(s.parent.span_id for s in call_spans(chatmodels_telemetry) if s.parent)
     assert parents == sorted(parent_ids), (
@@ -178,7 +180,7 @@ def test_concurrent_threads_keep_their_own_attributes(
 
     def call(index: int) -> None:
         options = _options(index, count, chatmodels_provider_metadata)
-        gate.wait(timeout=WAIT)
+        gate.wait(timeout=call_limit())
         if streams and index % 2:
             calls[index] = (options, consume("stream", otel_model.stream(PROMPT, options)))
         else:
@@ -186,7 +188,7 @@ def test_concurrent_threads_keep_their_own_attributes(
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         for future in [pool.submit(call, i) for i in range(count)]:
-            future.result(timeout=WAIT)
+            future.result(timeout=call_limit())
     _bleeding(chatmodels_telemetry, [c for c in calls if c is not None], "concurrent threads")
 
 
@@ -211,7 +213,11 @@ def test_concurrent_tasks_keep_their_own_attributes(
     async def all_calls() -> list[Call]:
         return list(await asyncio.gather(*(call(i) for i in range(count))))
 
-    _bleeding(chatmodels_telemetry, run(all_calls()), "concurrent asyncio tasks")
+    _bleeding(
+        chatmodels_telemetry,
+        run_async(all_calls, f"{count} concurrent asyncio tasks"),
+        "concurrent asyncio tasks",
+    )
 
 
 # -- OTEL-015 ------------------------------------------------------------------------------
@@ -271,6 +277,45 @@ def _globals() -> tuple[object, object]:
 _OVERRIDE_LOG = "Overriding of current"
 
 
+def _setter_call(stack: traceback.StackSummary) -> str:
+    """The OTel function called and the line outside OTel and logging that called it."""
+    api = "a global setter"
+    for frame in reversed(stack):
+        path = frame.filename.replace("\\", "/")
+        if "/opentelemetry/" in path:
+            api = f"{frame.name}()"
+        elif not path.endswith(("/logging/__init__.py", __file__)):
+            return f"{api} from {frame.name}() at {Path(frame.filename).name}:{frame.lineno}"
+    return api
+
+
+class _OverrideAttempts(logging.Handler):
+    """Names the call behind repeated attempts to set a global provider, once per call site."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.step = ""
+        self.found: dict[str, tuple[str, str, int]] = {}  # call -> first step, log, count
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if _OVERRIDE_LOG in record.getMessage():
+            call = _setter_call(traceback.extract_stack())
+            step, said, count = self.found.get(call, (self.step, record.getMessage(), 0))
+            self.found[call] = (step, said, count + 1)
+
+    def problems(self) -> list[str]:
+        """One sentence per call site: what it called, first when, and how often OTel refused."""
+        return [
+            f"{call} tried to set a global provider again, first while {step}; OTel refused "
+            f"{count} time{'s' if count > 1 else ''} ({said!r})"
+            for call, (step, said, count) in self.found.items()
+        ]
+
+
+def _call_instrumented(instrumented: Callable[[], ChatModel], kind: str) -> None:
+    run_kind(instrumented(), kind)
+
+
 @pytest.mark.requirement("OTEL-016")
 def test_global_providers_are_never_set(
     request: pytest.FixtureRequest,
@@ -280,28 +325,48 @@ def test_global_providers_are_never_set(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Making, instrumenting and calling a model leaves the global OTel providers alone."""
-    before = _globals()
-    with caplog.at_level(logging.WARNING, logger="opentelemetry"):
+    attempts = _OverrideAttempts()
+    changed: list[str] = []
+    model: ChatModel | None = None
+
+    def step(what: str, action: Callable[[], object]) -> None:
+        attempts.step = what
+        current = _globals()
+        action()
+        for name, old, new in zip(("tracer", "meter"), current, _globals(), strict=True):
+            if old is not new:
+                changed.append(f"{what} changed the global {name} provider from {old!r} to {new!r}")
+
+    def make() -> None:
+        nonlocal model
         model = chatmodels_make_chat_model()
-        for kind in kinds_for(chatmodels_provider_metadata):
-            run_kind(instrument_subject(request, model, chatmodels_telemetry), kind)
-        quiet = instrument_subject(
-            request,
-            model,
-            chatmodels_telemetry,
-            tracer_provider=NoOpTracerProvider(),
-            meter_provider=NoOpMeterProvider(),
-        )
-        quiet.invoke(PROMPT)
-    after = _globals()
-    changed = [
-        f"the global {what} provider changed from {old!r} to {new!r}"
-        for what, old, new in zip(("tracer", "meter"), before, after, strict=True)
-        if old is not new
-    ]
-    changed += [
-        f"something tried to set a global provider again (OTel logged {r.getMessage()!r})"
-        for r in caplog.records
-        if r.name.startswith("opentelemetry") and _OVERRIDE_LOG in r.getMessage()
-    ]
-    assert not changed, "; ".join(changed) + "; expected the application's globals left alone"
+
+    otel_logger = logging.getLogger("opentelemetry")
+    otel_logger.addHandler(attempts)
+    try:
+        with caplog.at_level(logging.WARNING, logger="opentelemetry"):
+            step("making the model", make)
+            assert model is not None
+            made = model
+            for kind in kinds_for(chatmodels_provider_metadata):
+                instrumented = functools.partial(
+                    instrument_subject, request, made, chatmodels_telemetry
+                )
+                step(
+                    f"instrumenting the model and calling {kind}()",
+                    functools.partial(_call_instrumented, instrumented, kind),
+                )
+            step(
+                "instrumenting with no-op providers and calling invoke()",
+                lambda: instrument_subject(
+                    request,
+                    made,
+                    chatmodels_telemetry,
+                    tracer_provider=NoOpTracerProvider(),
+                    meter_provider=NoOpMeterProvider(),
+                ).invoke(PROMPT),
+            )
+    finally:
+        otel_logger.removeHandler(attempts)
+    problems = changed + attempts.problems()
+    assert not problems, "; ".join(problems) + "; expected the application's globals left alone"

@@ -14,6 +14,7 @@ from chatmodels import _semconv as sc
 from chatmodels.conformance import outcomes
 from chatmodels.conformance.capture import TelemetryCapture
 from chatmodels.conformance.suites import _telemetry_kit
+from chatmodels.conformance.suites._bounded import call_within, run_async
 from chatmodels.conformance.suites._telemetry_kit import (
     ASYNC_KINDS,
     KINDS,
@@ -22,7 +23,6 @@ from chatmodels.conformance.suites._telemetry_kit import (
     call_spans,
     instrument_subject,
     kinds_for,
-    run,
     run_kind,
 )
 from chatmodels.errors import ChatModelError
@@ -255,14 +255,14 @@ def _fail_once(model: ChatModel, kind: str) -> list[BaseException | None]:
     """Make *kind* fail on an empty conversation; return the error each call raised."""
     if "batch" in kind:
         items = (
-            run(model.abatch([INVALID_INPUT] * 2))
+            run_async(lambda: model.abatch([INVALID_INPUT] * 2), "abatch()")
             if kind in ASYNC_KINDS
-            else model.batch([INVALID_INPUT] * 2)
+            else call_within(lambda: model.batch([INVALID_INPUT] * 2), "batch()")
         )
         assert all(isinstance(i, ChatModelError) for i in items), (
             f"{kind} of empty conversations gave {items!r}; expected a ChatModelError per item"
         )
-        return list(items)
+        return [i if isinstance(i, ChatModelError) else None for i in items]
     with pytest.raises(ChatModelError) as caught:
         run_kind(model, kind, INVALID_INPUT)
     return [caught.value]

@@ -13,13 +13,13 @@ from chatmodels.conformance import outcomes
 from chatmodels.conformance.capture import TelemetryCapture
 from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.suites import _telemetry_kit
+from chatmodels.conformance.suites._bounded import run_async
 from chatmodels.conformance.suites._telemetry_kit import (
     PROMPT,
     aconsume,
     call_spans,
     consume,
     instrument_subject,
-    run,
 )
 from chatmodels.errors import ChatModelError
 from chatmodels.provider import Capability, ChatModel, ProviderMetadata
@@ -68,7 +68,7 @@ def test_exhausted_async_stream_ends_its_span(
 ) -> None:
     """An async stream read to its end has ended its span."""
     stream = otel_model.astream(PROMPT)
-    run(aconsume("astream", stream))
+    run_async(lambda: aconsume("astream", stream), "astream()")
     _ended_once(chatmodels_telemetry, "reading an async stream to its end")
 
 
@@ -98,7 +98,8 @@ def test_async_stream_closed_early_ends_its_span(
         await it.__anext__()
         await aclose()
 
-    run(first_then_close(stream))
+    closing = first_then_close(stream)
+    run_async(lambda: closing, "astream() then aclose()")
     _ended_once(chatmodels_telemetry, "closing an async stream after its first chunk")
     del stream
 
@@ -148,7 +149,7 @@ def test_time_to_first_chunk_is_within_the_span(
     for _ in range(2):
         consume("stream", otel_model.stream(PROMPT))
         if Capability.ASYNC in chatmodels_provider_metadata.capabilities:
-            run(aconsume("astream", otel_model.astream(PROMPT)))
+            run_async(lambda: aconsume("astream", otel_model.astream(PROMPT)), "astream()")
     longest = 0.0
     for span in call_spans(chatmodels_telemetry):
         duration = ((span.end_time or 0) - (span.start_time or 0)) / 1e9
