@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from chatmodels.conformance.outcomes import INCONCLUSIVE
+from chatmodels.conformance.outcomes import INCONCLUSIVE, UNSUPPORTED
 from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.subject import Subject
 from chatmodels.conformance.suites._faults_support import FaultOutcome, sync_call
@@ -198,6 +198,13 @@ def assert_wire(problems: list[str], what: str, kit: WireKit) -> None:
 @pytest.fixture(scope="session")
 def wire_kit(chatmodels_subject: Subject, chatmodels_settings: Settings) -> Iterator[WireKit]:
     """The shared probes; inconclusive when the provider cannot record its exchanges."""
+    # A session fixture is set up before the per-test capability gate, so it checks the
+    # area's capability itself: a provider that is not HTTP is unsupported, not inconclusive.
+    if Capability.OPENAI_COMPATIBLE not in chatmodels_subject.metadata.capabilities:
+        pytest.skip(
+            f"{UNSUPPORTED}provider {chatmodels_subject.name!r} does not declare capability "
+            f"{Capability.OPENAI_COMPATIBLE.value!r}, which the WIRE requirements need"
+        )
     recorder = chatmodels_subject.wire
     if recorder is None:
         inconclusive(

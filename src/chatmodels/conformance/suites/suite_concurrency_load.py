@@ -277,8 +277,8 @@ def _solo_problems(
 ) -> tuple[list[str], bool]:
     """Answers that differ from their prompt asked alone, and whether the comparison holds.
 
-    On a difference, the prompt is asked alone once more: a provider whose answers vary alone
-    cannot be judged by comparison, so the comparison is dropped rather than failed.
+    On a difference, the prompt is asked truly alone twice: a provider whose answers vary
+    alone cannot be judged by comparison, so the comparison is dropped rather than failed.
     """
     if not load.solo:
         return [], False
@@ -289,8 +289,18 @@ def _solo_problems(
         call, _, alone = mismatches[0]
         again = _alone(call.index, call_methods(metadata, asynchronous=False), load.limits.seed)
         ask_again = functools.partial(call_sync, model, again)
-        if unrepeatable(alone, lambda: ask_again().answer, again.method, _same_view) is not None:
+        fresh = ask_again().answer
+        if (
+            fresh is None
+            or unrepeatable(fresh, lambda: ask_again().answer, again.method, _same_view) is not None
+        ):
             return [], False
+        if _same_view(fresh) != _same_view(alone):
+            # The solo answer (asked while other solo callers ran) was itself off; judge the
+            # first mismatch by the prompt asked truly alone, which repeats.
+            mismatches = [
+                (c, a, fresh) for c, a, _ in mismatches[:1] if _same_view(a) != _same_view(fresh)
+            ]
     return [
         f"{call.label} got {answer.short}; alone the same input gives {alone.short}"
         for call, answer, alone in mismatches

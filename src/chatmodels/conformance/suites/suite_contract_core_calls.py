@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from chatmodels.conformance.outcomes import INCONCLUSIVE
 from chatmodels.conformance.raised import describe_raised
 from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.suites._bounded import call_limit, run_async
@@ -216,7 +215,6 @@ def test_ainvoke_lets_other_tasks_run(
             "to await its I/O or run blocking work in a thread"
         )
     if per_call < threshold and not evidence.stalls:
-        pytest.skip(
-            INCONCLUSIVE + f"each ainvoke finished within {per_call * 1000:.2f} ms, under the "
-            f"{threshold * 1000:.1f} ms the loop is watched at, too fast to tell whether it blocks"
-        )
+        # A whole call shorter than the watch threshold cannot hold the loop longer than it,
+        # and no stall was seen: the requirement (no stall of the loop) holds.
+        return
