@@ -177,6 +177,9 @@ def contenders() -> Iterator[Contenders]:
     shutdown()
 
 
+# A ratio of sub-millisecond medians: under `-n 2` beside subprocess-heavy tests it drifts past
+# the budget (1.38x and 1.53x seen); it passes alone, so it runs with the slow tests.
+@pytest.mark.slow
 class TestOverhead:
     def test_instrumentation_within_budget(self, contenders: Contenders) -> None:
         """instrument() adds at most 1.3x the cost of the equivalent hand-written OTel calls."""
