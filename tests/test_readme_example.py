@@ -74,6 +74,11 @@ class TestReadmeExample:
             assert requirement not in left
 
     @pytest.mark.slow
+    @pytest.mark.xfail(
+        strict=True,
+        reason="issue #11: PERF-005 is inconclusive on the example's sub-millisecond calls, "
+        "so the example reaches 'conformant at MUST', not SHOULD",
+    )
     def test_example_certifies_at_should(self, pytester: pytest.Pytester) -> None:
         """Every suite, as a new user runs them, gives the README example 'conformant at SHOULD'."""
         report = certify(pytester)
