@@ -114,3 +114,22 @@ def race(count: int, work: Callable[[int], object]) -> list[BaseException]:
     for thread in threads:
         thread.join()
     return errors
+
+
+#: A rootdir conftest whose provider answers with an empty model name (fails CORE checks).
+NO_MODEL_NAME_CONFTEST = """
+import dataclasses
+import pytest
+from chatmodels.providers.reference import ReferenceChatModel, ReferenceProvider
+
+class NoModelName(ReferenceChatModel):
+    def _answer(self, messages, options):
+        return dataclasses.replace(super()._answer(messages, options), model="")
+
+class NoModelNameProvider(ReferenceProvider):
+    chat_model_class = NoModelName
+
+@pytest.fixture(scope="session")
+def chatmodels_provider():
+    return NoModelNameProvider
+"""

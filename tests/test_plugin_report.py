@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from chatmodels.conformance.cli import main as cli_main
+from provider_fakes import NO_MODEL_NAME_CONFTEST
 
 SECRET = "sk-conformance-canary-5f1e2d"
 
@@ -36,22 +37,6 @@ def chatmodels_provider():
     return KeyedProvider
 """
 
-BROKEN_FINISH = """
-import pytest
-from chatmodels.providers.reference import ReferenceChatModel, ReferenceProvider
-
-class NoModelName(ReferenceChatModel):
-    def _answer(self, messages, options):
-        import dataclasses
-        return dataclasses.replace(super()._answer(messages, options), model="")
-
-class NoModelNameProvider(ReferenceProvider):
-    chat_model_class = NoModelName
-
-@pytest.fixture(scope="session")
-def chatmodels_provider():
-    return NoModelNameProvider
-"""
 
 FAST = ("--chatmodels-suite", "contract", "-p", "no:cacheprovider", "-q")
 
@@ -166,7 +151,7 @@ class TestGate:
         self, pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
     ) -> None:
         """A provider that names no response model fails pytest, and the gate names CORE-003."""
-        pytester.makeconftest(BROKEN_FINISH)
+        pytester.makeconftest(NO_MODEL_NAME_CONFTEST)
         result = pytester.runpytest_subprocess(
             "--chatmodels-conformance", "--chatmodels-requirements", "CORE", *FAST
         )

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from chatmodels.conformance.cli import main as cli_main
+from provider_fakes import NO_MODEL_NAME_CONFTEST
 
 REPORT = Path("reports") / "chatmodels-conformance.json"
 JOURNAL = Path("reports") / "chatmodels-conformance.journal.jsonl"
@@ -48,23 +49,6 @@ class ExitingProvider(ReferenceProvider):
 @pytest.fixture(scope="session")
 def chatmodels_provider():
     return ExitingProvider
-"""
-
-FAILING_PROVIDER = """
-import dataclasses
-import pytest
-from chatmodels.providers.reference import ReferenceChatModel, ReferenceProvider
-
-class NoModelName(ReferenceChatModel):
-    def _answer(self, messages, options):
-        return dataclasses.replace(super()._answer(messages, options), model="")
-
-class NoModelNameProvider(ReferenceProvider):
-    chat_model_class = NoModelName
-
-@pytest.fixture(scope="session")
-def chatmodels_provider():
-    return NoModelNameProvider
 """
 
 
@@ -226,7 +210,7 @@ class TestFiltered:
         self, pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
     ) -> None:
         """After a failure, an --lf run checks only that test: partial, and the gate says --lf."""
-        pytester.makeconftest(FAILING_PROVIDER)
+        pytester.makeconftest(NO_MODEL_NAME_CONFTEST)
         common = ("--chatmodels-conformance", "--chatmodels-requirements", "CORE", "-q")
         first = pytester.runpytest_subprocess(*common, "-p", "no:randomly")
         assert first.ret == pytest.ExitCode.TESTS_FAILED
