@@ -72,7 +72,13 @@ CASES = [
         frozenset({"FAULT-007", "FAULT-014", "FAULT-016"}),
         HTTP_OPTIONS,
         id="bare-429",
-        marks=pytest.mark.catches("FAULT-002"),
+        marks=[
+            pytest.mark.catches("FAULT-002"),
+            # The inner run is in-process: ChatOpenAI's leaked sockets (waived, CONC-009/010)
+            # may be collected after it ends, inside this test.
+            pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+            pytest.mark.filterwarnings("ignore::ResourceWarning"),
+        ],
     ),
 ]
 
