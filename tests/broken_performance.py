@@ -82,6 +82,38 @@ class _SerialisingModel(ReferenceChatModel):
         return self._invoke(messages, options)
 
 
+#: The wait a fast serialising model holds its lock across: a sub-millisecond local call.
+FAST_WAIT_SECONDS = 0.0005
+
+
+class _FastSerialisingModel(_SerialisingModel):
+    """Holds the process-wide lock across a 0.5 ms wait: fast, and still one caller at a time."""
+
+    def _latency(self, options: ChatOptions) -> float:
+        return FAST_WAIT_SECONDS
+
+
+_SPIN_LOCK = threading.Lock()
+
+
+class _SpinLockingModel(ReferenceChatModel):
+    """Answers in microseconds, all CPU, but spins for a process-wide lock while another holds it.
+
+    Alone it never waits; under many callers the spinners hold the GIL from the lock's holder.
+    """
+
+    def _latency(self, options: ChatOptions) -> float:
+        return 0.0
+
+    def _invoke(self, messages: tuple[Message, ...], options: ChatOptions) -> ChatResult:
+        while not _SPIN_LOCK.acquire(blocking=False):
+            pass
+        try:
+            return super()._invoke(messages, options)
+        finally:
+            _SPIN_LOCK.release()
+
+
 class _LoopBlockingModel(ReferenceChatModel):
     """Sleeps with time.sleep inside ainvoke, so concurrent tasks run one at a time."""
 
@@ -92,6 +124,8 @@ class _LoopBlockingModel(ReferenceChatModel):
 StallingCalls = _provider(_StallingModel)
 SlowFirstChunk = _provider(_SlowFirstChunkModel)
 SerialisesCallers = _provider(_SerialisingModel)
+SerialisesFastCalls = _provider(_FastSerialisingModel)
+SpinsForALock = _provider(_SpinLockingModel)
 BlocksTheLoop = _provider(_LoopBlockingModel)
 
 

@@ -54,6 +54,25 @@ class TestCatchesPerformance:
         assert any("asyncio:" in m for m in failed), run.messages["PERF-005"]
 
     @pytest.mark.catches("PERF-005")
+    def test_fast_serialising_provider_is_caught(self, run_conformance):
+        """A global lock around a 0.5 ms wait is caught too: a fast call that still waits."""
+        run = run_conformance(
+            "broken_performance:SerialisesFastCalls", "--chatmodels-requirements", "PERF-005"
+        )
+        run.assert_caught("PERF-005")
+        assert any("appear serialised" in m for m in run.messages["PERF-005"]), run.messages
+
+    @pytest.mark.catches("PERF-005")
+    def test_spinning_for_a_lock_is_caught(self, run_conformance):
+        """An all-CPU call that spins for a lock loses CPU to its callers under threads."""
+        run = run_conformance(
+            "broken_performance:SpinsForALock", "--chatmodels-requirements", "PERF-005"
+        )
+        run.assert_caught("PERF-005")
+        failed = run.messages["PERF-005"]
+        assert any("threads:" in m and "appear to contend" in m for m in failed), failed
+
+    @pytest.mark.catches("PERF-005")
     def test_loop_blocking_async_path_is_caught(self, run_conformance):
         """An ainvoke that sleeps on the event loop fails PERF-005 through the asyncio test."""
         run = run_conformance(

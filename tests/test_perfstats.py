@@ -5,12 +5,14 @@ from __future__ import annotations
 import itertools
 import statistics
 import threading
+import time
 
 import pytest
 
 from chatmodels.conformance.perfstats import (
     ABBA,
     Block,
+    CallProfile,
     Estimate,
     PerfPlan,
     UnloadedClock,
@@ -20,6 +22,7 @@ from chatmodels.conformance.perfstats import (
     excess_ratios,
     paired_differences,
     paired_ratios,
+    profile_calls,
     quantile,
     run_blocks,
     sample_until_decided,
@@ -193,15 +196,43 @@ class TestBootstrapAndVerdict:
 class TestScalingFloor:
     def test_waiting_provider_must_reach_the_cap(self):
         """A 5 ms call with 100 us of CPU could reach 16x, so it must reach the 2x cap."""
-        assert scaling_floor(0.005, 100e-6, 16, 2.0) == 2.0
+        assert scaling_floor(CallProfile(100e-6, 0.0049), 16, 2.0) == 2.0
 
     def test_cpu_bound_provider_is_not_asked_to_beat_the_gil(self):
         """A call that is all CPU can reach about 1x, so half of that is enough."""
-        assert scaling_floor(0.002, 0.002, 16, 2.0) == pytest.approx(0.5)
+        assert scaling_floor(CallProfile(0.002, 0.0), 16, 2.0) == pytest.approx(0.5)
 
-    def test_too_short_calls_get_no_floor(self):
-        """Under 1 ms per call there is no verdict."""
-        assert scaling_floor(0.0005, 10e-6, 16, 2.0) is None
+
+class TestCallProfile:
+    def test_load_is_not_counted_as_waiting(self):
+        """A call that load delayed once is still all CPU: its least wait beyond CPU is none."""
+        profile = CallProfile.of([0.0001, 0.0031, 0.0001], [0.0001, 0.0001, 0.0001])
+        assert profile.wait == 0.0
+        assert profile.ceiling(16) == pytest.approx(1.0)
+
+    def test_a_call_that_always_waits_waits(self):
+        """Every call sleeps 2 ms beyond 100 us of CPU: 16 callers could reach 16x."""
+        profile = CallProfile.of([0.0021, 0.0035, 0.0021], [0.0001, 0.0001, 0.0001])
+        assert profile.wait == pytest.approx(0.002)
+        assert profile.ceiling(16) == 16.0
+
+    def test_mismatched_timings_are_refused(self):
+        """A profile needs one CPU time per wall time, and at least one call."""
+        with pytest.raises(ValueError, match="one wall and one CPU time per call"):
+            CallProfile.of([0.1], [])
+        with pytest.raises(ValueError, match="got 0 and 0"):
+            CallProfile.of([], [])
+
+    def test_a_sleeping_call_waits_and_a_computing_one_does_not(self):
+        """Measured in this thread: sleeps show as waits, CPU as CPU."""
+        sleeping = profile_calls(lambda: time.sleep(0.002), 0.05)
+        assert sleeping.wait > 0.0015
+        assert sleeping.ceiling(16) > 2.0
+
+        def compute() -> int:
+            return sum(range(20_000))
+
+        assert profile_calls(compute, 0.05).ceiling(16) < 2.0
 
 
 class TestPerfPlan:

@@ -74,12 +74,15 @@ class TestReadmeExample:
             assert requirement not in left
 
     @pytest.mark.slow
-    @pytest.mark.xfail(
-        strict=True,
-        reason="issue #11: PERF-005 is inconclusive on the example's sub-millisecond calls, "
-        "so the example reaches 'conformant at MUST', not SHOULD",
-    )
     def test_example_certifies_at_should(self, pytester: pytest.Pytester) -> None:
-        """Every suite, as a new user runs them, gives the README example 'conformant at SHOULD'."""
+        """Every suite, as a new user runs them, gives the README example 'conformant at SHOULD'.
+
+        Its calls take microseconds, all CPU: PERF-005 judges them on CPU per call beside a
+        baseline of the same profile, so the verdict is a real pass, not inconclusive.
+        """
         report = certify(pytester)
         assert report["verdict"] == "conformant at SHOULD", not_passed(report)
+        requirements = report["requirements"]
+        assert isinstance(requirements, list)
+        perf = next(r for r in requirements if r["id"] == "PERF-005")
+        assert perf["status"] == "passed", perf

@@ -23,9 +23,10 @@ from typing import Literal, Protocol
 __all__ = [
     "ABBA",
     "Block",
+    "CallProfile",
     "Decision",
     "Estimate",
-    "SCALING_MIN_LATENCY",
+    "WAITS_LITTLE",
     "PerfPlan",
     "Spread",
     "UnloadedClock",
@@ -36,6 +37,7 @@ __all__ = [
     "excess_ratios",
     "paired_differences",
     "paired_ratios",
+    "profile_calls",
     "quantile",
     "run_blocks",
     "sample_until_decided",
@@ -51,8 +53,9 @@ Clock = Callable[[], float]
 #: The block order of the overhead comparison: arm 0 (A), arm 1 (B), B, A.
 ABBA: tuple[int, ...] = (0, 1, 1, 0)
 
-#: Below this single-call latency, thread hand-offs cost as much as the call itself.
-SCALING_MIN_LATENCY = 0.001
+#: A call whose latency is under this many times its CPU waits too little for serialised
+#: callers to cost throughput: its scaling is judged against a baseline of the same profile.
+WAITS_LITTLE = 2.0
 
 
 class _SettingsLike(Protocol):
@@ -378,21 +381,60 @@ def sample_until_decided(
 # -- scaling ------------------------------------------------------------------------------------
 
 
-def scaling_floor(
-    latency: float, cpu_per_call: float, concurrency: int, cap: float
-) -> float | None:
+@dataclass(frozen=True, slots=True)
+class CallProfile:
+    """Where one call's time goes: CPU in this process, and the wait it cannot do without."""
+
+    cpu: float
+    wait: float
+
+    @property
+    def latency(self) -> float:
+        """The call's latency on an idle machine: its CPU plus its own waits."""
+        return self.cpu + self.wait
+
+    def ceiling(self, concurrency: int) -> float:
+        """The most *concurrency* callers can gain: only waits overlap (the GIL serialises CPU)."""
+        if self.cpu <= 0:
+            return float(concurrency)
+        return min(float(concurrency), self.latency / self.cpu)
+
+    @classmethod
+    def of(cls, walls: Sequence[float], cpus: Sequence[float]) -> CallProfile:
+        """From calls timed one by one: mean CPU, and the least wall time beyond CPU.
+
+        Load delays some calls but never shortens one, so the least wait is the call's own
+        (a sleep, I/O, a server), while a call that is all CPU has some calls with none.
+        """
+        if not walls or len(walls) != len(cpus):
+            msg = (
+                "a call profile needs one wall and one CPU time per call, got "
+                f"{len(walls)} and {len(cpus)}"
+            )
+            raise ValueError(msg)
+        wait = min(wall - cpu for wall, cpu in zip(walls, cpus, strict=True))
+        return cls(statistics.fmean(cpus), max(0.0, wait))
+
+
+def profile_calls(func: Callable[[], object], seconds: float) -> CallProfile:
+    """Call *func* one call after another for *seconds* in this thread; return its profile."""
+    walls: list[float] = []
+    cpus: list[float] = []
+    stop = time.perf_counter() + seconds
+    while not walls or time.perf_counter() < stop:
+        wall, cpu = time.perf_counter(), time.process_time()
+        func()
+        cpus.append(time.process_time() - cpu)
+        walls.append(time.perf_counter() - wall)
+    return CallProfile.of(walls, cpus)
+
+
+def scaling_floor(profile: CallProfile, concurrency: int, cap: float) -> float:
     """The least speedup at *concurrency* a provider that lets callers overlap must reach.
 
-    A call of *latency* seconds of which *cpu_per_call* is CPU in this process can overlap with
-    others only in its waiting part (the GIL serialises the CPU part), so *concurrency* callers
-    can at best reach ``min(concurrency, latency / cpu_per_call)`` times the throughput of one.
-    The floor is half of that ceiling, capped at *cap*. ``None`` when the call is too short
-    (under ``SCALING_MIN_LATENCY``) to tell waiting from hand-off cost: no verdict.
+    Half of what its own profile allows (:meth:`CallProfile.ceiling`), capped at *cap*.
     """
-    if latency < SCALING_MIN_LATENCY:
-        return None
-    ceiling = float(concurrency) if cpu_per_call <= 0 else min(concurrency, latency / cpu_per_call)
-    return min(cap, ceiling / 2.0)
+    return min(cap, profile.ceiling(concurrency) / 2.0)
 
 
 def time_each(

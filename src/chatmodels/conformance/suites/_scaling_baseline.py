@@ -2,21 +2,27 @@
 
 Same target, same minute: a provider that speaks to an OpenAI-compatible server (it declares
 ``openai_compatible`` and has a ``base_url`` option) is compared with a raw httpx client
-posting the same prompt to the same server; any other provider with the in-process reference
-provider waiting as long as one of the provider's calls. A loopback server shares the cores
-with the client, so only such a baseline tells a provider that serialises its callers from a
-machine (or server) that cannot serve more of them at once.
+posting the same prompt to the same server. Any other provider is compared in process: with
+the reference provider waiting as long as one of its calls waits, or, when its calls hardly
+wait (a fast in-process model: mostly CPU, which the GIL serialises), with a call of its own
+profile (as much CPU, then as long a wait) that lets callers overlap. A loopback server shares
+the cores with the client, and a CPU-bound call cannot gain from callers at all, so only such
+a baseline tells a provider that serialises its callers from a machine, a server or an
+interpreter lock that cannot serve more of them at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
+from chatmodels.conformance.perfstats import WAITS_LITTLE, CallProfile
 from chatmodels.conformance.subject import Subject
 from chatmodels.provider import Capability
 from chatmodels.providers.reference import ReferenceProvider
@@ -28,11 +34,16 @@ _TIMEOUT = 30.0
 
 @dataclass(frozen=True, slots=True)
 class Baseline:
-    """What the provider is compared with: a sync call, and a maker of async calls on a loop."""
+    """What the provider is compared with: a sync call, and a maker of async calls on a loop.
+
+    *kind*: ``http`` (a raw client, same server), ``reference`` (waits as long), or
+    ``same_profile`` (as much CPU in this process, then as long a wait).
+    """
 
     what: str
     call: Callable[[], object]
     async_calls: Callable[[], contextlib.AbstractAsyncContextManager[AsyncCall]]
+    kind: Literal["http", "reference", "same_profile"]
 
 
 def _http_target(subject: Subject) -> tuple[str, dict[str, str]] | None:
@@ -47,11 +58,20 @@ def _http_target(subject: Subject) -> tuple[str, dict[str, str]] | None:
 
 
 @contextlib.contextmanager
-def baseline_for(subject: Subject, prompt: str, latency: float) -> Iterator[Baseline]:
-    """The baseline for *subject*: raw httpx against its server, else the reference provider."""
+def baseline_for(
+    subject: Subject, prompt: str, profile: CallProfile, concurrency: int
+) -> Iterator[Baseline]:
+    """The baseline for *subject*: raw httpx against its server, else one in process.
+
+    In process, calls of *profile* that hardly wait at *concurrency* callers are compared
+    with calls of the same profile; calls that wait with the reference waiting as long.
+    """
     target = _http_target(subject)
+    if target is None and profile.ceiling(concurrency) < WAITS_LITTLE:
+        yield _same_profile(profile)
+        return
     if target is None:
-        with _reference(prompt, latency) as baseline:
+        with _reference(prompt, profile.wait) as baseline:
             yield baseline
         return
     url, headers = target
@@ -76,12 +96,12 @@ def baseline_for(subject: Subject, prompt: str, latency: float) -> Iterator[Base
 
                 yield acall
 
-        yield Baseline(f"a raw httpx client posting to {url}", call, async_calls)
+        yield Baseline(f"a raw httpx client posting to {url}", call, async_calls, "http")
 
 
 @contextlib.contextmanager
-def _reference(prompt: str, latency: float) -> Iterator[Baseline]:
-    model = ReferenceProvider({"latency": f"{latency:.6f}"}).create_chat_model()
+def _reference(prompt: str, wait: float) -> Iterator[Baseline]:
+    model = ReferenceProvider({"latency": f"{wait:.6f}"}).create_chat_model()
     try:
 
         @contextlib.asynccontextmanager
@@ -92,9 +112,42 @@ def _reference(prompt: str, latency: float) -> Iterator[Baseline]:
             yield acall
 
         yield Baseline(
-            f"the reference provider waiting {latency * 1e3:.2f} ms per call",
+            f"the reference provider waiting {wait * 1e3:.2f} ms per call",
             lambda: model.invoke(prompt),
             async_calls,
+            "reference",
         )
     finally:
         model.close()
+
+
+def _spend(cpu: float) -> None:
+    """Hold the CPU (and the GIL) for *cpu* seconds of this thread's CPU time."""
+    end = time.thread_time() + cpu
+    while time.thread_time() < end:
+        pass
+
+
+def _same_profile(profile: CallProfile) -> Baseline:
+    """A call that spends *profile*'s CPU, then waits its wait without holding anything."""
+
+    def call() -> object:
+        _spend(profile.cpu)
+        if profile.wait > 0:
+            time.sleep(profile.wait)
+        return None
+
+    @contextlib.asynccontextmanager
+    async def async_calls() -> Any:
+        async def acall() -> object:
+            _spend(profile.cpu)
+            await asyncio.sleep(profile.wait)  # also lets the other tasks run when it is 0
+            return None
+
+        yield acall
+
+    what = (
+        f"a call of the provider's own profile ({profile.cpu * 1e6:.0f} us of CPU, then "
+        f"{profile.wait * 1e3:.2f} ms of waiting) that lets callers overlap"
+    )
+    return Baseline(what, call, async_calls, "same_profile")
