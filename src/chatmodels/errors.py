@@ -12,7 +12,7 @@ ChatModelError                          every error the library raises; has op, 
 ├── NetworkError (ConnectionError)      the connection failed or was reset
 ├── ServerError                         the upstream service failed (5xx)
 ├── InvalidResponseError                the upstream answer was malformed or cut short
-├── ChatCancelledError                  the call was cancelled by its caller
+├── ChatCancelledError                  cancelled outside asyncio (never for asyncio cancellation)
 ├── UnsupportedError                    the provider does not support a requested feature
 ├── ProviderNotFoundError (LookupError) no provider is registered under the name
 ├── ProviderAlreadyRegisteredError      a provider name is taken
@@ -213,7 +213,11 @@ class InvalidResponseError(ChatModelError):
 
 
 class ChatCancelledError(ChatModelError):
-    """The caller cancelled the call before it finished."""
+    """The call was cancelled by something other than asyncio (a server, a sync cancel token).
+
+    A cancelled async call must let ``asyncio.CancelledError`` propagate instead (CANCEL-001,
+    CONC-005): asyncio.timeout and task groups rely on it.
+    """
 
     default_code = ErrorCode.CANCELLED
 
