@@ -2,19 +2,21 @@
 
 Every figure lands in the report with its unit and budget. Verdicts use medians and
 documented tail rules, never one timing, so a noisy machine moves figures, not verdicts.
+Calls are timed on ``perfstats.UnloadedClock``: a call preempted by another process is not a
+stall of the provider's, while its own waits (a sleep, a reconnect) still count.
 """
 
 from __future__ import annotations
 
 import math
 import statistics
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
 
 from chatmodels.conformance.fixtures import RecordFigure
-from chatmodels.conformance.perfstats import PerfPlan, Spread, spread, time_each
+from chatmodels.conformance.perfstats import PerfPlan, Spread, UnloadedClock, spread, time_each
 from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.subject import Subject
 from chatmodels.provider import Capability, ChatModel, ProviderMetadata
@@ -119,18 +121,18 @@ class CallTimings:
     chunks: list[int] = field(default_factory=list)
 
 
-def _time_invoke(model: ChatModel, timings: CallTimings) -> None:
-    start = time.perf_counter()
+def _time_invoke(model: ChatModel, timings: CallTimings, clock: Callable[[], float]) -> None:
+    start = clock()
     model.invoke(PROMPT)
-    timings.invoke.append(time.perf_counter() - start)
+    timings.invoke.append(clock() - start)
 
 
-def _time_stream(model: ChatModel, timings: CallTimings) -> None:
-    start = time.perf_counter()
+def _time_stream(model: ChatModel, timings: CallTimings, clock: Callable[[], float]) -> None:
+    start = clock()
     first = last = start
     count = 0
     for _ in model.stream(PROMPT):
-        last = time.perf_counter()
+        last = clock()
         if count == 0:
             first = last
         count += 1
@@ -152,19 +154,21 @@ def call_timings(
     """Invoke and stream in alternation, so machine load falls on both alike."""
     plan = PerfPlan.from_settings(chatmodels_settings)
     streams = Capability.STREAMING in chatmodels_provider_metadata.capabilities
-    warm = CallTimings()
-    for _ in range(3):
-        _time_invoke(chatmodels_chat_model, warm)
-        if streams:
-            _time_stream(chatmodels_chat_model, warm)
-    per_round = min(warm.invoke) + (min(warm.stream) if warm.stream else 0.0)
-    rounds = math.ceil(plan.latency_seconds / max(per_round, 1e-6))
-    rounds = max(LATENCY_LEAST, min(LATENCY_MOST, rounds))
-    timings = CallTimings()
-    for _ in range(rounds):
-        _time_invoke(chatmodels_chat_model, timings)
-        if streams:
-            _time_stream(chatmodels_chat_model, timings)
+    model = chatmodels_chat_model
+    with UnloadedClock() as clock:
+        warm = CallTimings()
+        for _ in range(3):
+            _time_invoke(model, warm, clock)
+            if streams:
+                _time_stream(model, warm, clock)
+        per_round = min(warm.invoke) + (min(warm.stream) if warm.stream else 0.0)
+        rounds = math.ceil(plan.latency_seconds / max(per_round, 1e-6))
+        rounds = max(LATENCY_LEAST, min(LATENCY_MOST, rounds))
+        timings = CallTimings()
+        for _ in range(rounds):
+            _time_invoke(model, timings, clock)
+            if streams:
+                _time_stream(model, timings, clock)
     return timings
 
 
