@@ -139,7 +139,8 @@ REFERENCE_METADATA = ProviderMetadata(
     default_model="reference-echo",
     optional_options=OPTION_NAMES,
     secret_options=(),
-    capabilities=frozenset(Capability) - {Capability.OPENAI_COMPATIBLE, Capability.TELEMETRY},
+    capabilities=frozenset(Capability)
+    - {Capability.OPENAI_COMPATIBLE, Capability.ANTHROPIC_COMPATIBLE, Capability.TELEMETRY},
     max_input_tokens=DEFAULT_CONFIG.max_input_tokens,
     health_timeout=1.0,
 )
