@@ -61,8 +61,8 @@ class MessagesEndpoint:
             call = parse_messages_request(raw)
         except BadRequest as exc:
             return self._error(fault, 400, exc.message)
-        model = self._model_for(call.model)
         try:
+            model = self._model_for(call.model)
             if not call.stream:
                 result = model.invoke(call.messages, call.options)
             else:

@@ -32,13 +32,15 @@ WEATHER = ToolSpec(
     "Look up the current weather in a city.",
     {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
 )
+#: The protocols the WIRE area judges; each requirement names the one it applies to.
+WIRE_PROTOCOLS = ("openai_compatible", "anthropic_compatible", "responses_compatible")
 #: A model name no server serves, to draw an error answer.
 MISSING_MODEL = "chatmodels-wire-no-such-model"
 
 
 @dataclass(frozen=True, slots=True)
 class Probe:
-    """One call and the chat-completions exchanges it made (retries included)."""
+    """One call and the exchanges it made (retries included)."""
 
     name: str
     outcome: FaultOutcome
@@ -200,10 +202,11 @@ def wire_kit(chatmodels_subject: Subject, chatmodels_settings: Settings) -> Iter
     """The shared probes; inconclusive when the provider cannot record its exchanges."""
     # A session fixture is set up before the per-test capability gate, so it checks the
     # area's capability itself: a provider that is not HTTP is unsupported, not inconclusive.
-    if Capability.OPENAI_COMPATIBLE not in chatmodels_subject.metadata.capabilities:
+    declared = {c.value for c in chatmodels_subject.metadata.capabilities}
+    if not declared & set(WIRE_PROTOCOLS):
         pytest.skip(
-            f"{UNSUPPORTED}provider {chatmodels_subject.name!r} does not declare capability "
-            f"{Capability.OPENAI_COMPATIBLE.value!r}, which the WIRE requirements need"
+            f"{UNSUPPORTED}provider {chatmodels_subject.name!r} declares none of the protocol "
+            f"capabilities {list(WIRE_PROTOCOLS)!r}, which the WIRE requirements need"
         )
     recorder = chatmodels_subject.wire
     if recorder is None:

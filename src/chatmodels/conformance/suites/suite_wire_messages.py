@@ -1,0 +1,100 @@
+"""Wire suite, Anthropic Messages: the raw events and error bodies of a Messages server."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatmodels.conformance.suites import _messages_judges as judge
+from chatmodels.conformance.suites._wire_judges import StreamView
+from chatmodels.conformance.suites._wire_support import (
+    MISSING_MODEL,
+    WireKit,
+    assert_wire,
+    inconclusive,
+    wire_kit,
+)
+from chatmodels.provider import Capability
+
+__all__ = ["wire_kit"]
+
+
+def _tool_stream(kit: WireKit) -> StreamView:
+    view = kit.tool_probe("tool stream", "stream").stream()
+    if not judge.whole_inputs({"content": _started_blocks(view)}):
+        inconclusive("the model answered the streamed tool probe without a tool_use block")
+    return view
+
+
+def _started_blocks(view: StreamView) -> list[object]:
+    return [
+        data.get("content_block")
+        for _, data in view.objects()
+        if data.get("type") == "content_block_start"
+    ]
+
+
+@pytest.mark.requirement("WIRE-016")
+@pytest.mark.capability("streaming")
+def test_stream_starts_and_stops_once(wire_kit: WireKit) -> None:
+    """message_start comes first and message_stop last, once each (pings aside)."""
+    problems = judge.order_problems(wire_kit.text_stream())
+    if wire_kit.declares(Capability.TOOLS):
+        problems += judge.order_problems(_tool_stream(wire_kit))
+    assert_wire(problems, "event-order problems", wire_kit)
+
+
+@pytest.mark.requirement("WIRE-017")
+@pytest.mark.capability("streaming")
+def test_blocks_open_and_close_in_index_order(wire_kit: WireKit) -> None:
+    """Content blocks open at index 0, 1, 2..., one at a time, deltas inside their block."""
+    problems = judge.block_problems(wire_kit.text_stream())
+    if wire_kit.declares(Capability.TOOLS):
+        problems += judge.block_problems(_tool_stream(wire_kit))
+    assert_wire(problems, "content-block problems", wire_kit)
+
+
+@pytest.mark.requirement("WIRE-018")
+@pytest.mark.capability("streaming")
+def test_message_delta_carries_stop_reason_and_usage(wire_kit: WireKit) -> None:
+    """After the last block closes, a message_delta carries stop_reason and output usage."""
+    problems = judge.message_delta_problems(wire_kit.text_stream())
+    assert_wire(problems, "message_delta problems", wire_kit)
+
+
+@pytest.mark.requirement("WIRE-019")
+@pytest.mark.capability("streaming")
+def test_message_start_carries_input_tokens(wire_kit: WireKit) -> None:
+    """message_start's message has usage.input_tokens."""
+    problems = judge.input_tokens_problems(wire_kit.text_stream())
+    assert_wire(problems, "input-token problems", wire_kit)
+
+
+@pytest.mark.requirement("WIRE-020")
+@pytest.mark.capability("streaming", "tools")
+def test_tool_input_deltas_join_to_the_same_input(wire_kit: WireKit) -> None:
+    """input_json_delta fragments join to the input of the non-streamed tool_use block."""
+    view = _tool_stream(wire_kit)
+    whole = wire_kit.tool_probe("tool call", "invoke").whole()
+    if not judge.whole_inputs(whole):
+        inconclusive("the model answered the tool probe without a tool_use block")
+    problems, mismatches = judge.tool_input_problems(view, whole)
+    assert_wire(problems, "tool-input problems", wire_kit)
+    if mismatches and not wire_kit.declares(Capability.DETERMINISTIC):
+        inconclusive(
+            "; ".join(mismatches) + ", but the server is not declared deterministic, so two "
+            "calls may differ (declare deterministic=true to judge this)"
+        )
+    assert_wire(mismatches, "tool-input mismatches", wire_kit)
+
+
+@pytest.mark.requirement("WIRE-021")
+def test_error_bodies_are_messages_envelopes(wire_kit: WireKit) -> None:
+    """Every 4xx/5xx answer of the run has the {"type": "error", "error": {...}} envelope."""
+    errors = wire_kit.errors()
+    if not errors:
+        inconclusive(
+            f"the server answered every request with 2xx, even for model "
+            f"{MISSING_MODEL!r}, so no error body could be judged"
+        )
+    problems = [p for e in errors for p in judge.envelope_problems(e)]
+    assert_wire(problems, "error-body problems", wire_kit)
