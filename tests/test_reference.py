@@ -676,6 +676,7 @@ class TestProvider:
         assert meta.max_input_tokens == 8192
         assert meta.capabilities == frozenset(Capability) - {
             Capability.OPENAI_COMPATIBLE,
+            Capability.ANTHROPIC_COMPATIBLE,
             Capability.TELEMETRY,
         }
         assert set(meta.optional_options) == set(ReferenceConfig.__dataclass_fields__)

@@ -25,30 +25,14 @@ from chatmodels.providers._anthropic_wire import (
 )
 from chatmodels.providers._http_declared import DEFAULT_OPTION_NAMES
 from chatmodels.providers._http_model import HttpChatModel, StreamParser
-from chatmodels.providers._http_provider import HttpProvider
+from chatmodels.providers._http_provider import HTTP_CHAT_CAPABILITIES, HttpProvider
 from chatmodels.providers._http_settings import HTTP_OPTION_NAMES
 
 __all__ = ["AnthropicChatModel", "AnthropicProvider"]
 
 PROVIDER_NAME = "anthropic"
 
-_CAPABILITIES = frozenset(
-    {
-        Capability.STREAMING,
-        Capability.ASYNC,
-        Capability.BATCH,
-        Capability.TOOLS,
-        Capability.TOOL_CHOICE,
-        Capability.JSON_MODE,
-        Capability.STOP_SEQUENCES,
-        Capability.MAX_TOKENS,
-        Capability.USAGE,
-        Capability.SYSTEM_MESSAGES,
-        Capability.CANCELLATION,
-        Capability.TIMEOUT,
-        Capability.ANTHROPIC_COMPATIBLE,
-    }
-)
+_CAPABILITIES = HTTP_CHAT_CAPABILITIES | {Capability.ANTHROPIC_COMPATIBLE}
 
 
 class AnthropicChatModel(HttpChatModel):

@@ -18,17 +18,12 @@ from ._fault import Fault
 from ._messages_defects import MESSAGES_WIRE_DEFECTS, defect_error, defect_events
 from ._messages_json import error_body, message_events, message_json, parse_messages_request
 from ._openai_json import BadRequest
-from ._replies import STATUS_FOR_CODE, play_early, send_body, send_frames, shaped
+from ._replies import STATUS_FOR_CODE, event_frame, play_early, send_body, send_frames, shaped
 
 __all__ = ["MessagesEndpoint"]
 
 #: What a failed stream sends where its end should be: the overload Anthropic documents.
 _OVERLOADED = {"type": "overloaded_error", "message": "fault injected: overloaded mid-stream"}
-
-
-def _frame(event: dict[str, Any]) -> bytes:
-    data = json.dumps(event, ensure_ascii=False)
-    return f"event: {event['type']}\ndata: {data}\n\n".encode()
 
 
 class MessagesEndpoint:
@@ -104,7 +99,7 @@ class MessagesEndpoint:
         content_events = len(events) - 1
         return await send_frames(
             request,
-            [_frame(event) for event in events],
+            [event_frame(event) for event in events],
             fault,
             cut_at=min(fault.after_chunks, content_events) if cut else None,
         )
