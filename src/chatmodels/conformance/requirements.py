@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 #: Bump when a requirement is added, removed, renamed, or changes level or capability.
-SUITE_VERSION = "2.0.0"
+SUITE_VERSION = "2.1.0"
 
 _ID_PATTERN = re.compile(r"^[A-Z]+-[0-9]{3}$")
 
@@ -168,6 +168,7 @@ def _build() -> Catalogue:
         run,
         telemetry,
         wire,
+        wire_responses,
     )
     from chatmodels.conformance.catalogue.dependencies import DEPENDS_ON
 
@@ -179,6 +180,7 @@ def _build() -> Catalogue:
         performance,
         faults,
         wire,
+        wire_responses,
         run,
     )
     requirements = [r for area in areas for r in area.REQUIREMENTS]
