@@ -131,8 +131,9 @@ class TestCalls:
 
     def test_stop_is_refused(self, provider):
         """Open Responses has no stop sequences: stop is unsupported, never silently dropped."""
-        with provider.create_chat_model("reference-echo") as model, pytest.raises(
-            UnsupportedError, match="stop"
+        with (
+            provider.create_chat_model("reference-echo") as model,
+            pytest.raises(UnsupportedError, match="stop"),
         ):
             model.invoke(PROMPT, ChatOptions(stop=("x",)))
 
@@ -142,9 +143,10 @@ class TestProtocolFaults:
     def test_failed_response_raises_server_error(self, provider, server, kind):
         """A response that ends failed raises server_error, never a partial answer."""
         server.set_default(Fault.failed_stream())
-        with provider.create_chat_model("reference-echo") as model, pytest.raises(
-            ServerError, match="response failed"
-        ) as caught:
+        with (
+            provider.create_chat_model("reference-echo") as model,
+            pytest.raises(ServerError, match="response failed") as caught,
+        ):
             list(model.stream(PROMPT)) if kind == "stream" else model.invoke(PROMPT)
         assert caught.value.code is ErrorCode.SERVER_ERROR
 
@@ -158,16 +160,18 @@ class TestProtocolFaults:
     def test_events_out_of_order_are_refused(self, provider, server):
         """An event whose sequence_number runs backwards is an invalid response, named."""
         server.set_default(Fault.wire("shuffled_sequence"))
-        with provider.create_chat_model("reference-echo") as model, pytest.raises(
-            InvalidResponseError, match="sequence_number 2 after 3"
+        with (
+            provider.create_chat_model("reference-echo") as model,
+            pytest.raises(InvalidResponseError, match="sequence_number 2 after 3"),
         ):
             list(model.stream(PROMPT))
 
     def test_cut_stream_is_refused(self, provider, server):
         """A stream that stops before its terminal event is an invalid response."""
         server.set_default(Fault.cut_stream(after_chunks=4))
-        with provider.create_chat_model("reference-echo") as model, pytest.raises(
-            InvalidResponseError, match="terminal event"
+        with (
+            provider.create_chat_model("reference-echo") as model,
+            pytest.raises(InvalidResponseError, match="terminal event"),
         ):
             list(model.stream(PROMPT))
 

@@ -51,6 +51,7 @@ CASES: list[tuple[list[dict[str, Any]], ChatOptions, dict[str, Any]]] = [
         {"tools": [WEATHER_WIRE], "tool_choice": {"type": "function", "name": "get_weather"}},
     ),
 ]
+TERMINAL = ("response.completed", "response.incomplete", "response.failed")
 IDS = ["plain", "system", "max_tokens", "json", "tool"]
 
 
@@ -90,10 +91,8 @@ def sdk_summary(response: Any) -> tuple[Any, ...]:
         for item in response.output
         if item.type == "function_call"
     )
-    if response.status == "incomplete":
-        finish = "length"
-    else:
-        finish = "tool_calls" if calls else "stop"
+    finishes = {"incomplete": "length", "completed": "tool_calls" if calls else "stop"}
+    finish = finishes.get(response.status, response.status)
     usage = response.usage
     counts = (usage.input_tokens, usage.output_tokens, usage.total_tokens)
     return response.output_text, finish, counts, calls, response.model
@@ -112,13 +111,12 @@ class TestSdkParity:
 
     @pytest.mark.parametrize(("messages", "options", "kwargs"), CASES, ids=IDS)
     def test_stream_matches_sdk(self, sdk, ours, messages, options, kwargs):
-        """A streamed answer folds to what the SDK's own stream helper finally assembles."""
-        with sdk.responses.stream(
-            model="reference-echo", input=_input(messages), **kwargs
+        """A streamed answer folds to the response the SDK reads from the terminal event."""
+        with sdk.responses.create(
+            model="reference-echo", input=_input(messages), stream=True, **kwargs
         ) as stream:
-            for _ in stream:
-                pass
-            theirs = sdk_summary(stream.get_final_response())
+            final = [e.response for e in stream if e.type in TERMINAL]
+        theirs = sdk_summary(final[-1])
         assert summary(merge_chunks(ours.stream(messages, options))) == theirs
 
     def test_sdk_accepts_every_streamed_event(self, sdk):
