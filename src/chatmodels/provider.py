@@ -42,6 +42,10 @@ class Capability(str, enum.Enum):
     TIMEOUT = "timeout"
     OPENAI_COMPATIBLE = "openai_compatible"
     TELEMETRY = "telemetry"
+    STRUCTURED_OUTPUT = "structured_output"
+    VISION = "vision"
+    REASONING = "reasoning"
+    PARALLEL_TOOL_CALLS = "parallel_tool_calls"
 
     def __str__(self) -> str:
         return self.value

@@ -59,7 +59,7 @@ from chatmodels.provider import BatchResult, ChatModel, HealthStatus, ProviderMe
 __all__ = ["InstrumentedChatModel", "instrument"]
 
 try:
-    _VERSION = version("chatmodels-conformance")
+    _VERSION = version("chatmodels")
 except PackageNotFoundError:  # pragma: no cover - only when run from an uninstalled tree
     _VERSION = "0"
 

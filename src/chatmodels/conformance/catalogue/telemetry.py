@@ -32,7 +32,7 @@ Decisions the suite makes where the conventions leave room:
 from __future__ import annotations
 
 from chatmodels import _semconv as sc
-from chatmodels.conformance.requirements import Level, Requirement, Setting
+from chatmodels.conformance.catalogue._types import Level, Requirement, Setting
 from chatmodels.provider import Capability
 
 __all__ = ["INSTRUMENTED_METHOD", "REQUIREMENTS", "SETTINGS"]
