@@ -35,6 +35,7 @@ def _build() -> Catalogue:
         run,
         telemetry,
         wire,
+        wire_responses,
     )
     from chatmodels.conformance.catalogue.dependencies import DEPENDS_ON
 
@@ -46,6 +47,7 @@ def _build() -> Catalogue:
         performance,
         faults,
         wire,
+        wire_responses,
         run,
     )
     requirements = [r for area in areas for r in area.REQUIREMENTS]
