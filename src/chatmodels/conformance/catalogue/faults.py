@@ -12,7 +12,7 @@ is still bounded by ``call_timeout`` on every call.
 
 from __future__ import annotations
 
-from chatmodels.conformance.requirements import Level, Requirement, Setting
+from chatmodels.conformance.catalogue._types import Level, Requirement, Setting
 
 MUST, SHOULD = Level.MUST, Level.SHOULD
 #: No single capability: the suite's fixture runs each requirement per declared protocol.

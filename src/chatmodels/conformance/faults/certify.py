@@ -1,14 +1,14 @@
-"""Certify a bundled HTTP provider (``openai`` or ``anthropic``) against the kit's own server.
+"""Certify a bundled HTTP provider against the kit's own server on loopback.
 
 ``python -m chatmodels.conformance.faults.certify [--provider NAME] [pytest args]`` starts a
-FaultServer on loopback in its normal (fault-free) mode, points the provider at it and runs
-every suite; the fault suite starts its own server for the faults. Use it in CI, then gate
-the report.
+FaultServer in its normal (fault-free) mode, points the provider (``openai`` unless named:
+``anthropic`` speaks Anthropic Messages and ``responses`` Open Responses to the same
+server) at it and runs every suite; the fault suite starts its own server for the faults.
+Use it in CI, then gate the report.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 
@@ -18,8 +18,8 @@ from chatmodels.conformance.faults import FaultServer
 
 __all__ = ["CERTIFIED", "HTTP_LOAD", "certify_args", "main"]
 
-#: The bundled providers that speak an HTTP protocol the fault server serves.
-CERTIFIED = ("openai", "anthropic")
+#: The bundled providers the fault server can certify.
+CERTIFIED = ("openai", "anthropic", "responses")
 
 #: The documented lower load for real HTTP providers (see the README).
 HTTP_LOAD = (
@@ -32,7 +32,7 @@ HTTP_LOAD = (
 
 
 def certify_args(base_url: str, provider: str = "openai") -> list[str]:
-    """The pytest arguments that test *provider* against *base_url*."""
+    """The pytest arguments that test the bundled *provider* against *base_url*."""
     args = [
         # This process imported the kit to start the server, before pytest could rewrite it.
         "-W",
@@ -47,16 +47,25 @@ def certify_args(base_url: str, provider: str = "openai") -> list[str]:
     return args
 
 
+def _provider(extra: list[str]) -> str:
+    """Take ``--provider NAME`` (or ``--provider=NAME``) out of *extra*; openai by default."""
+    for index, arg in enumerate(extra):
+        if arg == "--provider" or arg.startswith("--provider="):
+            given = extra[index + 1 : index + 2] if arg == "--provider" else [arg.split("=", 1)[1]]
+            del extra[index : index + (2 if arg == "--provider" else 1)]
+            if given and given[0] in CERTIFIED:
+                return given[0]
+            msg = f"--provider must be one of {CERTIFIED!r}, got {given[0] if given else None!r}"
+            raise SystemExit(msg)
+    return "openai"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the suites against the chosen provider; returns pytest's exit code."""
-    parser = argparse.ArgumentParser(
-        prog="python -m chatmodels.conformance.faults.certify",
-        description="Certify a bundled HTTP provider; other arguments go to pytest.",
-    )
-    parser.add_argument("--provider", choices=CERTIFIED, default="openai")
-    chosen, extra = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    """Run the suites against a bundled HTTP provider; returns pytest's exit code."""
+    extra = list(sys.argv[1:] if argv is None else argv)
+    provider = _provider(extra)
     with FaultServer() as server:
-        return int(pytest.main([*certify_args(server.url, chosen.provider), *extra]))
+        return int(pytest.main([*certify_args(server.url, provider), *extra]))
 
 
 if __name__ == "__main__":

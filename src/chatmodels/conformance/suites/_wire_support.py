@@ -23,7 +23,15 @@ from chatmodels.options import ChatOptions, ToolSpec
 from chatmodels.provider import Capability, ChatModel, Provider
 from chatmodels.providers._http_capture import WireExchange, WireRecorder
 
-__all__ = ["MISSING_MODEL", "Probe", "WireKit", "assert_wire", "inconclusive", "wire_kit"]
+__all__ = [
+    "MISSING_MODEL",
+    "Probe",
+    "WireKit",
+    "assert_wire",
+    "inconclusive",
+    "open_kit",
+    "wire_kit",
+]
 
 PROMPT = "Say hello in three words."
 TOOL_PROMPT = "What is the weather in Paris? Call get_weather with the city."
@@ -32,15 +40,13 @@ WEATHER = ToolSpec(
     "Look up the current weather in a city.",
     {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
 )
-#: The protocols the WIRE area judges; each requirement names the one it applies to.
-WIRE_PROTOCOLS = ("openai_compatible", "anthropic_compatible", "responses_compatible")
 #: A model name no server serves, to draw an error answer.
 MISSING_MODEL = "chatmodels-wire-no-such-model"
 
 
 @dataclass(frozen=True, slots=True)
 class Probe:
-    """One call and the exchanges it made (retries included)."""
+    """One call and the chat-completions exchanges it made (retries included)."""
 
     name: str
     outcome: FaultOutcome
@@ -204,25 +210,32 @@ def assert_wire(problems: list[str], what: str, kit: WireKit) -> None:
         raise AssertionError(msg)
 
 
-@pytest.fixture(scope="session")
-def wire_kit(chatmodels_subject: Subject, chatmodels_settings: Settings) -> Iterator[WireKit]:
-    """The shared probes; inconclusive when the provider cannot record its exchanges."""
-    # A session fixture is set up before the per-test capability gate, so it checks the
-    # area's capability itself: a provider that is not HTTP is unsupported, not inconclusive.
-    declared = {c.value for c in chatmodels_subject.metadata.capabilities}
-    if not declared & set(WIRE_PROTOCOLS):
+def open_kit(subject: Subject, settings: Settings, protocol: Capability) -> Iterator[WireKit]:
+    """The shared probes of one protocol's WIRE requirements, closed at the end.
+
+    A session fixture is set up before the per-test capability gate, so this checks the
+    protocol's capability itself: a provider that does not speak it is unsupported, not
+    inconclusive.
+    """
+    if protocol not in subject.metadata.capabilities:
         pytest.skip(
-            f"{UNSUPPORTED}provider {chatmodels_subject.name!r} declares none of the protocol "
-            f"capabilities {list(WIRE_PROTOCOLS)!r}, which the WIRE requirements need"
+            f"{UNSUPPORTED}provider {subject.name!r} does not declare capability "
+            f"{protocol.value!r}, which these WIRE requirements need"
         )
-    recorder = chatmodels_subject.wire
+    recorder = subject.wire
     if recorder is None:
         inconclusive(
-            f"provider {chatmodels_subject.name!r} cannot record its HTTP exchanges "
+            f"provider {subject.name!r} cannot record its HTTP exchanges "
             "(it has no record_wire method), so its wire cannot be judged"
         )
-    kit = WireKit(chatmodels_subject, recorder, chatmodels_settings)
+    kit = WireKit(subject, recorder, settings)
     try:
         yield kit
     finally:
         kit.close()
+
+
+@pytest.fixture(scope="session")
+def wire_kit(chatmodels_subject: Subject, chatmodels_settings: Settings) -> Iterator[WireKit]:
+    """The chat-completions probes; inconclusive when the provider cannot record its exchanges."""
+    yield from open_kit(chatmodels_subject, chatmodels_settings, Capability.OPENAI_COMPATIBLE)
