@@ -677,6 +677,7 @@ class TestProvider:
         assert meta.capabilities == frozenset(Capability) - {
             Capability.OPENAI_COMPATIBLE,
             Capability.ANTHROPIC_COMPATIBLE,
+            Capability.RESPONSES_COMPATIBLE,
             Capability.TELEMETRY,
         }
         assert set(meta.optional_options) == set(ReferenceConfig.__dataclass_fields__)
