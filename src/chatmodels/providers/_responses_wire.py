@@ -93,13 +93,21 @@ def build_responses_body(
 
 
 def _usage(value: Any, *, op: str) -> Usage | None:
+    """Token counts; the cached and reasoning details when the server gives them."""
     if value is None:
         return None
-    tokens = [
-        required_field(value, name, int, op=op, where="usage ")
-        for name in ("input_tokens", "output_tokens")
-    ]
-    return Usage(*tokens)
+    return Usage(
+        required_field(value, "input_tokens", int, op=op, where="usage "),
+        required_field(value, "output_tokens", int, op=op, where="usage "),
+        reasoning_tokens=_detail(value, "output_tokens_details", "reasoning_tokens"),
+        cached_input_tokens=_detail(value, "input_tokens_details", "cached_tokens"),
+    )
+
+
+def _detail(usage: Mapping[str, Any], group: str, name: str) -> int | None:
+    details = usage.get(group)
+    value = details.get(name) if isinstance(details, Mapping) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _failure(response: Any, *, op: str) -> ChatModelError:
