@@ -74,6 +74,8 @@ class Setting:
     key: str
     default: float | int | bool | str
     help: str
+    #: What the number counts ("s", "threads", "bytes"); empty for seeds, flags and words.
+    unit: str = ""
 
 
 class Catalogue:
