@@ -472,7 +472,8 @@ class TestSettings:
         rows = {line.split()[0]: line for line in lines[1:]}
         for key, setting in CATALOGUE.settings.items():
             assert rows[key].split()[1:3] == [str(setting.default).lower(), setting.unit or "-"]
-            assert rows[key].endswith(setting.help)
+            assert setting.help in rows[key]
+            assert all(choice in rows[key] for choice in setting.choices)
         budgeted = [r for r in CATALOGUE if r.budget is not None]
         assert all(f"budget.{r.id}" in rows for r in budgeted)
         assert len(rows) == len(CATALOGUE.settings) + len(budgeted)

@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 #: Bump when a requirement is added, removed, renamed, or changes level or capability.
-SUITE_VERSION = "2.0.0"
+SUITE_VERSION = "2.1.0"
 
 
 def _build() -> Catalogue:
@@ -35,6 +35,7 @@ def _build() -> Catalogue:
         run,
         telemetry,
         wire,
+        wire_responses,
     )
     from chatmodels.conformance.catalogue.dependencies import DEPENDS_ON
 
@@ -46,6 +47,7 @@ def _build() -> Catalogue:
         performance,
         faults,
         wire,
+        wire_responses,
         run,
     )
     requirements = [r for area in areas for r in area.REQUIREMENTS]

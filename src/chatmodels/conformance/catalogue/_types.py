@@ -76,6 +76,8 @@ class Setting:
     help: str
     #: What the number counts ("s", "threads", "bytes"); empty for seeds, flags and words.
     unit: str = ""
+    #: The only values a string setting accepts; empty when any value of the type does.
+    choices: tuple[str, ...] = ()
 
 
 class Catalogue:
