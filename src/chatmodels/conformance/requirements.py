@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 #: Bump when a requirement is added, removed, renamed, or changes level or capability.
-SUITE_VERSION = "2.0.0"
+SUITE_VERSION = "2.1.0"
 
 _ID_PATTERN = re.compile(r"^[A-Z]+-[0-9]{3}$")
 

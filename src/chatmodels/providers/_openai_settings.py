@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatmodels.errors import InvalidConfigError
+from chatmodels.errors import ErrorCode, InvalidConfigError
+from chatmodels.providers._http_fault_hook import parse_fault_code
 from chatmodels.providers._openai_errors import PROVIDER_NAME, RetryPolicy
 
 __all__ = ["OpenAISettings", "parse_headers", "parse_settings"]
@@ -31,6 +32,8 @@ class OpenAISettings:
     max_connections: int = 10
     stream_usage: bool = True
     extra_headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    #: The fault hook: every request fails as an upstream failing with this code would.
+    fault_code: ErrorCode | None = None
 
     def headers(self) -> dict[str, str]:
         """The headers every request carries."""
@@ -148,4 +151,5 @@ def parse_settings(options: Mapping[str, Any]) -> OpenAISettings:
         max_connections=_integer("max_connections", options.get("max_connections", 10), minimum=1),
         stream_usage=_boolean("stream_usage", options.get("stream_usage", True)),
         extra_headers=parse_headers(options.get("headers")),
+        fault_code=parse_fault_code(options.get("fault_code"), provider=PROVIDER_NAME),
     )

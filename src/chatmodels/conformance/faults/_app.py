@@ -72,6 +72,10 @@ _HTML = "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>"
 _CLIENT_GONE = 499
 
 
+#: Default faults that take the whole server down, its model list included.
+_OUTAGES = frozenset({"status", "reset"})
+
+
 def _error_response(status: int, message: str, *, retry_after: object = None) -> web.Response:
     kind, code = _STATUS_TYPES.get(status, ("server_error" if status >= 500 else "api_error", None))
     headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
@@ -119,7 +123,11 @@ class FaultApp:
             self._plan.extend(faults)
 
     def set_default(self, fault: Fault | None) -> None:
-        """Play *fault* whenever nothing else is planned; None restores normal answers."""
+        """Play *fault* whenever nothing else is planned; None restores normal answers.
+
+        A default HTTP status or reset is a whole-server outage: ``GET /v1/models`` (what
+        health checks probe) gets it too.
+        """
         with self._lock:
             self._default = fault
 
@@ -176,6 +184,13 @@ class FaultApp:
         return web.json_response({"status": "ok"})
 
     async def _list_models(self, request: web.Request) -> web.StreamResponse:
+        with self._lock:
+            outage = self._default if self._default and self._default.kind in _OUTAGES else None
+        if outage is not None:
+            status = outage.status if outage.kind == "status" else None
+            now = time.monotonic()
+            self._record(RequestRecord(now, "GET", request.path, False, outage.kind, status))
+            return await self._answer(request, b"", outage)
         self._record(RequestRecord(time.monotonic(), "GET", request.path, False, "ok", 200))
         data = [
             {"id": name, "object": "model", "created": 0, "owned_by": "chatmodels"}
