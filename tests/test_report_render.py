@@ -8,6 +8,7 @@ import re
 import report_samples as rs
 from chatmodels.conformance.outcomes import Figure, TestOutcome
 from chatmodels.conformance.report import (
+    Report,
     Stop,
     badge,
     build_report,
@@ -193,3 +194,20 @@ class TestBadge:
             "message": "not conformant",
             "color": "red",
         }
+
+
+class TestTelemetryProfile:
+    def test_every_rendering_names_the_conventions_edition(self) -> None:
+        """JSON, HTML and Markdown name the edition the telemetry suite checked."""
+        checked = rs.report(suites=("telemetry",), telemetry_profile="genai-0.1.0")
+        assert checked.to_dict()["run"]["telemetry_profile"] == "genai-0.1.0"
+        assert "telemetry conventions genai-0.1.0" in render_html(checked)
+        assert "telemetry conventions genai-0.1.0" in render_markdown(checked)
+        unchecked = rs.report(suites=("contract",), telemetry_profile="genai-0.1.0")
+        assert "telemetry conventions" not in render_markdown(unchecked)
+
+    def test_reports_without_it_checked_semconv_1_41_1(self) -> None:
+        """A report from before the setting existed reads as the only edition there was."""
+        data = rs.report(suites=("telemetry",)).to_dict()
+        del data["run"]["telemetry_profile"]
+        assert Report.from_dict(data).run.telemetry_profile == "semconv-1.41.1"

@@ -22,8 +22,13 @@ class SettingsError(ValueError):
     """A setting key is unknown or its value has the wrong form."""
 
 
-def _parse(key: str, raw: str, default: float | int | bool | str) -> float | int | bool | str:
+def _parse(
+    key: str, raw: str, default: float | int | bool | str, choices: tuple[str, ...] = ()
+) -> float | int | bool | str:
     text = raw.strip()
+    if choices and text not in choices:
+        msg = f"setting {key!r} must be one of {list(choices)!r}, got {raw!r}"
+        raise SettingsError(msg)
     try:
         if isinstance(default, bool):
             if text.lower() in _TRUE | _FALSE:
@@ -59,7 +64,7 @@ class Settings:
                     raise SettingsError(msg)
                 budgets[req_id] = float(_parse(key, text, 0.0))
             elif key in known:
-                values[key] = _parse(key, text, known[key].default)
+                values[key] = _parse(key, text, known[key].default, known[key].choices)
             elif key in RENAMED:
                 msg = f"setting {key!r} is now {RENAMED[key]!r}; use {RENAMED[key]}={text}"
                 raise SettingsError(msg)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from chatmodels.conformance.requirements import CATALOGUE, SUITE_VERSION, Catalogue, Level
 
-__all__ = ["render_spec", "spec_is_current"]
+__all__ = ["golden_lines", "render_spec", "spec_is_current"]
 
 
 def render_spec(catalogue: Catalogue = CATALOGUE, suite_version: str = SUITE_VERSION) -> str:
@@ -26,6 +26,15 @@ def render_spec(catalogue: Catalogue = CATALOGUE, suite_version: str = SUITE_VER
             counts=counts,
         )
     )
+
+
+def golden_lines(catalogue: Catalogue = CATALOGUE, suite_version: str = SUITE_VERSION) -> list[str]:
+    """The suite version, then ``ID LEVEL CAPABILITY`` per requirement: what a version freezes."""
+    lines = [f"suite_version {suite_version}"]
+    for r in catalogue:
+        capability = r.capability.value if r.capability else "-"
+        lines.append(f"{r.id} {r.level.value} {capability}")
+    return lines
 
 
 def spec_is_current(path: Path, catalogue: Catalogue = CATALOGUE) -> bool:

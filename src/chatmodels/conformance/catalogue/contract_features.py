@@ -5,7 +5,7 @@ Tools, JSON mode, errors, health, metadata, lifecycle, cancellation, timeouts an
 
 from __future__ import annotations
 
-from chatmodels.conformance.requirements import Level, Requirement, Setting
+from chatmodels.conformance.catalogue._types import Level, Requirement, Setting
 from chatmodels.provider import Capability
 
 MUST, SHOULD = Level.MUST, Level.SHOULD

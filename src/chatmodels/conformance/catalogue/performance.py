@@ -6,7 +6,7 @@ Budgets are the defaults of the original design; each can be changed per run wit
 
 from __future__ import annotations
 
-from chatmodels.conformance.requirements import Level, Requirement, Setting
+from chatmodels.conformance.catalogue._types import Level, Requirement, Setting
 from chatmodels.provider import Capability
 
 REQUIREMENTS: tuple[Requirement, ...] = (

@@ -7,7 +7,7 @@ incomplete with that reason.
 
 from __future__ import annotations
 
-from chatmodels.conformance.requirements import Requirement, Setting
+from chatmodels.conformance.catalogue._types import Requirement, Setting
 
 REQUIREMENTS: tuple[Requirement, ...] = ()
 
