@@ -17,7 +17,7 @@ import pytest
 
 import chatmodels.conformance.catalogue as catalogue_package
 from chatmodels.conformance.requirements import CATALOGUE, SUITE_VERSION, Level
-from chatmodels.conformance.spec import golden_lines, render_spec
+from chatmodels.conformance.spec import golden_lines, render_spec, suite_tests
 
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent
@@ -186,6 +186,24 @@ class TestCatalogue:
                     f"{nodeid} names {ids[0]!r}, which is not in the catalogue: add its entry "
                     f"to {CATALOGUE_DIR}/<area>.py or correct the marker"
                 )
+        _fail_if(bad)
+
+    def test_spec_names_the_suite_tests_pytest_collects(
+        self, suite_items: list[tuple[str, list[str]]]
+    ) -> None:
+        """SPEC.md's "Checked by" lists, per requirement, exactly the collected suite tests."""
+        collected: dict[str, set[str]] = {}
+        for nodeid, ids in suite_items:
+            for requirement_id in ids:
+                collected.setdefault(requirement_id, set()).add(nodeid.split("[")[0])
+        named = {i: set(tests) for i, tests in suite_tests().items()}
+        bad = [
+            f"{i}: SPEC.md names {sorted(named.get(i, ()))}, pytest collects "
+            f"{sorted(collected.get(i, ()))}; keep @pytest.mark.requirement a plain decorator "
+            "on the test function or class (chatmodels/conformance/spec.py reads it)"
+            for i in CATALOGUE.ids
+            if named.get(i, set()) != collected.get(i, set())
+        ]
         _fail_if(bad)
 
     def test_every_requirement_has_a_catching_broken_provider(self) -> None:

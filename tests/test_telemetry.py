@@ -643,7 +643,32 @@ class TestProfiles:
         ]
         assert only(otel.points("gen_ai.client.inference.time_to_first_chunk")).count == 1
         assert only(otel.points("gen_ai.client.inference.time_per_output_chunk")).count == 2
-        assert otel.points("gen_ai.client.inference.usage.input_tokens")[0].value == 7
+        counted = otel.points("gen_ai.client.inference.usage.input_tokens")
+        assert sorted(p.value for p in counted) == [0, 7]  # the failure's 0, the stream's 7
+        assert {dict(p.attributes)["gen_ai.token.modality"] for p in counted} == {"unknown"}
+        assert all("error.type" not in dict(p.attributes) for p in counted)
+        per_call = {
+            dict(p.attributes).get("error.type"): (p.sum, p.count)
+            for p in otel.points("gen_ai.client.inference.operation.input_tokens")
+        }
+        assert per_call == {None: (7, 1), "rate_limit": (0, 1)}
+
+    @pytest.mark.parametrize(("name", "recorded"), [("semconv-1.41.1", 0), (GENAI, 1)])
+    def test_calls_without_usage_count_zero_tokens_in_genai_only(
+        self, otel: Telemetry, script: Script, name: str, recorded: int
+    ) -> None:
+        """genai v0.1.0 records 0 tokens for a call without usage; semconv v1.41.1 nothing."""
+        script.usage = None
+        model = instrument(
+            FakeChatModel(script), otel.tracer_provider, otel.meter_provider, semconv=name
+        )
+        model.invoke("hi")
+        profile = sc.PROFILES[name]
+        for token in profile.tokens:
+            points = otel.points(token.spec.name)
+            values = [getattr(p, "value", None) or getattr(p, "sum", 0) for p in points]
+            assert sum(values) == 0
+            assert len(points) == (recorded and 1), (token.spec.name, points)
 
     @pytest.mark.parametrize(("name", "url"), [("semconv-1.41.1", sc.SCHEMA_URL), (GENAI, None)])
     def test_scope_schema_url_is_the_editions(

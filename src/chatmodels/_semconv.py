@@ -308,6 +308,9 @@ class Profile:
     time_to_first_chunk: MetricSpec
     time_per_output_chunk: MetricSpec
     tokens: tuple[TokenMetric, ...]
+    #: Record token counts for every call: 0 when no usage arrived or the call failed, the
+    #: token histograms then carrying ``error.type`` like the duration (genai v0.1.0).
+    tokens_for_every_call: bool = False
 
     @property
     def metrics(self) -> Mapping[str, MetricSpec]:
@@ -407,6 +410,7 @@ GENAI_0_1_0 = Profile(
             MappingProxyType({}),
         ),
     ),
+    tokens_for_every_call=True,
 )
 
 #: Every edition the library can emit and the suite can check, by name.

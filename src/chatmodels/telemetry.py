@@ -18,7 +18,9 @@ Choices the conventions leave open, documented here because the conformance kit 
   time to first chunk are measured from the request; it ends exactly once, on exhaustion,
   failure, ``close()``/``aclose()``, or garbage collection.
 - ``gen_ai.output.type`` is recorded only for a non-default format, i.e. ``"json"``.
-- Token counts are recorded only when the call reported usage, in both editions.
+- Token counts: semconv v1.41.1 records them only when the call reported usage; genai
+  v0.1.0 records every call, 0 without usage or on failure (then with ``error.type`` on its
+  token histograms, as on the duration; its counters take no ``error.type``).
 """
 
 from __future__ import annotations
@@ -266,6 +268,9 @@ class InstrumentedChatModel(Closing):
         if usage is not None:
             for (record, is_input), attrs in zip(self._tokens, token_attributes, strict=True):
                 record(usage.input_tokens if is_input else usage.output_tokens, attrs)
+        elif self._profile.tokens_for_every_call:
+            for (record, _), attrs in zip(self._tokens, token_attributes, strict=True):
+                record(0, attrs)
 
     def _fail(
         self, span: Span, exc: BaseException, started: float, response_model: str | None = None
@@ -277,8 +282,13 @@ class InstrumentedChatModel(Closing):
             span.record_exception(exc)
             span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
         span.end()
-        duration = {**self._metric_attributes(response_model)[0], sc.ERROR_TYPE: kind}
-        self._duration(elapsed, duration)
+        base, token_attributes = self._metric_attributes(response_model)
+        self._duration(elapsed, {**base, sc.ERROR_TYPE: kind})
+        if self._profile.tokens_for_every_call:
+            tokens = zip(self._tokens, token_attributes, self._profile.tokens, strict=True)
+            for (record, _), attrs, token in tokens:
+                failed = token.spec.instrument == "histogram"
+                record(0, {**attrs, sc.ERROR_TYPE: kind} if failed else attrs)
 
     # -- the ChatModel interface -------------------------------------------------------
 

@@ -74,6 +74,8 @@ class Setting:
     key: str
     default: float | int | bool | str
     help: str
+    #: What the number counts ("s", "threads", "bytes"); empty for seeds, flags and words.
+    unit: str = ""
     #: The only values a string setting accepts; empty when any value of the type does.
     choices: tuple[str, ...] = ()
 

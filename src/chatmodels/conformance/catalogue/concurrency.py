@@ -115,11 +115,33 @@ REQUIREMENTS: tuple[Requirement, ...] = (
 )
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("conc_threads", 64, "Threads calling the shared model at once."),
-    Setting("conc_calls_per_thread", 8, "Calls each thread makes, invoke and stream mixed."),
-    Setting("conc_async_tasks", 256, "Concurrent ainvoke/astream tasks on one event loop."),
-    Setting("conc_cancel_streams", 100, "In-flight astream consumers; half are cancelled."),
-    Setting("conc_timeout", 30.0, "Seconds any concurrency test may run before it fails as hung."),
+    Setting("conc_threads", 64, "Threads calling the shared model at once.", unit="threads"),
+    Setting(
+        "conc_calls_per_thread",
+        8,
+        "Calls each thread makes, invoke and stream mixed.",
+        unit="calls",
+    ),
+    Setting(
+        "conc_async_tasks", 256, "Concurrent ainvoke/astream tasks on one event loop.", unit="tasks"
+    ),
+    Setting(
+        "conc_cancel_streams",
+        100,
+        "In-flight astream consumers; half are cancelled.",
+        unit="streams",
+    ),
+    Setting(
+        "conc_timeout",
+        30.0,
+        "Seconds any concurrency test may run before it fails as hung.",
+        unit="s",
+    ),
     Setting("conc_seed", 0, "Seed of every random choice, quoted in failures for re-runs."),
-    Setting("conc_solo_workers", 8, "Callers computing the reference answers apart from the load."),
+    Setting(
+        "conc_solo_workers",
+        8,
+        "Callers computing the reference answers apart from the load.",
+        unit="callers",
+    ),
 )

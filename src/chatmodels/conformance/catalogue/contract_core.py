@@ -304,21 +304,22 @@ SETTINGS: tuple[Setting, ...] = (
         0.002,
         "Seconds a heartbeat may be late before ASYNC-005 samples the loop thread for a "
         "blocking call; calls faster than this are too fast to judge.",
+        unit="s",
     ),
     Setting(
         "stream_close_timeout",
         1.0,
         "Seconds close()/aclose() of an early-abandoned stream may take (STREAM-006).",
+        unit="s",
     ),
     Setting(
-        "msg_long_input_words",
-        50000,
-        "Words in the very long prompt of MSG-007.",
+        "msg_long_input_words", 50000, "Words in the very long prompt of MSG-007.", unit="words"
     ),
     Setting(
         "preflight_timeout",
         5.0,
         "Seconds the preflight's one invoke and one stream may take before the run stops as "
         "unable to reach the provider; 0 skips the preflight.",
+        unit="s",
     ),
 )

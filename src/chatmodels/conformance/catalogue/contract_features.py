@@ -277,17 +277,20 @@ SETTINGS: tuple[Setting, ...] = (
         "timeout_slack",
         0.5,
         "Seconds a call may overrun its per-call timeout before TIMEOUT-* fail it.",
+        unit="s",
     ),
     Setting(
         "timeout_latency",
         1.0,
         "Seconds of latency given through a 'latency' provider option, when the provider has "
         "one, so TIMEOUT-* calls are still running at their deadline.",
+        unit="s",
     ),
     Setting(
         "cancel_latency",
         1.5,
         "Seconds of latency given through a 'latency' provider option, when the provider has "
         "one, so CANCEL-001 calls are still running when cancelled.",
+        unit="s",
     ),
 )

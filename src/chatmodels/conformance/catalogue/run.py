@@ -17,12 +17,14 @@ SETTINGS: tuple[Setting, ...] = (
         30.0,
         "Seconds any one provider call, stream read, close or health check may take before "
         "the requirement it serves fails with 'did not return'.",
+        unit="s",
     ),
     Setting(
         "run_budget",
         600.0,
         "Seconds of wall time the tests of a run may take, counted from the end of collection; "
         "past it no further test starts and the report is written marked incomplete.",
+        unit="s",
     ),
 )
 

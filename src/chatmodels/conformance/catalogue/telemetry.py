@@ -168,12 +168,15 @@ REQUIREMENTS: tuple[Requirement, ...] = (
 )
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("otel_threads", 16, "Threads (and asyncio tasks) of the no-bleeding check."),
-    Setting("otel_calls", 4, "Calls of each kind in the metric-count checks."),
+    Setting(
+        "otel_threads", 16, "Threads (and asyncio tasks) of the no-bleeding check.", unit="threads"
+    ),
+    Setting("otel_calls", 4, "Calls of each kind in the metric-count checks.", unit="calls"),
     Setting(
         "otel_clock_slack",
         0.001,
         "Seconds by which time_to_first_chunk may exceed the span's duration (clock skew).",
+        unit="s",
     ),
     Setting(
         "otel_semconv",

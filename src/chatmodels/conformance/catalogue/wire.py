@@ -145,10 +145,12 @@ SETTINGS: tuple[Setting, ...] = (
         "wire_call_timeout",
         60.0,
         "Seconds any one call of the wire suite may take before it is abandoned.",
+        unit="s",
     ),
     Setting(
         "wire_max_tokens",
         64,
         "max_tokens of the wire suite's calls: long enough for a tool call, short for speed.",
+        unit="tokens",
     ),
 )

@@ -146,11 +146,6 @@ class RequirementResult:
         """Whether this entry counts against conformance at its level."""
         return self.status in FAILING_STATUSES or self.unexpected_pass
 
-    @property
-    def over_budget(self) -> tuple[Figure, ...]:
-        """The figures that missed their budget."""
-        return tuple(f for f in self.figures if f.within_budget is False)
-
 
 @dataclass(frozen=True, slots=True)
 class Tally:
