@@ -139,6 +139,14 @@ _STREAM = (
         "back into valid calls make streaming agents fail.",
         Capability.TOOLS,
     ),
+    Requirement(
+        "STREAM-008",
+        MUST,
+        "A stream names one model, the same on every chunk that carries one",
+        "Cost accounting and telemetry attribute a streamed answer to the model its chunks "
+        "name; a name that changes mid-stream bills or traces one answer to two models.",
+        STREAMING,
+    ),
 )
 
 _BATCH = (
