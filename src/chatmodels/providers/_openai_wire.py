@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,17 +16,15 @@ from chatmodels.messages import (
     Usage,
 )
 from chatmodels.options import ChatOptions, ResponseFormat
-from chatmodels.providers._openai_errors import PROVIDER_NAME, invalid_response
+from chatmodels.providers._http_errors import invalid_response
+from chatmodels.providers._http_payload import SSEDecoder, json_event, required_field
 
 __all__ = [
-    "SSEDecoder",
     "StreamAssembler",
     "build_request_body",
-    "is_json_type",
     "message_to_wire",
     "parse_completion",
     "parse_finish_reason",
-    "parse_json_body",
     "parse_usage",
     "tool_choice_to_wire",
 ]
@@ -107,40 +104,6 @@ def build_request_body(
     return body
 
 
-def is_json_type(content_type: str | None) -> bool:
-    """Tell whether a Content-Type header announces JSON."""
-    media = (content_type or "").split(";", 1)[0].strip().lower()
-    return media == "application/json" or media.endswith("+json")
-
-
-def parse_json_body(body: bytes, content_type: str | None, *, op: str) -> Any:
-    """Decode a 2xx body, refusing empty bodies, other media types and invalid JSON."""
-    if not is_json_type(content_type):
-        msg = f"{op} expected an application/json answer, got Content-Type {content_type!r}"
-        raise invalid_response(msg, op=op)
-    if not body.strip():
-        msg = f"{op} got an empty answer body with HTTP 2xx"
-        raise invalid_response(msg, op=op)
-    try:
-        return json.loads(body)
-    except ValueError as exc:
-        msg = f"{op} got an answer that is not valid JSON: {body[:80]!r}"
-        raise invalid_response(msg, op=op, cause=exc) from exc
-
-
-def _field(data: Any, name: str, kind: type | tuple[type, ...], *, op: str, where: str) -> Any:
-    value = data.get(name) if isinstance(data, Mapping) else None
-    if not isinstance(value, kind) or isinstance(value, bool):
-        msg = f"{op} got an answer whose {where}{name!r} is {value!r}; expected {_kind_name(kind)}"
-        raise invalid_response(msg, op=op)
-    return value
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(k.__name__ for k in kinds)
-
-
 def parse_finish_reason(value: Any, *, op: str) -> FinishReason:
     """Map the API's finish reason; an unknown one means the answer cannot be trusted."""
     if isinstance(value, str) and value in _FINISH_REASONS:
@@ -153,8 +116,8 @@ def parse_usage(value: Any, *, op: str) -> Usage | None:
     """Read the usage object, when the server sent one."""
     if value is None:
         return None
-    prompt = _field(value, "prompt_tokens", int, op=op, where="usage ")
-    completion = _field(value, "completion_tokens", int, op=op, where="usage ")
+    prompt = required_field(value, "prompt_tokens", int, op=op, where="usage ")
+    completion = required_field(value, "completion_tokens", int, op=op, where="usage ")
     total = value.get("total_tokens")
     try:
         if isinstance(total, int) and not isinstance(total, bool):
@@ -173,7 +136,7 @@ def _parse_tool_calls(value: Any, *, op: str) -> tuple[ToolCall, ...]:
         raise invalid_response(msg, op=op)
     calls = []
     for item in value:
-        function = _field(item, "function", Mapping, op=op, where="tool call ")
+        function = required_field(item, "function", Mapping, op=op, where="tool call ")
         arguments = function.get("arguments")
         if arguments is not None and not isinstance(arguments, str):
             # Never rewrite what the server sent: an object here is a protocol violation.
@@ -185,8 +148,8 @@ def _parse_tool_calls(value: Any, *, op: str) -> tuple[ToolCall, ...]:
         try:
             calls.append(
                 ToolCall(
-                    id=_field(item, "id", str, op=op, where="tool call "),
-                    name=_field(function, "name", str, op=op, where="tool call function "),
+                    id=required_field(item, "id", str, op=op, where="tool call "),
+                    name=required_field(function, "name", str, op=op, where="tool call function "),
                     arguments=arguments or "{}",
                 )
             )
@@ -201,11 +164,11 @@ def parse_completion(payload: Any, *, op: str, fallback_model: str) -> ChatResul
     if not isinstance(payload, Mapping):
         msg = f"{op} got an answer that is not a JSON object: {str(payload)[:80]!r}"
         raise invalid_response(msg, op=op)
-    choices = _field(payload, "choices", list, op=op, where="")
+    choices = required_field(payload, "choices", list, op=op, where="")
     if not choices:
         msg = f"{op} got an answer with no choices"
         raise invalid_response(msg, op=op)
-    message = _field(choices[0], "message", Mapping, op=op, where="choice ")
+    message = required_field(choices[0], "message", Mapping, op=op, where="choice ")
     content = message.get("content")
     if content is not None and not isinstance(content, str):
         msg = f"{op} got message content {content!r}; expected a string or null"
@@ -219,33 +182,6 @@ def parse_completion(payload: Any, *, op: str, fallback_model: str) -> ChatResul
         response_id=str(payload.get("id") or ""),
         usage=parse_usage(payload.get("usage"), op=op),
     )
-
-
-class SSEDecoder:
-    """Cut a text/event-stream into the data payloads of its events."""
-
-    def __init__(self) -> None:
-        self._data: list[str] = []
-
-    def feed(self, line: str) -> str | None:
-        """Take one line; return a payload when a blank line ends an event that carried data."""
-        line = line.rstrip("\r\n")
-        if not line:
-            return self.flush()
-        if line.startswith(":"):
-            return None
-        field, _, value = line.partition(":")
-        if field == "data":
-            self._data.append(value[1:] if value.startswith(" ") else value)
-        return None
-
-    def flush(self) -> str | None:
-        """Return the pending payload, if any; called at a blank line and at the end of input."""
-        if not self._data:
-            return None
-        payload = "\n".join(self._data)
-        self._data = []
-        return payload
 
 
 class StreamAssembler:
@@ -289,19 +225,12 @@ class StreamAssembler:
                 raise invalid_response(msg, op=self._op)
             self._done = True
             return [self._chunk(finish_reason=self._finish, usage=self._usage)]
-        try:
-            event = json.loads(payload)
-        except ValueError as exc:
-            msg = f"{self._op} got a stream event that is not JSON: {payload[:80]!r}"
-            raise invalid_response(msg, op=self._op, cause=exc) from exc
-        if not isinstance(event, Mapping):
-            msg = f"{self._op} got a stream event that is not an object: {payload[:80]!r}"
-            raise invalid_response(msg, op=self._op)
+        event = json_event(payload, op=self._op)
         if "error" in event:
             error = event["error"]
             text = error.get("message") if isinstance(error, Mapping) else error
             msg = f"{self._op} failed: the server reported mid-stream: {str(text)[:300]}"
-            raise make_error(ErrorCode.SERVER_ERROR, msg, op=self._op, provider=PROVIDER_NAME)
+            raise make_error(ErrorCode.SERVER_ERROR, msg, op=self._op)
         return self._event(event)
 
     def _event(self, event: Mapping[str, Any]) -> list[ChatChunk]:
@@ -314,7 +243,7 @@ class StreamAssembler:
             raise invalid_response(msg, op=self._op)
         if not choices:
             return []
-        delta = _field(choices[0], "delta", Mapping, op=self._op, where="stream choice ")
+        delta = required_field(choices[0], "delta", Mapping, op=self._op, where="stream choice ")
         text = delta.get("content") or ""
         if not isinstance(text, str):
             msg = f"{self._op} got delta content {text!r}; expected a string"
@@ -335,7 +264,7 @@ class StreamAssembler:
             raise invalid_response(msg, op=self._op)
         deltas = []
         for item in value:
-            index = _field(item, "index", int, op=self._op, where="tool call delta ")
+            index = required_field(item, "index", int, op=self._op, where="tool call delta ")
             function = item.get("function") or {}
             name = function.get("name") if isinstance(function, Mapping) else None
             arguments = function.get("arguments") if isinstance(function, Mapping) else None

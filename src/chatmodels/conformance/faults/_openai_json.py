@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,10 @@ __all__ = [
     "chunk_events",
     "completion_json",
     "error_json",
+    "load_request",
+    "number_field",
     "parse_chat_request",
+    "refused_as_bad_request",
 ]
 
 _ROLES = {
@@ -112,7 +116,7 @@ def _message(data: Any, index: int) -> Message:
     )
 
 
-def _number(body: Mapping[str, Any], name: str, low: float, high: float) -> float | None:
+def number_field(body: Mapping[str, Any], name: str, low: float, high: float) -> float | None:
     value = body.get(name)
     if value is None:
         return None
@@ -175,8 +179,8 @@ def _options(body: Mapping[str, Any]) -> ChatOptions:
         "json_schema",
     )
     return ChatOptions(
-        temperature=_number(body, "temperature", 0, 2),
-        top_p=_number(body, "top_p", 0, 1) or None,
+        temperature=number_field(body, "temperature", 0, 2),
+        top_p=number_field(body, "top_p", 0, 1) or None,
         max_tokens=_max_tokens(body),
         stop=() if stop is None else ((stop,) if isinstance(stop, str) else tuple(stop)),
         tools=_tools(body.get("tools")),
@@ -186,8 +190,8 @@ def _options(body: Mapping[str, Any]) -> ChatOptions:
     )
 
 
-def parse_chat_request(raw: bytes) -> ChatRequest:
-    """Validate a request body the way an OpenAI-compatible server does."""
+def load_request(raw: bytes) -> tuple[Mapping[str, Any], str]:
+    """Decode a request body: a JSON object naming its model; returns it and the model."""
     try:
         body = json.loads(raw)
     except ValueError:
@@ -197,11 +201,28 @@ def parse_chat_request(raw: bytes) -> ChatRequest:
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise BadRequest(f"model must be a non-empty string, got {model!r}", "model")
+    return body, model
+
+
+@contextmanager
+def refused_as_bad_request() -> Iterator[None]:
+    """Turn what chatmodels refuses while reading a request into the 400 a server sends."""
+    try:
+        yield
+    except ChatModelError as exc:
+        raise BadRequest(exc.message) from exc
+    except TypeError as exc:
+        raise BadRequest(f"the request has a field of the wrong type: {exc}") from exc
+
+
+def parse_chat_request(raw: bytes) -> ChatRequest:
+    """Validate a request body the way an OpenAI-compatible server does."""
+    body, model = load_request(raw)
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise BadRequest(f"messages must be a non-empty list, got {messages!r}", "messages")
     stream_options = body.get("stream_options") or {}
-    try:
+    with refused_as_bad_request():
         return ChatRequest(
             model=model,
             messages=tuple(_message(m, i) for i, m in enumerate(messages)),
@@ -210,10 +231,6 @@ def parse_chat_request(raw: bytes) -> ChatRequest:
             include_usage=isinstance(stream_options, Mapping)
             and bool(stream_options.get("include_usage")),
         )
-    except ChatModelError as exc:
-        raise BadRequest(exc.message) from exc
-    except TypeError as exc:
-        raise BadRequest(f"the request has a field of the wrong type: {exc}") from exc
 
 
 def _usage_json(usage: Usage | None) -> Any:
