@@ -8,10 +8,11 @@ from typing import Any
 import openai
 import pytest
 
-from chatmodels import ChatOptions, ChatResult, ToolSpec
+from chatmodels import ChatOptions, ToolSpec
 from chatmodels.conformance.faults import FaultServer
 from chatmodels.messages import merge_chunks
 from chatmodels.providers.openai import OpenAIChatModel, OpenAIProvider
+from sdk_parity import summary
 
 WEATHER = ToolSpec(
     "get_weather",
@@ -74,15 +75,6 @@ def ours(server: FaultServer) -> Iterator[OpenAIChatModel]:
     provider = OpenAIProvider({"base_url": server.url, "api_key": "test", "max_retries": 0})
     with provider.create_chat_model("reference-echo") as model:
         yield model
-
-
-def summary(result: ChatResult) -> tuple[Any, ...]:
-    usage = result.usage
-    counts = (
-        None if usage is None else (usage.input_tokens, usage.output_tokens, usage.total_tokens)
-    )
-    calls = tuple((c.id, c.name, c.arguments) for c in result.tool_calls)
-    return result.text, result.finish_reason.value, counts, calls, result.model
 
 
 def sdk_summary(completion: Any) -> tuple[Any, ...]:

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import jsonschema
 import pytest
 
 from chatmodels import (
@@ -16,6 +17,7 @@ from chatmodels import (
     FinishReason,
     InvalidConfigError,
     InvalidResponseError,
+    JsonSchemaFormat,
     Message,
     ServerError,
     ToolCall,
@@ -36,6 +38,12 @@ WEATHER = ToolSpec(
     "Look up the weather.",
     {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
 )
+CITY = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+    "required": ["city", "days"],
+    "additionalProperties": False,
+}
 FORCED = ChatOptions(tools=(WEATHER,), tool_choice="get_weather")
 
 
@@ -128,6 +136,19 @@ class TestCalls:
         assert body["text"] == {"format": {"type": "json_object"}}
         assert (body["temperature"], body["max_output_tokens"]) == (0.0, 2)
         assert result.finish_reason is FinishReason.LENGTH
+
+    @pytest.mark.parametrize("kind", ["invoke", "stream"])
+    def test_structured_output_follows_the_schema(self, provider, server, kind):
+        """A JSON Schema goes out as text.format json_schema and the answer is JSON that fits."""
+        fmt = JsonSchemaFormat(CITY, name="city", strict=True)
+        with provider.create_chat_model("reference-echo") as model:
+            if kind == "invoke":
+                result = model.invoke(PROMPT, ChatOptions(response_format=fmt))
+            else:
+                result = merge_chunks(model.stream(PROMPT, ChatOptions(response_format=fmt)))
+        shape = _last_body(server)["text"]["format"]
+        assert shape == {"type": "json_schema", "name": "city", "schema": CITY, "strict": True}
+        jsonschema.validate(json.loads(result.text), CITY)
 
     def test_stop_is_refused(self, provider):
         """Open Responses has no stop sequences: stop is unsupported, never silently dropped."""

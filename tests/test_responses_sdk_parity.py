@@ -9,16 +9,23 @@ from typing import Any
 import openai
 import pytest
 
-from chatmodels import ChatOptions, ChatResult, ToolSpec
+from chatmodels import ChatOptions, JsonSchemaFormat, ToolSpec
 from chatmodels.conformance.faults import FaultServer
 from chatmodels.messages import merge_chunks
 from chatmodels.providers.responses import ResponsesChatModel, ResponsesProvider
+from sdk_parity import summary
 
 WEATHER = ToolSpec(
     "get_weather",
     "Look up the weather.",
     {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
 )
+CITY = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}},
+    "required": ["city"],
+    "additionalProperties": False,
+}
 WEATHER_WIRE = {
     "type": "function",
     "name": WEATHER.name,
@@ -46,13 +53,22 @@ CASES: list[tuple[list[dict[str, Any]], ChatOptions, dict[str, Any]]] = [
         {"text": {"format": {"type": "json_object"}}},
     ),
     (
+        [{"role": "user", "content": "a city as json"}],
+        ChatOptions(response_format=JsonSchemaFormat(CITY, name="city", strict=True)),
+        {
+            "text": {
+                "format": {"type": "json_schema", "name": "city", "schema": CITY, "strict": True}
+            }
+        },
+    ),
+    (
         [{"role": "user", "content": "weather in Oslo via get_weather"}],
         ChatOptions(tools=(WEATHER,), tool_choice="get_weather"),
         {"tools": [WEATHER_WIRE], "tool_choice": {"type": "function", "name": "get_weather"}},
     ),
 ]
 TERMINAL = ("response.completed", "response.incomplete", "response.failed")
-IDS = ["plain", "system", "max_tokens", "json", "tool"]
+IDS = ["plain", "system", "max_tokens", "json", "schema", "tool"]
 
 
 @pytest.fixture(scope="module")
@@ -73,15 +89,6 @@ def ours(server: FaultServer) -> Iterator[ResponsesChatModel]:
     provider = ResponsesProvider({"base_url": server.url, "api_key": "test", "max_retries": 0})
     with provider.create_chat_model("reference-echo") as model:
         yield model
-
-
-def summary(result: ChatResult) -> tuple[Any, ...]:
-    usage = result.usage
-    counts = (
-        None if usage is None else (usage.input_tokens, usage.output_tokens, usage.total_tokens)
-    )
-    calls = tuple((c.id, c.name, c.arguments) for c in result.tool_calls)
-    return result.text, result.finish_reason.value, counts, calls, result.model
 
 
 def sdk_summary(response: Any) -> tuple[Any, ...]:

@@ -35,6 +35,7 @@ def _build() -> Catalogue:
         run,
         telemetry,
         wire,
+        wire_messages,
         wire_responses,
     )
     from chatmodels.conformance.catalogue.dependencies import DEPENDS_ON
@@ -47,6 +48,7 @@ def _build() -> Catalogue:
         performance,
         faults,
         wire,
+        wire_messages,
         wire_responses,
         run,
     )

@@ -85,7 +85,14 @@ def build_responses_body(
     if choice is not None:
         modes = ("auto", "none", "required")
         body["tool_choice"] = choice if choice in modes else {"type": "function", "name": choice}
-    if options.response_format is ResponseFormat.JSON:
+    schema = options.json_schema
+    if schema is not None:
+        shape: dict[str, Any] = {"type": "json_schema", "name": schema.name}
+        shape.update(schema=dict(schema.schema), strict=schema.strict)
+        if schema.description:
+            shape["description"] = schema.description
+        body["text"] = {"format": shape}
+    elif options.response_format is ResponseFormat.JSON:
         body["text"] = {"format": {"type": "json_object"}}
     if stream:
         body["stream"] = True

@@ -39,6 +39,7 @@ _CAPABILITIES = frozenset(
         Capability.TOOLS,
         Capability.TOOL_CHOICE,
         Capability.JSON_MODE,
+        Capability.STRUCTURED_OUTPUT,
         Capability.MAX_TOKENS,
         Capability.USAGE,
         Capability.SYSTEM_MESSAGES,

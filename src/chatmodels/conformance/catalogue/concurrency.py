@@ -33,9 +33,10 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(
         "CONC-003",
         MUST,
-        "Under concurrency a failing call raises only ChatModelError",
-        "Callers handle ChatModelError; a bare RuntimeError or KeyError escaping from a race "
-        "bypasses their retry and fallback logic.",
+        "Under concurrency a failing call raises only ChatModelError, upstream failures included",
+        "Callers handle ChatModelError; a bare RuntimeError or KeyError escaping from a race, "
+        "or from an upstream error met by many callers at once, bypasses their retry and "
+        "fallback logic.",
     ),
     Requirement(
         "CONC-004",

@@ -139,6 +139,14 @@ _STREAM = (
         "back into valid calls make streaming agents fail.",
         Capability.TOOLS,
     ),
+    Requirement(
+        "STREAM-008",
+        MUST,
+        "A stream names one model, the same on every chunk that carries one",
+        "Cost accounting and telemetry attribute a streamed answer to the model its chunks "
+        "name; a name that changes mid-stream bills or traces one answer to two models.",
+        STREAMING,
+    ),
 )
 
 _BATCH = (
@@ -218,6 +226,15 @@ _MSG = (
         "Very long input either works or raises invalid_input naming the limit",
         "Callers that overflow the context window need to know by how much to shrink it; a "
         "generic or retryable error gives them nothing to act on.",
+    ),
+    Requirement(
+        "MSG-008",
+        MUST,
+        "A system message reaches the model: a long one costs input tokens (for providers "
+        "reporting usage), else it changes a deterministic answer",
+        "A provider that drops system messages answers without the application's instructions, "
+        "guardrails or persona, and nothing in the answer's shape shows it.",
+        Capability.SYSTEM_MESSAGES,
     ),
 )
 

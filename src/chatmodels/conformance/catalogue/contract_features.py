@@ -84,17 +84,19 @@ _ERR: tuple[Requirement, ...] = (
     Requirement(
         "ERR-001",
         MUST,
-        "Every exception raised on bad input, from every entry point, is a ChatModelError "
-        "with op and code set",
+        "Every exception raised on bad input or an upstream failure, from every entry point, "
+        "is a ChatModelError with op and code set (the upstream failure's code)",
         "Callers write one except clause for ChatModelError; a bare KeyError or TypeError "
-        "escapes it and takes down the application.",
+        "escapes it and takes down the application, and a rate limit reported as another code "
+        "defeats back-off. Upstream failures are played through the provider's fault hook "
+        "(option 'fault_code'); without it that part is unsupported.",
     ),
     Requirement(
         "ERR-002",
         MUST,
-        "An error's retryable flag agrees with its code",
-        "Retry middleware trusts 'retryable'; retrying invalid input burns quota, and not "
-        "retrying a timeout turns a blip into an outage.",
+        "An error's retryable flag agrees with its code, on bad input and upstream failures",
+        "Retry middleware trusts 'retryable'; retrying invalid input or a rejected key burns "
+        "quota, and not retrying a timeout turns a blip into an outage.",
     ),
     Requirement(
         "ERR-003",
@@ -119,6 +121,21 @@ _HEALTH: tuple[Requirement, ...] = (
         "health_check returns a HealthStatus with a HealthState and a non-negative float latency",
         "Dashboards and load balancers read the status and latency fields; the wrong types "
         "break them or report nonsense.",
+    ),
+    Requirement(
+        "HEALTH-003",
+        MUST,
+        "health_check of a closed model is not HEALTHY",
+        "A pool that keeps a closed model because its probe still says healthy routes every "
+        "request to a model that can only answer 'closed'.",
+    ),
+    Requirement(
+        "HEALTH-004",
+        MUST,
+        "health_check is not HEALTHY while the server is unreachable, answers 500 or resets",
+        "Load balancers and readiness probes take a backend out on its health; a probe that "
+        "says HEALTHY while every call fails keeps sending traffic into an outage.",
+        Capability.OPENAI_COMPATIBLE,
     ),
 )
 

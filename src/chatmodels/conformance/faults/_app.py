@@ -20,6 +20,7 @@ from chatmodels.provider import ChatModel
 from chatmodels.providers.reference import REFERENCE_METADATA, ReferenceProvider
 
 from ._fault import FAULT_HEADER, Fault, FaultError, RequestRecord, parse_fault
+from ._messages_endpoint import MessagesEndpoint
 from ._openai_json import (
     BadRequest,
     ChatRequest,
@@ -60,6 +61,10 @@ DEFAULT_RANDOM_FAULTS: tuple[Fault, ...] = (
 #: The status of an answer the client hung up on, which never reaches the wire (as nginx logs it).
 _CLIENT_GONE = 499
 
+
+#: Default faults that take the whole server down, its model list included.
+_OUTAGES = frozenset({"status", "reset"})
+
 #: A fault's answer, given the request, its raw body and the fault to play.
 Answer = Callable[[web.Request, bytes, Fault], Awaitable[web.StreamResponse]]
 
@@ -96,6 +101,7 @@ class FaultApp:
         self._reference = ReferenceProvider({"latency": 0})
         self._models: dict[str, ChatModel] = {}
         self._responses = ResponsesEndpoint(self._model)
+        self._messages = MessagesEndpoint(self._model)
 
     # -- plan and log ------------------------------------------------------------------
 
@@ -105,7 +111,11 @@ class FaultApp:
             self._plan.extend(faults)
 
     def set_default(self, fault: Fault | None) -> None:
-        """Play *fault* whenever nothing else is planned; None restores normal answers."""
+        """Play *fault* whenever nothing else is planned; None restores normal answers.
+
+        A default HTTP status or reset is a whole-server outage: ``GET /v1/models`` (what
+        health checks probe) gets it too.
+        """
         with self._lock:
             self._default = fault
 
@@ -144,6 +154,7 @@ class FaultApp:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/responses", self._respond)
+        app.router.add_post("/v1/messages", self._message)
         app.router.add_get("/v1/models", self._list_models)
         app.router.add_get("/health", self._health)
         return app
@@ -163,6 +174,14 @@ class FaultApp:
         return web.json_response({"status": "ok"})
 
     async def _list_models(self, request: web.Request) -> web.StreamResponse:
+        with self._lock:
+            outage = self._default if self._default and self._default.kind in _OUTAGES else None
+        early = None if outage is None else await play_early(request, outage)
+        if outage is not None and early is not None:
+            status = outage.status if outage.kind == "status" else None
+            now = time.monotonic()
+            self._record(RequestRecord(now, "GET", request.path, False, outage.kind, status))
+            return early
         self._record(RequestRecord(time.monotonic(), "GET", request.path, False, "ok", 200))
         data = [
             {"id": name, "object": "model", "created": 0, "owned_by": "chatmodels"}
@@ -175,6 +194,9 @@ class FaultApp:
 
     async def _respond(self, request: web.Request) -> web.StreamResponse:
         return await self._handle(request, self._responses.answer)
+
+    async def _message(self, request: web.Request) -> web.StreamResponse:
+        return await self._handle(request, self._messages.answer)
 
     async def _handle(self, request: web.Request, answer: Answer) -> web.StreamResponse:
         """Choose the fault, log the request, answer it and log how it ended."""
