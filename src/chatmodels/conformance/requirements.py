@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 #: Bump when a requirement is added, removed, renamed, or changes level or capability.
-SUITE_VERSION = "2.0.0"
+SUITE_VERSION = "2.1.0"
 
 _ID_PATTERN = re.compile(r"^[A-Z]+-[0-9]{3}$")
 
@@ -161,6 +161,7 @@ class Catalogue:
 def _build() -> Catalogue:
     from chatmodels.conformance.catalogue import (
         concurrency,
+        contract_content,
         contract_core,
         contract_features,
         faults,
@@ -174,6 +175,7 @@ def _build() -> Catalogue:
     areas = (
         contract_core,
         contract_features,
+        contract_content,
         concurrency,
         telemetry,
         performance,

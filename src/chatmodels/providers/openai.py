@@ -42,8 +42,11 @@ _CAPABILITIES = frozenset(
         Capability.CANCELLATION,
         Capability.TIMEOUT,
         Capability.OPENAI_COMPATIBLE,
+        Capability.STRUCTURED_OUTPUT,
+        Capability.PARALLEL_TOOL_CALLS,
     }
 )
+# vision and reasoning depend on the model behind the server: `capabilities=+vision,+reasoning`.
 
 
 class OpenAIChatModel(HttpChatModel):
@@ -51,6 +54,8 @@ class OpenAIChatModel(HttpChatModel):
 
     path = "/chat/completions"
     _settings: OpenAISettings
+    supported_parts = frozenset({"audio", "file"})
+    accepts_model_override = True
 
     def _request_body(
         self, messages: tuple[Message, ...], options: ChatOptions, *, stream: bool
