@@ -281,6 +281,20 @@ class TestScripting:
         server.set_default(None)
         assert client.post("/chat/completions", json=BODY).status_code == 200
 
+    def test_a_default_outage_takes_the_model_list_down(
+        self, server: FaultServer, client: httpx.Client
+    ) -> None:
+        """A default status or reset is a whole-server outage; other faults leave /models up."""
+        server.set_default(Fault.status(500))
+        assert client.get("/models").status_code == 500
+        server.set_default(Fault.reset())
+        with pytest.raises(httpx.TransportError):
+            client.get("/models")
+        server.set_default(Fault.malformed_json())
+        assert client.get("/models").status_code == 200
+        server.set_default(None)
+        assert client.get("/models").status_code == 200
+
     def test_log_counts_and_resets(self, server: FaultServer, client: httpx.Client) -> None:
         """The request log records every request with its body and stream flag."""
         client.post("/chat/completions", json=BODY)

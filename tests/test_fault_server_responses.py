@@ -72,6 +72,17 @@ class TestAnswers:
         assert answer["status"] == "completed"
         assert answer["usage"]["total_tokens"] > 0
 
+    def test_structured_answer_fits_and_echo_validates(self, client):
+        """A json_schema request gets JSON fitting the schema; the echoed format follows the
+        spec, whose response object keeps no schema."""
+        schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+        shape = {"type": "json_schema", "name": "n", "schema": schema, "strict": True}
+        answer = client.post("/responses", json={**TEXT, "text": {"format": shape}}).json()
+        assert [str(p) for p in response_problems(answer)] == []
+        assert answer["text"]["format"]["schema"] is None
+        value = json.loads(answer["output"][0]["content"][0]["text"])
+        assert isinstance(value["n"], int)
+
     def test_text_answer_is_the_reference_answer(self, client):
         """The text is the reference model's answer to the same prompt."""
         answer = client.post("/responses", json=TEXT).json()

@@ -12,6 +12,7 @@ from chatmodels import ChatOptions, ChatResult, JsonSchemaFormat, ToolSpec
 from chatmodels.conformance.faults import FaultServer
 from chatmodels.messages import merge_chunks
 from chatmodels.providers.openai import OpenAIChatModel, OpenAIProvider
+from sdk_parity import summary as shared_summary
 
 WEATHER = ToolSpec(
     "get_weather",
@@ -168,22 +169,9 @@ def ours(server: FaultServer) -> Iterator[OpenAIChatModel]:
 
 
 def summary(result: ChatResult) -> tuple[Any, ...]:
-    usage = result.usage
-    counts = (
-        None if usage is None else (usage.input_tokens, usage.output_tokens, usage.total_tokens)
-    )
-    calls = tuple((c.id, c.name, c.arguments) for c in result.tool_calls)
-    thought = None if usage is None else usage.reasoning_tokens
-    return (
-        result.text,
-        result.finish_reason.value,
-        counts,
-        calls,
-        result.model,
-        result.refusal,
-        result.reasoning,
-        thought,
-    )
+    """The shared summary, plus the refusal, reasoning and reasoning tokens chat shows."""
+    thought = None if result.usage is None else result.usage.reasoning_tokens
+    return (*shared_summary(result), result.refusal, result.reasoning, thought)
 
 
 def sdk_summary(completion: Any) -> tuple[Any, ...]:

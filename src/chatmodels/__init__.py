@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     )
     from chatmodels.errors import (
         RETRYABLE_CODES,
+        UPSTREAM_CODES,
         AuthenticationError,
         ChatCancelledError,
         ChatModelError,
@@ -108,6 +109,7 @@ _ORIGIN: dict[str, str] = {
     "ProviderNotFoundError": "chatmodels.errors",
     "QuotaExceededError": "chatmodels.errors",
     "RETRYABLE_CODES": "chatmodels.errors",
+    "UPSTREAM_CODES": "chatmodels.errors",
     "RateLimitError": "chatmodels.errors",
     "ServerError": "chatmodels.errors",
     "UnsupportedError": "chatmodels.errors",
@@ -198,6 +200,7 @@ __all__ = [
     "ToolCall",
     "ToolCallDelta",
     "ToolSpec",
+    "UPSTREAM_CODES",
     "UnsupportedError",
     "Usage",
     "default_registry",

@@ -35,6 +35,7 @@ from chatmodels.providers._http_errors import (
     invalid_response,
     map_httpx_error,
 )
+from chatmodels.providers._http_fault_hook import AsyncFaultHookTransport, FaultHookTransport
 from chatmodels.providers._http_payload import is_event_stream, is_json_type, parse_json_body
 from chatmodels.providers._http_settings import HttpSettings
 
@@ -88,28 +89,31 @@ class HttpChatModel(BaseChatModel):
             max_keepalive_connections=settings.max_connections,
         )
         headers = settings.headers()
-        if recorder is None:
-            return ClientPool(
-                lambda: httpx.Client(headers=headers, limits=limits, timeout=settings.timeout),
-                lambda: httpx.AsyncClient(headers=headers, limits=limits, timeout=settings.timeout),
-                self._closed_error,
+        fault = settings.fault_code  # the fault hook: a failing upstream in place of the network
+
+        def sync_client() -> httpx.Client:
+            if fault is None and recorder is None:  # the network, env proxies honoured
+                return httpx.Client(headers=headers, limits=limits, timeout=settings.timeout)
+            net: httpx.BaseTransport = (
+                httpx.HTTPTransport(limits=limits) if fault is None else FaultHookTransport(fault)
             )
-        # Recording: the same clients over a transport that keeps every exchange.
-        return ClientPool(
-            lambda: httpx.Client(
-                headers=headers,
-                timeout=settings.timeout,
-                transport=CapturingTransport(httpx.HTTPTransport(limits=limits), recorder),
-            ),
-            lambda: httpx.AsyncClient(
-                headers=headers,
-                timeout=settings.timeout,
-                transport=AsyncCapturingTransport(
-                    httpx.AsyncHTTPTransport(limits=limits), recorder
-                ),
-            ),
-            self._closed_error,
-        )
+            if recorder is not None:  # recording: keep every exchange
+                net = CapturingTransport(net, recorder)
+            return httpx.Client(headers=headers, timeout=settings.timeout, transport=net)
+
+        def async_client() -> httpx.AsyncClient:
+            if fault is None and recorder is None:
+                return httpx.AsyncClient(headers=headers, limits=limits, timeout=settings.timeout)
+            net: httpx.AsyncBaseTransport = (
+                httpx.AsyncHTTPTransport(limits=limits)
+                if fault is None
+                else AsyncFaultHookTransport(fault)
+            )
+            if recorder is not None:
+                net = AsyncCapturingTransport(net, recorder)
+            return httpx.AsyncClient(headers=headers, timeout=settings.timeout, transport=net)
+
+        return ClientPool(sync_client, async_client, self._closed_error)
 
     # -- the protocol's hooks ------------------------------------------------------------
 

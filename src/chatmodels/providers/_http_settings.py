@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatmodels.errors import InvalidConfigError
+from chatmodels.errors import ErrorCode, InvalidConfigError
 from chatmodels.providers._http_errors import RetryPolicy
+from chatmodels.providers._http_fault_hook import parse_fault_code
 
 __all__ = [
     "HTTP_OPTION_NAMES",
@@ -40,6 +41,7 @@ HTTP_OPTION_NAMES = (
     "deterministic",
     "max_connections",
     "headers",
+    "fault_code",
 )
 
 
@@ -56,6 +58,8 @@ class HttpSettings:
     deterministic: bool = False
     max_connections: int = 10
     extra_headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    #: The fault hook: every request fails as an upstream failing with this code would.
+    fault_code: ErrorCode | None = None
 
     def protocol_headers(self) -> dict[str, str]:
         """The headers the protocol itself needs (credentials, versions); a subclass adds them."""
@@ -191,4 +195,5 @@ def parse_http_options(
             provider, "max_connections", options.get("max_connections", 10), minimum=1
         ),
         "extra_headers": parse_headers(options.get("headers"), provider=provider),
+        "fault_code": parse_fault_code(options.get("fault_code"), provider=provider),
     }

@@ -148,7 +148,7 @@ __all__ = [
 
 def _package_version() -> str:
     try:
-        return _importlib_metadata.version("chatmodels-conformance")
+        return _importlib_metadata.version("chatmodels")
     except _importlib_metadata.PackageNotFoundError:
         return "0.1.0"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatmodels.conformance.requirements import Level, Requirement, Setting
+from chatmodels.conformance.catalogue._types import Level, Requirement, Setting
 from chatmodels.provider import Capability
 
 MUST = Level.MUST

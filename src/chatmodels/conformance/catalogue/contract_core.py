@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatmodels.conformance.requirements import Level, Requirement, Setting
+from chatmodels.conformance.catalogue._types import Level, Requirement, Setting
 from chatmodels.provider import Capability
 
 MUST, SHOULD = Level.MUST, Level.SHOULD
@@ -138,6 +138,14 @@ _STREAM = (
         "Agents stream and then run the assembled tool calls; fragments that do not merge "
         "back into valid calls make streaming agents fail.",
         Capability.TOOLS,
+    ),
+    Requirement(
+        "STREAM-008",
+        MUST,
+        "A stream names one model, the same on every chunk that carries one",
+        "Cost accounting and telemetry attribute a streamed answer to the model its chunks "
+        "name; a name that changes mid-stream bills or traces one answer to two models.",
+        STREAMING,
     ),
 )
 
@@ -309,21 +317,22 @@ SETTINGS: tuple[Setting, ...] = (
         0.002,
         "Seconds a heartbeat may be late before ASYNC-005 samples the loop thread for a "
         "blocking call; calls faster than this are too fast to judge.",
+        unit="s",
     ),
     Setting(
         "stream_close_timeout",
         1.0,
         "Seconds close()/aclose() of an early-abandoned stream may take (STREAM-006).",
+        unit="s",
     ),
     Setting(
-        "msg_long_input_words",
-        50000,
-        "Words in the very long prompt of MSG-007.",
+        "msg_long_input_words", 50000, "Words in the very long prompt of MSG-007.", unit="words"
     ),
     Setting(
         "preflight_timeout",
         5.0,
         "Seconds the preflight's one invoke and one stream may take before the run stops as "
         "unable to reach the provider; 0 skips the preflight.",
+        unit="s",
     ),
 )

@@ -10,7 +10,7 @@ small values so the run stays fast; a provider declaring none is still bounded b
 
 from __future__ import annotations
 
-from chatmodels.conformance.requirements import Level, Requirement, Setting
+from chatmodels.conformance.catalogue._types import Level, Requirement, Setting
 from chatmodels.provider import Capability
 
 MUST, SHOULD = Level.MUST, Level.SHOULD
@@ -150,29 +150,58 @@ REQUIREMENTS: tuple[Requirement, ...] = (
 )
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("fault_conc_callers", 64, "Concurrent callers (threads, then tasks) in FAULT-014."),
-    Setting("fault_rate", 0.2, "Share of requests the server fails at random in FAULT-014."),
+    Setting(
+        "fault_conc_callers",
+        64,
+        "Concurrent callers (threads, then tasks) in FAULT-014.",
+        unit="callers",
+    ),
+    Setting(
+        "fault_rate",
+        0.2,
+        "Share of requests the server fails at random in FAULT-014.",
+        unit="fraction",
+    ),
     Setting("fault_seed", 0, "Seed of the server's random faults in FAULT-014."),
-    Setting("fault_conc_timeout", 30.0, "Seconds FAULT-014 may run before it fails as hung."),
+    Setting(
+        "fault_conc_timeout", 30.0, "Seconds FAULT-014 may run before it fails as hung.", unit="s"
+    ),
     Setting(
         "fault_client_timeout",
         5.0,
         "The client timeout given to models on the fault server, so a stalled answer ends in "
         "a timeout error well within call_timeout.",
+        unit="s",
     ),
-    Setting("fault_timeout", 0.2, "The client timeout FAULT-009 sets, in seconds."),
-    Setting("fault_latency", 2.0, "Server latency FAULT-009 plays; the timeout must cut it short."),
+    Setting("fault_timeout", 0.2, "The client timeout FAULT-009 sets, in seconds.", unit="s"),
+    Setting(
+        "fault_latency",
+        2.0,
+        "Server latency FAULT-009 plays; the timeout must cut it short.",
+        unit="s",
+    ),
     Setting(
         "fault_timeout_ratio",
         0.5,
         "FAULT-009 passes when the timed-out call took at most this share of fault_latency.",
+        unit="fraction",
     ),
-    Setting("fault_retry_after", 0.3, "Retry-After seconds of the 429 that FAULT-007 plays."),
-    Setting("fault_slack", 0.05, "Seconds of clock slack allowed under a Retry-After wait."),
+    Setting(
+        "fault_retry_after", 0.3, "Retry-After seconds of the 429 that FAULT-007 plays.", unit="s"
+    ),
+    Setting(
+        "fault_slack", 0.05, "Seconds of clock slack allowed under a Retry-After wait.", unit="s"
+    ),
     Setting(
         "fault_max_attempts",
         10,
         "Request bound of FAULT-006 when the provider declares no max_retries option.",
+        unit="requests",
     ),
-    Setting("fault_huge_size", 4 * 1024 * 1024, "Padding bytes of the huge body in FAULT-013."),
+    Setting(
+        "fault_huge_size",
+        4 * 1024 * 1024,
+        "Padding bytes of the huge body in FAULT-013.",
+        unit="bytes",
+    ),
 )

@@ -60,6 +60,10 @@ DEFAULT_RANDOM_FAULTS: tuple[Fault, ...] = (
 #: The status of an answer the client hung up on, which never reaches the wire (as nginx logs it).
 _CLIENT_GONE = 499
 
+
+#: Default faults that take the whole server down, its model list included.
+_OUTAGES = frozenset({"status", "reset"})
+
 #: A fault's answer, given the request, its raw body and the fault to play.
 Answer = Callable[[web.Request, bytes, Fault], Awaitable[web.StreamResponse]]
 
@@ -105,7 +109,11 @@ class FaultApp:
             self._plan.extend(faults)
 
     def set_default(self, fault: Fault | None) -> None:
-        """Play *fault* whenever nothing else is planned; None restores normal answers."""
+        """Play *fault* whenever nothing else is planned; None restores normal answers.
+
+        A default HTTP status or reset is a whole-server outage: ``GET /v1/models`` (what
+        health checks probe) gets it too.
+        """
         with self._lock:
             self._default = fault
 
@@ -163,6 +171,14 @@ class FaultApp:
         return web.json_response({"status": "ok"})
 
     async def _list_models(self, request: web.Request) -> web.StreamResponse:
+        with self._lock:
+            outage = self._default if self._default and self._default.kind in _OUTAGES else None
+        early = None if outage is None else await play_early(request, outage)
+        if outage is not None and early is not None:
+            status = outage.status if outage.kind == "status" else None
+            now = time.monotonic()
+            self._record(RequestRecord(now, "GET", request.path, False, outage.kind, status))
+            return early
         self._record(RequestRecord(time.monotonic(), "GET", request.path, False, "ok", 200))
         data = [
             {"id": name, "object": "model", "created": 0, "owned_by": "chatmodels"}

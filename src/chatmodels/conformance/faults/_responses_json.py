@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chatmodels.messages import ChatChunk, ChatResult, FinishReason, Message, Role, ToolCall, Usage
-from chatmodels.options import ChatOptions, ResponseFormat, ToolSpec
+from chatmodels.options import ChatOptions, JsonSchemaFormat, ResponseFormat, ToolSpec
 
 from ._openai_json import BadRequest, load_request, number_field, refused_as_bad_request
 
@@ -139,17 +139,51 @@ def _options(body: Mapping[str, Any]) -> ChatOptions:
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         msg = f"max_output_tokens must be an integer >= 1, got {limit!r}"
         raise BadRequest(msg, "max_output_tokens")
-    text = body.get("text") or {}
-    shape = text.get("format") if isinstance(text, Mapping) else None
-    json_mode = isinstance(shape, Mapping) and shape.get("type") in ("json_object", "json_schema")
     return ChatOptions(
         temperature=number_field(body, "temperature", 0, 2),
         top_p=number_field(body, "top_p", 0, 1) or None,
         max_tokens=limit,
         tools=_tools(body.get("tools")),
         tool_choice=_tool_choice(body.get("tool_choice")),
-        response_format=ResponseFormat.JSON if json_mode else ResponseFormat.TEXT,
+        response_format=_format(_shape(body)),
     )
+
+
+def _shape(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    text = body.get("text")
+    shape = text.get("format") if isinstance(text, Mapping) else None
+    return shape if isinstance(shape, Mapping) else {"type": "text"}
+
+
+def _format(shape: Mapping[str, Any]) -> ResponseFormat | JsonSchemaFormat:
+    """text.format as chatmodels reads it: text, JSON mode, or a JSON Schema to follow."""
+    kind = shape.get("type")
+    if kind == "json_object":
+        return ResponseFormat.JSON
+    if kind != "json_schema":
+        return ResponseFormat.TEXT
+    if not isinstance(shape.get("schema"), Mapping):
+        msg = f"text.format.schema must be a JSON Schema object, got {shape.get('schema')!r}"
+        raise BadRequest(msg, "text.format.schema")
+    return JsonSchemaFormat(
+        schema=shape["schema"],
+        name=str(shape.get("name") or "response"),
+        strict=bool(shape.get("strict")),
+        description=str(shape.get("description") or ""),
+    )
+
+
+def _echoed_format(shape: Mapping[str, Any]) -> dict[str, Any]:
+    """The format as the spec's response object holds it (its json_schema keeps no schema)."""
+    if shape.get("type") == "json_schema":
+        return {
+            "type": "json_schema",
+            "name": str(shape.get("name") or "response"),
+            "description": shape.get("description"),
+            "schema": None,
+            "strict": bool(shape.get("strict")),
+        }
+    return {"type": "json_object" if shape.get("type") == "json_object" else "text"}
 
 
 def _echo(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -164,14 +198,11 @@ def _echo(body: Mapping[str, Any]) -> dict[str, Any]:
         }
         for t in body.get("tools") or ()
     ]
-    text = body.get("text")
-    shape = text.get("format") if isinstance(text, Mapping) else None
-    kind = shape.get("type") if isinstance(shape, Mapping) else "text"
     return {
         "instructions": body.get("instructions"),
         "tools": tools,
         "tool_choice": body.get("tool_choice") or "auto",
-        "text": {"format": {"type": kind if kind in ("text", "json_object") else "json_object"}},
+        "text": {"format": _echoed_format(_shape(body))},
         "temperature": body.get("temperature", 1.0),
         "top_p": body.get("top_p", 1.0),
         "max_output_tokens": body.get("max_output_tokens"),
@@ -198,8 +229,8 @@ def _usage(usage: Usage | None) -> Any:
         "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens,
         "total_tokens": usage.total_tokens,
-        "input_tokens_details": {"cached_tokens": 0},
-        "output_tokens_details": {"reasoning_tokens": 0},
+        "input_tokens_details": {"cached_tokens": usage.cached_input_tokens or 0},
+        "output_tokens_details": {"reasoning_tokens": usage.reasoning_tokens or 0},
     }
 
 

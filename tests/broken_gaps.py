@@ -1,0 +1,87 @@
+"""Deliberately broken providers for the defects the 2.0 suite let through (issue 14).
+
+Each model subclasses the reference and overrides one step, so exactly the named requirement
+breaks; the factories are made by the scaffold of ``broken_contract_features``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from broken_contract_features import _provider
+from broken_faults import _Broken
+from chatmodels.errors import AuthenticationError, ChatModelError, ErrorCode
+from chatmodels.messages import ChatChunk, ChatResult
+from chatmodels.options import ChatOptions
+from chatmodels.provider import HealthState, HealthStatus
+from chatmodels.providers.openai import OpenAIChatModel
+from chatmodels.providers.reference import ReferenceChatModel
+
+# -- ERR and CONC-003 through the fault hook ------------------------------------------------
+
+
+class _RateLimitAsKeyError(ReferenceChatModel):
+    """Reads a 429's body by a key it lacks, as a hand-rolled error mapper might."""
+
+    def _fault(self, op: str) -> ChatModelError | None:
+        fault = super()._fault(op)
+        if fault is not None and fault.code is ErrorCode.RATE_LIMIT:
+            raise KeyError("error")
+        return fault
+
+
+class _RetryableAuthentication(ReferenceChatModel):
+    """Marks a rejected key retryable, so retry middleware hammers the API with it."""
+
+    def _fault(self, op: str) -> ChatModelError | None:
+        fault = super()._fault(op)
+        if fault is not None and fault.code is ErrorCode.AUTHENTICATION:
+            return AuthenticationError(fault.message, op=op, retryable=True)
+        return fault
+
+
+RateLimitAsKeyError = _provider(_RateLimitAsKeyError)
+RetryableAuthentication = _provider(_RetryableAuthentication)
+
+
+# -- STREAM-008 ------------------------------------------------------------------------------
+
+
+class _SwitchesModelMidStream(ReferenceChatModel):
+    """Names a fallback model on the last chunk, as a router failing over mid-answer might."""
+
+    def _chunks(self, result: ChatResult, options: ChatOptions) -> list[ChatChunk]:
+        chunks = super()._chunks(result, options)
+        chunks[-1] = dataclasses.replace(chunks[-1], model=f"{result.model}-fallback")
+        return chunks
+
+
+SwitchesModelMidStream = _provider(_SwitchesModelMidStream)
+
+
+# -- HEALTH-003 / HEALTH-004 -----------------------------------------------------------------
+
+
+class _HealthyAfterClose(ReferenceChatModel):
+    """Answers its probe from a cached answer, forgetting that close() released the model."""
+
+    def _health_check(self) -> HealthStatus:
+        return HealthStatus(HealthState.HEALTHY, 0.0)
+
+
+HealthyAfterClose = _provider(_HealthyAfterClose)
+
+
+class _HealthyWithoutProbing(OpenAIChatModel):
+    """Reports HEALTHY while open without asking the server, as a lazy readiness probe might."""
+
+    def _health_check(self) -> HealthStatus:
+        if self.closed:
+            return HealthStatus(HealthState.UNHEALTHY, 0.0, "closed")
+        return HealthStatus(HealthState.HEALTHY, 0.0)
+
+
+class HealthyWithoutProbing(_Broken):
+    """The openai provider with a health check that never reaches the server."""
+
+    model_class = _HealthyWithoutProbing
