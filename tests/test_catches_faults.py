@@ -88,8 +88,32 @@ class TestCatchesFaults:
         assert set(run.statuses) == OURS, sorted(OURS - set(run.statuses))
         assert set(run.statuses.values()) == {"passed"}, run.statuses
 
+    def test_anthropic_passes_the_whole_suite(self, run_conformance):
+        """The bundled anthropic provider passes every fault requirement on /v1/messages."""
+        run = run_conformance(
+            None, "--chatmodels-provider", "anthropic", *OPTIONS, "--chatmodels-suite", "faults"
+        )
+        run.assert_all_pass()
+        assert set(run.statuses) == OURS, sorted(OURS - set(run.statuses))
+        assert set(run.statuses.values()) == {"passed"}, run.statuses
+
+    def test_each_declared_protocol_must_pass(self, run_conformance):
+        """A provider declaring a protocol it does not speak fails, though the other passes."""
+        run = run_conformance(
+            None,
+            "--chatmodels-provider",
+            "openai",
+            *OPTIONS,
+            "--chatmodels-option",
+            "capabilities=+anthropic_compatible",
+            "--chatmodels-requirements",
+            "FAULT-001,FAULT-004",
+        )
+        assert run.statuses == {"FAULT-001": "failed", "FAULT-004": "failed"}, run.statuses
+        assert "instead of /v1/messages" in "".join(run.messages["FAULT-001"])
+
     def test_reference_is_out_of_scope(self, run_conformance):
-        """The in-process reference declares no openai_compatible, so every FAULT is unsupported."""
+        """The in-process reference declares no protocol, so every FAULT is unsupported."""
         run = run_conformance(None, "--assert=plain", "--chatmodels-suite", "faults")
         assert set(run.statuses) == OURS
         assert set(run.statuses.values()) == {"unsupported"}, run.statuses

@@ -128,7 +128,7 @@ class TestAnswers:
         assert events[-1]["usage"]["completion_tokens"] > 0
 
     def test_models_and_health(self, server: FaultServer, client: httpx.Client) -> None:
-        """GET /v1/models lists the reference model and GET /health answers ok."""
+        """GET /v1/models lists the reference models and GET /health answers ok."""
         models = client.get("/models").json()
         assert [m["id"] for m in models["data"]] == ["reference-echo", "reference-echo-alt"]
         health = client.get(server.url.removesuffix("/v1") + "/health")

@@ -676,6 +676,8 @@ class TestProvider:
         assert meta.max_input_tokens == 8192
         assert meta.capabilities == frozenset(Capability) - {
             Capability.OPENAI_COMPATIBLE,
+            Capability.ANTHROPIC_COMPATIBLE,
+            Capability.RESPONSES_COMPATIBLE,
             Capability.TELEMETRY,
         }
         assert set(meta.optional_options) == set(ReferenceConfig.__dataclass_fields__)

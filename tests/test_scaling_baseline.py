@@ -9,6 +9,7 @@ import pytest
 from chatmodels.conformance.faults import FaultServer
 from chatmodels.conformance.subject import Subject
 from chatmodels.conformance.suites._scaling_baseline import baseline_for
+from chatmodels.providers.anthropic import AnthropicProvider
 from chatmodels.providers.openai import OpenAIProvider
 from chatmodels.providers.reference import ReferenceProvider
 from chatmodels.providers.responses import ResponsesProvider
@@ -30,12 +31,13 @@ class TestBaseline:
         [
             ("openai", OpenAIProvider, "/v1/chat/completions"),
             ("responses", ResponsesProvider, "/v1/responses"),
+            ("anthropic", AnthropicProvider, "/v1/messages"),
         ],
     )
     def test_http_provider_baseline_posts_its_protocol(self, server, name, make, path):
         """An HTTP provider is compared with raw httpx posting to its own endpoint, which
         answers 2xx (a baseline in another protocol would fail or measure something else)."""
-        options = {"base_url": server.url, "model": "reference-echo"}
+        options = {"base_url": server.url, "model": "reference-echo", "api_key": "k"}
         subject = _subject(name, make(options), options)
         server.reset_log()
         with baseline_for(subject, "hello", 0.01) as baseline:

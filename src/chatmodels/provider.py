@@ -41,6 +41,7 @@ class Capability(str, enum.Enum):
     CANCELLATION = "cancellation"
     TIMEOUT = "timeout"
     OPENAI_COMPATIBLE = "openai_compatible"
+    ANTHROPIC_COMPATIBLE = "anthropic_compatible"
     RESPONSES_COMPATIBLE = "responses_compatible"
     TELEMETRY = "telemetry"
     STRUCTURED_OUTPUT = "structured_output"

@@ -36,6 +36,7 @@ def _build() -> Catalogue:
         run,
         telemetry,
         wire,
+        wire_messages,
         wire_responses,
     )
     from chatmodels.conformance.catalogue.dependencies import DEPENDS_ON
@@ -49,6 +50,7 @@ def _build() -> Catalogue:
         performance,
         faults,
         wire,
+        wire_messages,
         wire_responses,
         run,
     )

@@ -156,12 +156,18 @@ def error_for_status(
     op: str,
     redact: Redactor,
     provider: str | None = None,
+    reported: str | None = None,
 ) -> ChatModelError:
-    """Build the error a non-2xx answer means, quoting the server's own (truncated) message."""
+    """Build the error a non-2xx answer means, quoting the server's own (truncated) message.
+
+    *reported* says how the server reported it when that was not the status line (an error
+    event mid-stream, which maps as its status would).
+    """
     raw = body.decode("utf-8", errors="replace")
     code = _code_for_status(status, raw)
     text = _truncate(redact(_server_text(body))) or "no message"
-    msg = f"{op} failed: the server answered HTTP {status}: {text}"
+    said = reported or f"the server answered HTTP {status}"
+    msg = f"{op} failed: {said}: {text}"
     retry_after = parse_retry_after(headers.get("retry-after"))
     return make_error(code, msg, op=op, provider=provider, retry_after=retry_after)
 

@@ -19,7 +19,25 @@ from chatmodels.providers._http_declared import parse_call_defaults, parse_capab
 from chatmodels.providers._http_model import HttpChatModel
 from chatmodels.providers._http_settings import HttpSettings
 
-__all__ = ["HttpProvider"]
+__all__ = ["HTTP_CHAT_CAPABILITIES", "HttpProvider"]
+
+#: What every bundled HTTP chat provider offers; each adds its protocol's capability.
+HTTP_CHAT_CAPABILITIES = frozenset(
+    {
+        Capability.STREAMING,
+        Capability.ASYNC,
+        Capability.BATCH,
+        Capability.TOOLS,
+        Capability.TOOL_CHOICE,
+        Capability.JSON_MODE,
+        Capability.STOP_SEQUENCES,
+        Capability.MAX_TOKENS,
+        Capability.USAGE,
+        Capability.SYSTEM_MESSAGES,
+        Capability.CANCELLATION,
+        Capability.TIMEOUT,
+    }
+)
 
 
 class HttpProvider(BaseProvider):

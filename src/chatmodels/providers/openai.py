@@ -14,7 +14,7 @@ from chatmodels.options import ChatOptions
 from chatmodels.provider import Capability, ProviderMetadata
 from chatmodels.providers._http_declared import DEFAULT_OPTION_NAMES
 from chatmodels.providers._http_model import HttpChatModel, StreamParser
-from chatmodels.providers._http_provider import HttpProvider
+from chatmodels.providers._http_provider import HTTP_CHAT_CAPABILITIES, HttpProvider
 from chatmodels.providers._http_settings import HTTP_OPTION_NAMES
 from chatmodels.providers._openai_settings import (
     OPENAI_OPTION_NAMES,
@@ -27,26 +27,12 @@ __all__ = ["OpenAIChatModel", "OpenAIProvider"]
 
 PROVIDER_NAME = "openai"
 
-_CAPABILITIES = frozenset(
-    {
-        Capability.STREAMING,
-        Capability.ASYNC,
-        Capability.BATCH,
-        Capability.TOOLS,
-        Capability.TOOL_CHOICE,
-        Capability.JSON_MODE,
-        Capability.STOP_SEQUENCES,
-        Capability.MAX_TOKENS,
-        Capability.USAGE,
-        Capability.SYSTEM_MESSAGES,
-        Capability.CANCELLATION,
-        Capability.TIMEOUT,
-        Capability.OPENAI_COMPATIBLE,
-        Capability.STRUCTURED_OUTPUT,
-        Capability.PARALLEL_TOOL_CALLS,
-    }
-)
 # vision and reasoning depend on the model behind the server: `capabilities=+vision,+reasoning`.
+_CAPABILITIES = HTTP_CHAT_CAPABILITIES | {
+    Capability.OPENAI_COMPATIBLE,
+    Capability.STRUCTURED_OUTPUT,
+    Capability.PARALLEL_TOOL_CALLS,
+}
 
 
 class OpenAIChatModel(HttpChatModel):

@@ -161,7 +161,14 @@ REFERENCE_METADATA = ProviderMetadata(
     default_model="reference-echo",
     optional_options=OPTION_NAMES,
     secret_options=(),
-    capabilities=frozenset(Capability) - {Capability.OPENAI_COMPATIBLE, Capability.TELEMETRY},
+    # In-process: it speaks no HTTP protocol, so the FAULT and WIRE areas do not apply.
+    capabilities=frozenset(Capability)
+    - {
+        Capability.OPENAI_COMPATIBLE,
+        Capability.ANTHROPIC_COMPATIBLE,
+        Capability.RESPONSES_COMPATIBLE,
+        Capability.TELEMETRY,
+    },
     max_input_tokens=DEFAULT_CONFIG.max_input_tokens,
     health_timeout=1.0,
 )

@@ -1,20 +1,22 @@
 """Requirements and tunables of the faults suite: an HTTP provider against a misbehaving server.
 
-The suite applies to providers declaring ``openai_compatible``: it re-creates them with
-``base_url`` pointed at a FaultServer on loopback, scripts one fault per request and reads
-the server's request log to count retries and time them. Where the provider declares the
-options ``timeout``, ``max_retries``, ``backoff_base`` or ``backoff_max``, the suite sets
-small values so the run stays fast; a provider declaring none is still bounded by
-``call_timeout`` on every call.
+The suite applies per protocol: each requirement runs once for each of ``openai_compatible``,
+``anthropic_compatible`` and ``responses_compatible`` the provider declares, and passes only if
+it passes on each (a provider declaring none is unsupported). It re-creates the provider with
+``base_url`` pointed at a FaultServer on loopback, which serves every protocol, scripts one
+fault per request and reads the server's request log to count retries and time them. Where
+the provider declares the options ``timeout``, ``max_retries``, ``backoff_base`` or
+``backoff_max``, the suite sets small values so the run stays fast; a provider declaring none
+is still bounded by ``call_timeout`` on every call.
 """
 
 from __future__ import annotations
 
 from chatmodels.conformance.catalogue._types import Level, Requirement, Setting
-from chatmodels.provider import Capability
 
 MUST, SHOULD = Level.MUST, Level.SHOULD
-HTTP = Capability.OPENAI_COMPATIBLE
+#: No single capability: the suite's fixture runs each requirement per declared protocol.
+HTTP = None
 
 REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(

@@ -20,6 +20,7 @@ from chatmodels.provider import ChatModel
 from chatmodels.providers.reference import REFERENCE_METADATA, ReferenceProvider
 
 from ._fault import FAULT_HEADER, Fault, FaultError, RequestRecord, parse_fault
+from ._messages_endpoint import MessagesEndpoint
 from ._openai_json import (
     BadRequest,
     ChatRequest,
@@ -100,6 +101,7 @@ class FaultApp:
         self._reference = ReferenceProvider({"latency": 0})
         self._models: dict[str, ChatModel] = {}
         self._responses = ResponsesEndpoint(self._model)
+        self._messages = MessagesEndpoint(self._model)
 
     # -- plan and log ------------------------------------------------------------------
 
@@ -152,6 +154,7 @@ class FaultApp:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/responses", self._respond)
+        app.router.add_post("/v1/messages", self._message)
         app.router.add_get("/v1/models", self._list_models)
         app.router.add_get("/health", self._health)
         return app
@@ -191,6 +194,9 @@ class FaultApp:
 
     async def _respond(self, request: web.Request) -> web.StreamResponse:
         return await self._handle(request, self._responses.answer)
+
+    async def _message(self, request: web.Request) -> web.StreamResponse:
+        return await self._handle(request, self._messages.answer)
 
     async def _handle(self, request: web.Request, answer: Answer) -> web.StreamResponse:
         """Choose the fault, log the request, answer it and log how it ended."""

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ._messages_defects import MESSAGES_WIRE_DEFECTS
 from ._responses_defects import RESPONSES_WIRE_DEFECTS
 from ._wire_defects import WIRE_DEFECTS
 
@@ -32,7 +33,9 @@ FAULT_KINDS = (
 )
 
 #: Every wire defect the server can commit, whichever protocol it breaks.
-ALL_WIRE_DEFECTS = frozenset(WIRE_DEFECTS) | frozenset(RESPONSES_WIRE_DEFECTS)
+ALL_WIRE_DEFECTS = (
+    frozenset(WIRE_DEFECTS) | frozenset(RESPONSES_WIRE_DEFECTS) | frozenset(MESSAGES_WIRE_DEFECTS)
+)
 
 #: Size of a huge_body answer when none is given: large enough to need several reads.
 DEFAULT_HUGE_SIZE = 4 * 1024 * 1024
@@ -50,7 +53,8 @@ class Fault:
     ``Fault.latency(0.5)``, ``Fault.drip(0.05)``, ``Fault.malformed_json()``,
     ``Fault.wrong_content_type()``, ``Fault.cut_stream(after_chunks=2)``, ``Fault.reset()``,
     ``Fault.huge_body(size=...)``, ``Fault.empty_200()``, ``Fault.wire(defect)``, and on
-    ``/v1/responses`` only ``Fault.failed_stream()`` and ``Fault.incomplete()``. On an
+    ``/v1/responses`` and ``/v1/messages`` only ``Fault.failed_stream()`` and
+    ``Fault.incomplete()``. On an
     instance, ``status`` is the HTTP status field; on the class it is the constructor.
     """
 
@@ -145,12 +149,14 @@ class Fault:
 
     @classmethod
     def failed_stream(cls) -> Fault:
-        """Open Responses only: end the answer with response.failed (status failed, an error)."""
+        """Fail the answer after it started: response.failed on /v1/responses; on /v1/messages
+        an ``error`` event (overloaded_error) mid-stream, or HTTP 529 when not streamed."""
         return cls("failed_stream")
 
     @classmethod
     def incomplete(cls) -> Fault:
-        """Open Responses only: end the answer with response.incomplete (max_output_tokens)."""
+        """End the answer cut by its token limit: response.incomplete on /v1/responses,
+        stop_reason max_tokens on /v1/messages."""
         return cls("incomplete")
 
     def header(self) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from aiohttp import web
 
@@ -19,6 +20,7 @@ __all__ = [
     "abort",
     "bad_request",
     "error_response",
+    "event_frame",
     "play_early",
     "send_body",
     "send_frames",
@@ -53,6 +55,12 @@ def error_response(status: int, message: str, *, retry_after: object = None) -> 
     headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
     body = json.dumps(error_json(message, kind=kind, code=code))
     return web.Response(status=status, text=body, content_type="application/json", headers=headers)
+
+
+def event_frame(event: dict[str, Any]) -> bytes:
+    """One SSE frame named by the event's own ``type`` (Messages and Responses both send that)."""
+    data = json.dumps(event, ensure_ascii=False)
+    return f"event: {event['type']}\ndata: {data}\n\n".encode()
 
 
 def bad_request(exc: BadRequest) -> web.Response:

@@ -20,6 +20,7 @@ from ._replies import (
     STATUS_FOR_CODE,
     bad_request,
     error_response,
+    event_frame,
     play_early,
     send_body,
     send_frames,
@@ -33,11 +34,6 @@ __all__ = ["RESPONSES_ONLY", "ResponsesEndpoint"]
 #: Fault kinds only this endpoint plays: the stream ends with response.failed / .incomplete.
 RESPONSES_ONLY = frozenset({"failed_stream", "incomplete"})
 _ENDS = {"failed_stream": "failed", "incomplete": "incomplete"}
-
-
-def _frame(event: dict[str, Any]) -> bytes:
-    data = json.dumps(event, ensure_ascii=False)
-    return f"event: {event['type']}\ndata: {data}\n\n".encode()
 
 
 class ResponsesEndpoint:
@@ -99,7 +95,7 @@ class ResponsesEndpoint:
         content_events = len(events) - 1
         return await send_frames(
             request,
-            [_frame(event) for event in events],
+            [event_frame(event) for event in events],
             fault,
             cut_at=min(fault.after_chunks, content_events) if cut else None,
         )

@@ -2,8 +2,9 @@
 
 ``python -m chatmodels.conformance.faults.certify [--provider NAME] [pytest args]`` starts a
 FaultServer in its normal (fault-free) mode, points the provider (``openai`` unless named:
-``responses`` speaks Open Responses to the same server) at it and runs every suite; the
-fault suite starts its own server for the faults. Use it in CI, then gate the report.
+``anthropic`` speaks Anthropic Messages and ``responses`` Open Responses to the same
+server) at it and runs every suite; the fault suite starts its own server for the faults.
+Use it in CI, then gate the report.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from chatmodels.conformance.faults import FaultServer
 __all__ = ["CERTIFIED", "HTTP_LOAD", "certify_args", "main"]
 
 #: The bundled providers the fault server can certify.
-CERTIFIED = ("openai", "responses")
+CERTIFIED = ("openai", "anthropic", "responses")
 
 #: The documented lower load for real HTTP providers (see the README).
 HTTP_LOAD = (

@@ -1,7 +1,8 @@
 """The side-by-side baseline PERF-005 compares a provider's scaling with, in the same run.
 
 Same target, same minute: a provider that speaks to an HTTP server (it declares
-``openai_compatible`` or ``responses_compatible`` and has a ``base_url`` option) is compared
+``openai_compatible``, ``anthropic_compatible`` or ``responses_compatible`` and has a
+``base_url`` option) is compared
 with a raw httpx client posting the same prompt to the same endpoint; any other provider
 with the in-process reference provider waiting as long as one of the provider's calls. A
 loopback server shares the cores with the client, so only such a baseline tells a provider
@@ -19,6 +20,7 @@ import httpx
 
 from chatmodels.conformance.subject import Subject
 from chatmodels.provider import Capability
+from chatmodels.providers._anthropic_settings import ANTHROPIC_VERSION
 from chatmodels.providers.reference import ReferenceProvider
 
 AsyncCall = Callable[[], Awaitable[object]]
@@ -45,13 +47,19 @@ def _http_target(subject: Subject, prompt: str) -> tuple[str, dict[str, str], An
     if Capability.OPENAI_COMPATIBLE in capabilities:
         path = "/chat/completions"
         body: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": prompt}]}
+    elif Capability.ANTHROPIC_COMPATIBLE in capabilities:
+        path = "/messages"
+        body = {"model": model, "max_tokens": 64, "messages": [{"role": "user", "content": prompt}]}
     elif Capability.RESPONSES_COMPATIBLE in capabilities:
         path, body = "/responses", {"model": model, "input": prompt}
     else:
         return None
     headers = {"Accept": "application/json"}
-    if subject.options.get("api_key"):
-        headers["Authorization"] = f"Bearer {subject.options['api_key']}"
+    key = subject.options.get("api_key")
+    if key and Capability.ANTHROPIC_COMPATIBLE in capabilities:
+        headers.update({"x-api-key": key, "anthropic-version": ANTHROPIC_VERSION})
+    elif key:
+        headers["Authorization"] = f"Bearer {key}"
     return f"{base_url.rstrip('/')}{path}", headers, body
 
 

@@ -174,9 +174,16 @@ class WireKit:
         return whole
 
     def errors(self) -> list[WireExchange]:
-        """Every 4xx/5xx exchange recorded in this run, after drawing one with a missing model."""
+        """Every 4xx/5xx exchange recorded in this run, after drawing one with a missing model;
+        inconclusive when the server answered even that with 2xx."""
         self.probe("error", "invoke", model=MISSING_MODEL)
-        return [e for e in self.recorder.since(0) if e.status is not None and e.status >= 400]
+        errors = [e for e in self.recorder.since(0) if e.status is not None and e.status >= 400]
+        if not errors:
+            inconclusive(
+                f"the server answered every request with 2xx, even for model "
+                f"{MISSING_MODEL!r}, so no error body could be judged"
+            )
+        return errors
 
     def close(self) -> None:
         for chat in reversed(self._models):
