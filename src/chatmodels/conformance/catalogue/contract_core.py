@@ -227,6 +227,15 @@ _MSG = (
         "Callers that overflow the context window need to know by how much to shrink it; a "
         "generic or retryable error gives them nothing to act on.",
     ),
+    Requirement(
+        "MSG-008",
+        MUST,
+        "A system message reaches the model: a long one costs input tokens (for providers "
+        "reporting usage), else it changes a deterministic answer",
+        "A provider that drops system messages answers without the application's instructions, "
+        "guardrails or persona, and nothing in the answer's shape shows it.",
+        Capability.SYSTEM_MESSAGES,
+    ),
 )
 
 _OPT = (
