@@ -7,11 +7,14 @@ breaks; the factories are made by the scaffold of ``broken_contract_features``.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 from broken_contract_features import _provider
 from broken_faults import _Broken
+from broken_telemetry import Attributes, ShimCapture
+from chatmodels import _semconv as sc
 from chatmodels.errors import AuthenticationError, ChatModelError, ErrorCode
-from chatmodels.messages import ChatChunk, ChatResult
+from chatmodels.messages import ChatChunk, ChatResult, Message, Role
 from chatmodels.options import ChatOptions
 from chatmodels.provider import HealthState, HealthStatus
 from chatmodels.providers.openai import OpenAIChatModel
@@ -85,3 +88,29 @@ class HealthyWithoutProbing(_Broken):
     """The openai provider with a health check that never reaches the server."""
 
     model_class = _HealthyWithoutProbing
+
+
+# -- MSG-008 ---------------------------------------------------------------------------------
+
+
+class _DropsSystemMessages(ReferenceChatModel):
+    """Sends only user, assistant and tool turns upstream, as an adapter without a system slot."""
+
+    def _answer(self, messages: Sequence[Message], options: ChatOptions) -> ChatResult:
+        kept = [m for m in messages if m.role is not Role.SYSTEM]
+        return super()._answer(kept, options)
+
+
+DropsSystemMessages = _provider(_DropsSystemMessages)
+
+
+# -- OTEL-018 --------------------------------------------------------------------------------
+
+_DURATIONS = frozenset(profile.duration.name for profile in sc.PROFILES.values())
+
+
+class DurationInMsCapture(ShimCapture):
+    """Records each call's duration in milliseconds under unit 's', as a ported timer might."""
+
+    def record(self, name: str, value: float, attrs: Attributes) -> list[tuple[float, Attributes]]:
+        return [(value * 1000.0 if name in _DURATIONS else value, attrs)]

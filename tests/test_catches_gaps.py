@@ -22,6 +22,19 @@ def _settings(*values: str) -> list[str]:
     return [arg for value in values for arg in ("--chatmodels-setting", value)]
 
 
+#: A conftest that swaps the telemetry capture for a broken one from broken_gaps.
+_CAPTURE_CONFTEST = """
+import pytest
+from broken_gaps import {name}
+
+@pytest.fixture
+def chatmodels_telemetry():
+    capture = {name}()
+    yield capture
+    capture.shutdown()
+"""
+
+
 class NoFaultHook(ReferenceProvider):
     """The reference without the ``fault_code`` option: an SDK-backed provider before the hook."""
 
@@ -48,6 +61,30 @@ class TestCatchesGaps:
             "broken_gaps:SwitchesModelMidStream", "--chatmodels-requirements", "STREAM,CORE"
         )
         run.assert_caught("STREAM-008")
+
+    @pytest.mark.catches("MSG-008")
+    def test_dropped_system_messages_are_caught(self, run_conformance) -> None:
+        """An adapter that never sends system messages fails MSG-008 alone (MSG-002 passes)."""
+        run = run_conformance(
+            "broken_gaps:DropsSystemMessages", "--chatmodels-requirements", "MSG,USAGE,CORE"
+        )
+        run.assert_caught("MSG-008")
+        assert run.statuses["MSG-002"] == "passed"
+
+    @pytest.mark.catches("OTEL-018")
+    @pytest.mark.parametrize("edition", ["semconv-1.41.1", "genai-0.1.0"])
+    def test_durations_in_milliseconds_are_caught(
+        self, pytester: pytest.Pytester, run_conformance, edition: str
+    ) -> None:
+        """Durations recorded in ms under unit 's' fail OTEL-018 alone, in either edition."""
+        pytester.makeconftest(_CAPTURE_CONFTEST.format(name="DurationInMsCapture"))
+        run = run_conformance(
+            None,
+            "--chatmodels-requirements",
+            "OTEL-010,OTEL-012,OTEL-013,OTEL-017,OTEL-018",
+            *_settings(f"otel_semconv={edition}"),
+        )
+        run.assert_caught("OTEL-018")
 
     @pytest.mark.catches("HEALTH-003")
     def test_healthy_after_close_is_caught(self, run_conformance) -> None:

@@ -227,6 +227,15 @@ _MSG = (
         "Callers that overflow the context window need to know by how much to shrink it; a "
         "generic or retryable error gives them nothing to act on.",
     ),
+    Requirement(
+        "MSG-008",
+        MUST,
+        "A system message reaches the model: a long one costs input tokens (for providers "
+        "reporting usage), else it changes a deterministic answer",
+        "A provider that drops system messages answers without the application's instructions, "
+        "guardrails or persona, and nothing in the answer's shape shows it.",
+        Capability.SYSTEM_MESSAGES,
+    ),
 )
 
 _OPT = (
@@ -259,6 +268,14 @@ _OPT = (
         "An unsupported option raises unsupported, never silently ignored",
         "An ignored option (a JSON mode, a tool, an unknown extra) returns a plausible but "
         "wrong answer; failing loudly is the only safe behaviour.",
+    ),
+    Requirement(
+        "OPT-005",
+        MUST,
+        "A per-call model override is served and echoed in the result's model, invoked and "
+        "streamed, or refused with 'unsupported'",
+        "Routers switch models per request on one client; an override silently ignored bills "
+        "and answers with the wrong model while the caller believes otherwise.",
     ),
 )
 
@@ -299,6 +316,11 @@ REQUIREMENTS: tuple[Requirement, ...] = (
 )
 
 SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "override_model",
+        "",
+        "The model OPT-005 asks for per call; empty picks another of the provider's listed models.",
+    ),
     Setting(
         "async_blocking_threshold",
         0.002,

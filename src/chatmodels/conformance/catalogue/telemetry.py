@@ -165,6 +165,15 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         "Dashboards and alerts are built for one edition of the GenAI conventions; metrics "
         "named after another edition are invisible to them, however correct their values.",
     ),
+    Requirement(
+        "OTEL-018",
+        Level.MUST,
+        "Each call's recorded duration, and a stream's time to first chunk, agree with the "
+        "call's span within otel_metric_slack",
+        "Latency dashboards and SLO alerts read the duration histograms; a value recorded in "
+        "milliseconds under unit 's', or timed from the wrong instant, passes every count and "
+        "bucket check and still reports latencies a thousand times off.",
+    ),
 )
 
 SETTINGS: tuple[Setting, ...] = (
@@ -172,6 +181,13 @@ SETTINGS: tuple[Setting, ...] = (
         "otel_threads", 16, "Threads (and asyncio tasks) of the no-bleeding check.", unit="threads"
     ),
     Setting("otel_calls", 4, "Calls of each kind in the metric-count checks.", unit="calls"),
+    Setting(
+        "otel_metric_slack",
+        0.25,
+        "Seconds by which a call's recorded duration or time to first chunk may differ from its "
+        "span's duration (OTEL-018); generous, so a busy machine never fails a correct call.",
+        unit="s",
+    ),
     Setting(
         "otel_clock_slack",
         0.001,
