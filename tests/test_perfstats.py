@@ -216,6 +216,11 @@ class TestCallProfile:
         assert profile.wait == pytest.approx(0.002)
         assert profile.ceiling(16) == 16.0
 
+    def test_cpu_beside_the_call_is_not_the_calls(self):
+        """Another thread burning CPU during a 1 ms call does not make the call cost 5 ms."""
+        profile = CallProfile.of([0.001, 0.001], [0.005, 0.0009])
+        assert profile.cpu == pytest.approx(0.00095)
+
     def test_mismatched_timings_are_refused(self):
         """A profile needs one CPU time per wall time, and at least one call."""
         with pytest.raises(ValueError, match="one wall and one CPU time per call"):

@@ -404,7 +404,9 @@ class CallProfile:
         """From calls timed one by one: mean CPU, and the least wall time beyond CPU.
 
         Load delays some calls but never shortens one, so the least wait is the call's own
-        (a sleep, I/O, a server), while a call that is all CPU has some calls with none.
+        (a sleep, I/O, a server), while a call that is all CPU has some calls with none. A
+        call's CPU counts up to its wall time: the process's other threads (a kit sampler, a
+        leftover caller) may burn CPU beside it, which is not the call's.
         """
         if not walls or len(walls) != len(cpus):
             msg = (
@@ -412,8 +414,9 @@ class CallProfile:
                 f"{len(walls)} and {len(cpus)}"
             )
             raise ValueError(msg)
-        wait = min(wall - cpu for wall, cpu in zip(walls, cpus, strict=True))
-        return cls(statistics.fmean(cpus), max(0.0, wait))
+        own = [min(cpu, wall) for wall, cpu in zip(walls, cpus, strict=True)]
+        wait = min(wall - cpu for wall, cpu in zip(walls, own, strict=True))
+        return cls(statistics.fmean(own), max(0.0, wait))
 
 
 def profile_calls(func: Callable[[], object], seconds: float) -> CallProfile:
