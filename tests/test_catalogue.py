@@ -90,7 +90,7 @@ def suite_items(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, lis
         "print('ITEMS' + json.dumps(p.items))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", script], cwd=where, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script], cwd=where, capture_output=True, text=True, timeout=600
     )
     import json
 
