@@ -28,6 +28,7 @@ SUITE_VERSION = "2.1.0"
 def _build() -> Catalogue:
     from chatmodels.conformance.catalogue import (
         concurrency,
+        contract_content,
         contract_core,
         contract_features,
         faults,
@@ -43,6 +44,7 @@ def _build() -> Catalogue:
     areas = (
         contract_core,
         contract_features,
+        contract_content,
         concurrency,
         telemetry,
         performance,

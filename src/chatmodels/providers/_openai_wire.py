@@ -16,6 +16,7 @@ from chatmodels.messages import (
     Usage,
 )
 from chatmodels.options import ChatOptions, ResponseFormat
+from chatmodels.parts import ContentPart, ImagePart, MediaPart, TextPart
 from chatmodels.providers._http_errors import invalid_response
 from chatmodels.providers._http_payload import SSEDecoder, json_event, required_field
 
@@ -26,8 +27,13 @@ __all__ = [
     "parse_completion",
     "parse_finish_reason",
     "parse_usage",
+    "part_to_wire",
     "tool_choice_to_wire",
 ]
+
+#: Where OpenAI-compatible servers put shown reasoning: vLLM and DeepSeek, then OpenRouter.
+REASONING_FIELDS = ("reasoning_content", "reasoning")
+_AUDIO_FORMATS = {"audio/wav": "wav", "audio/x-wav": "wav", "audio/mpeg": "mp3", "audio/mp3": "mp3"}
 
 _FINISH_REASONS: dict[str, FinishReason] = {
     "stop": FinishReason.STOP,
@@ -38,9 +44,43 @@ _FINISH_REASONS: dict[str, FinishReason] = {
 }
 
 
+def _base64_of(data: str) -> str:
+    """The payload of a data URI, or *data* itself when it is bare base64."""
+    return data.split(";base64,", 1)[1] if data.startswith("data:") else data
+
+
+def part_to_wire(part: ContentPart) -> dict[str, Any]:
+    """Express one content part as a chat-completions part; audio needs a wav or mp3 type."""
+    if isinstance(part, TextPart):
+        return {"type": "text", "text": part.text}
+    if isinstance(part, ImagePart):
+        image: dict[str, Any] = {"url": part.url}
+        if part.detail is not None:
+            image["detail"] = part.detail
+        return {"type": "image_url", "image_url": image}
+    assert isinstance(part, MediaPart)
+    if part.kind == "audio":
+        return {
+            "type": "input_audio",
+            "input_audio": {
+                "data": _base64_of(part.data),
+                "format": _AUDIO_FORMATS.get(part.media_type, part.media_type.rpartition("/")[2]),
+            },
+        }
+    file: dict[str, Any] = {"file_data": part.data}
+    if part.name is not None:
+        file["filename"] = part.name
+    return {"type": "file", "file": file}
+
+
 def message_to_wire(message: Message) -> dict[str, Any]:
-    """Express one message as the API expects it."""
-    wire: dict[str, Any] = {"role": message.role.value, "content": message.content}
+    """Express one message as the API expects it: text, or a list of parts with media."""
+    content: Any = message.content
+    if message.media:
+        content = [part_to_wire(p) for p in message.parts]
+    wire: dict[str, Any] = {"role": message.role.value, "content": content}
+    if message.refusal:
+        wire["refusal"] = message.refusal
     if message.tool_calls:
         wire["content"] = message.content or None
         wire["tool_calls"] = [
@@ -74,7 +114,10 @@ def build_request_body(
     stream_usage: bool = True,
 ) -> dict[str, Any]:
     """Build the JSON body of POST /chat/completions, leaving unset options to the server."""
-    body: dict[str, Any] = {"model": model, "messages": [message_to_wire(m) for m in messages]}
+    body: dict[str, Any] = {
+        "model": options.model or model,
+        "messages": [message_to_wire(m) for m in messages],
+    }
     for name in ("temperature", "top_p", "max_tokens", "seed"):
         value = getattr(options, name)
         if value is not None:
@@ -95,8 +138,19 @@ def build_request_body(
         ]
     if options.tool_choice is not None:
         body["tool_choice"] = tool_choice_to_wire(options.tool_choice)
+    if options.tools and options.parallel_tool_calls is not None:
+        body["parallel_tool_calls"] = options.parallel_tool_calls
+    if options.reasoning_effort is not None:
+        body["reasoning_effort"] = options.reasoning_effort
     if options.response_format is ResponseFormat.JSON:
         body["response_format"] = {"type": "json_object"}
+    schema = options.json_schema
+    if schema is not None:
+        spec: dict[str, Any] = {"name": schema.name, "schema": dict(schema.schema)}
+        spec["strict"] = schema.strict
+        if schema.description:
+            spec["description"] = schema.description
+        body["response_format"] = {"type": "json_schema", "json_schema": spec}
     if stream:
         body["stream"] = True
         if stream_usage:
@@ -119,13 +173,36 @@ def parse_usage(value: Any, *, op: str) -> Usage | None:
     prompt = required_field(value, "prompt_tokens", int, op=op, where="usage ")
     completion = required_field(value, "completion_tokens", int, op=op, where="usage ")
     total = value.get("total_tokens")
+    details = {
+        "reasoning_tokens": _detail(value, "completion_tokens_details", "reasoning_tokens"),
+        "cached_input_tokens": _detail(value, "prompt_tokens_details", "cached_tokens"),
+    }
     try:
         if isinstance(total, int) and not isinstance(total, bool):
-            return Usage(prompt, completion, total)
-        return Usage(prompt, completion)
+            return Usage(prompt, completion, total, **details)
+        return Usage(prompt, completion, **details)
     except ChatModelError as exc:
         msg = f"{op} got an invalid usage object {value!r}"
         raise invalid_response(msg, op=op, cause=exc) from exc
+
+
+def _detail(usage: Mapping[str, Any], group: str, name: str) -> Any:
+    """One optional usage detail; absent or null groups give None."""
+    details = usage.get(group)
+    return details.get(name) if isinstance(details, Mapping) else None
+
+
+def _text_field(source: Mapping[str, Any], names: Sequence[str], *, op: str) -> str:
+    """The first of *names* present in *source*, as text; '' when none is."""
+    for name in names:
+        value = source.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            msg = f"{op} got {name} {value!r}; expected a string or null"
+            raise invalid_response(msg, op=op)
+        return value
+    return ""
 
 
 def _parse_tool_calls(value: Any, *, op: str) -> tuple[ToolCall, ...]:
@@ -175,7 +252,10 @@ def parse_completion(payload: Any, *, op: str, fallback_model: str) -> ChatResul
         raise invalid_response(msg, op=op)
     return ChatResult(
         message=Message.assistant(
-            content or "", _parse_tool_calls(message.get("tool_calls"), op=op)
+            content or "",
+            _parse_tool_calls(message.get("tool_calls"), op=op),
+            refusal=_text_field(message, ("refusal",), op=op),
+            reasoning=_text_field(message, REASONING_FIELDS, op=op),
         ),
         finish_reason=parse_finish_reason(choices[0].get("finish_reason"), op=op),
         model=str(payload.get("model") or fallback_model),
@@ -249,12 +329,16 @@ class StreamAssembler:
             msg = f"{self._op} got delta content {text!r}; expected a string"
             raise invalid_response(msg, op=self._op)
         deltas = self._tool_deltas(delta.get("tool_calls"))
+        reasoning = _text_field(delta, REASONING_FIELDS, op=self._op)
+        refusal = _text_field(delta, ("refusal",), op=self._op)
         reason = choices[0].get("finish_reason")
         if reason is not None:
             self._finish = parse_finish_reason(reason, op=self._op)
-        if not text and not deltas:
+        if not (text or deltas or reasoning or refusal):
             return []
-        return [self._chunk(delta=text, tool_call_deltas=deltas)]
+        return [
+            self._chunk(delta=text, tool_call_deltas=deltas, reasoning=reasoning, refusal=refusal)
+        ]
 
     def _tool_deltas(self, value: Any) -> tuple[ToolCallDelta, ...]:
         if value is None:

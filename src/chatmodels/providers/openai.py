@@ -27,7 +27,12 @@ __all__ = ["OpenAIChatModel", "OpenAIProvider"]
 
 PROVIDER_NAME = "openai"
 
-_CAPABILITIES = HTTP_CHAT_CAPABILITIES | {Capability.OPENAI_COMPATIBLE}
+# vision and reasoning depend on the model behind the server: `capabilities=+vision,+reasoning`.
+_CAPABILITIES = HTTP_CHAT_CAPABILITIES | {
+    Capability.OPENAI_COMPATIBLE,
+    Capability.STRUCTURED_OUTPUT,
+    Capability.PARALLEL_TOOL_CALLS,
+}
 
 
 class OpenAIChatModel(HttpChatModel):
@@ -35,6 +40,8 @@ class OpenAIChatModel(HttpChatModel):
 
     path = "/chat/completions"
     _settings: OpenAISettings
+    supported_parts = frozenset({"audio", "file"})
+    accepts_model_override = True
 
     def _request_body(
         self, messages: tuple[Message, ...], options: ChatOptions, *, stream: bool

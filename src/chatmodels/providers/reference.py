@@ -37,10 +37,28 @@ Rules (tests and conformance suites rely on each):
   number -> 1.0, boolean -> true, array -> ``minItems`` items, object -> filled recursively,
   null -> null; numeric bounds and string lengths are respected). Content is empty and the
   finish reason is ``tool_calls``. max_tokens and stop sequences never cut tool calls.
+- **Parallel tool calls.** With ``parallel_tool_calls=True`` (and tool_choice unset, ``auto``
+  or ``required``) every offered tool the prompt mentions is called, in offer order, each with
+  the id of its index; otherwise the one-call rule above holds. A tool without properties is
+  called with ``{}``. Arguments keep non-ASCII text as characters (``ensure_ascii=False``).
+- **Structured output** (``response_format`` a JsonSchemaFormat) answers, as JSON text, a value
+  filled from the schema the way tool arguments are; stop sequences and max_tokens never cut it.
+- **Reasoning.** With ``reasoning_effort`` above ``"none"`` the message carries one sentence of
+  ``reasoning`` naming the effort and the prompt's token count, never in the content;
+  ``usage.reasoning_tokens`` counts it and is part of ``output_tokens`` (``"none"`` reports 0,
+  unset reports None). Cached input tokens are not simulated (None).
+- **Refusal.** A last user message containing ``"please refuse"`` (any case) is answered with
+  an empty content and a ``refusal``; the finish reason is ``stop``.
+- **Content parts.** Each image or other media part counts ``MEDIA_TOKENS`` (8) input tokens,
+  and the answer echo ends with `` [<kind>: <media type, or 'by URL'>]`` per part of the last
+  user message. Audio and file parts are read; other MediaPart kinds are UnsupportedError.
+- **Per-call model.** ``options.model`` naming a listed model (``reference-echo-alt``) answers
+  as that model; an unlisted one is ModelNotFoundError.
 - **Streaming** yields the invoke result split every ``chunk_tokens`` tokens (default 2) at
-  token starts, so whitespace is kept and the deltas concatenate to the invoke text exactly.
-  Tool calls follow as ToolCallDelta fragments of the arguments, cut the same way; the first
-  fragment of a call carries its id and name. Every chunk carries the model and the response
+  token starts, so whitespace is kept and the deltas concatenate to the invoke text exactly;
+  reasoning deltas come first and refusal deltas last, split the same way. Tool calls follow
+  as ToolCallDelta fragments of the arguments, cut the same way; the first fragment of a call
+  carries its id and name. Every chunk carries the model and the response
   id; the last chunk carries the finish reason and usage. No chunk is empty unless the whole
   answer is, in which case one empty final chunk is sent.
 - **Latency.** Every call waits ``latency`` seconds (default 0.02, a fast local model) before

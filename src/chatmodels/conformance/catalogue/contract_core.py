@@ -269,6 +269,14 @@ _OPT = (
         "An ignored option (a JSON mode, a tool, an unknown extra) returns a plausible but "
         "wrong answer; failing loudly is the only safe behaviour.",
     ),
+    Requirement(
+        "OPT-005",
+        MUST,
+        "A per-call model override is served and echoed in the result's model, invoked and "
+        "streamed, or refused with 'unsupported'",
+        "Routers switch models per request on one client; an override silently ignored bills "
+        "and answers with the wrong model while the caller believes otherwise.",
+    ),
 )
 
 _USAGE = (
@@ -308,6 +316,11 @@ REQUIREMENTS: tuple[Requirement, ...] = (
 )
 
 SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "override_model",
+        "",
+        "The model OPT-005 asks for per call; empty picks another of the provider's listed models.",
+    ),
     Setting(
         "async_blocking_threshold",
         0.002,

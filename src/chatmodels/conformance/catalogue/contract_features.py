@@ -59,6 +59,33 @@ _TOOLS: tuple[Requirement, ...] = (
         "has no schema to parse.",
         Capability.TOOL_CHOICE,
     ),
+    Requirement(
+        "TOOLS-007",
+        MUST,
+        "Parallel tool calls in one answer are all returned, each with its own id, invoked "
+        "and streamed",
+        "Agents run parallel calls concurrently and answer each by id; a call dropped, or two "
+        "sharing an id, leaves a question unanswered or answers the wrong one.",
+        Capability.PARALLEL_TOOL_CALLS,
+    ),
+    Requirement(
+        "TOOLS-008",
+        MUST,
+        "A tool without parameters is called with a JSON object as arguments, and its result "
+        "fed back gives an answer",
+        "Tools like 'current time' take no arguments; empty or null arguments crash the "
+        "application's JSON parser and are refused by APIs when sent back.",
+        Capability.TOOLS,
+    ),
+    Requirement(
+        "TOOLS-009",
+        MUST,
+        "Non-ASCII tool arguments come back as characters, not \\u escapes, invoked and "
+        "streamed, and round-trip in the history",
+        "Arguments are shown to users and matched against data; re-encoding them as ASCII "
+        "escapes garbles names like Zürich and breaks exact matches.",
+        Capability.TOOLS,
+    ),
 )
 
 _JSON: tuple[Requirement, ...] = (

@@ -42,6 +42,9 @@ def certify_args(base_url: str, provider: str = "openai") -> list[str]:
         f"--chatmodels-option=base_url={base_url}",
         "--chatmodels-option=model=reference-echo",
         "--chatmodels-option=deterministic=true",
+        # the fault server's reference model sees images and shows reasoning
+        "--chatmodels-option=capabilities=+vision,+reasoning",
+        "--chatmodels-setting=override_model=reference-echo-alt",
     ]
     args.extend(f"--chatmodels-setting={setting}" for setting in HTTP_LOAD)
     return args
