@@ -561,3 +561,13 @@ IgnoresUndeclaredJsonModeProvider = _provider(
 TotalOffByOneProvider = _provider(TotalOffByOne)
 FixedInputTokensProvider = _provider(FixedInputTokens)
 ZeroOutputTokensProvider = _provider(ZeroOutputTokens)
+
+
+class IgnoresModelOverride(ReferenceChatModel):
+    """Accepts options.model but always answers with the chat model's own."""
+
+    def _served_model(self, options: ChatOptions) -> str:
+        return self._model
+
+
+IgnoresModelOverrideProvider = _provider(IgnoresModelOverride)

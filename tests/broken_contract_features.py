@@ -15,7 +15,7 @@ from typing import Any
 
 from chatmodels.errors import InvalidInputError, ServerError
 from chatmodels.messages import ChatChunk, ChatResult, FinishReason, Message, Role, ToolCall
-from chatmodels.options import ChatOptions, OptionsLike, ResponseFormat, coerce_options
+from chatmodels.options import ChatOptions, OptionsLike, ResponseFormat, ToolSpec, coerce_options
 from chatmodels.provider import Capability, HealthStatus
 from chatmodels.providers._reference_config import OPTION_NAMES
 from chatmodels.providers.reference import (
@@ -42,7 +42,8 @@ class _DropsRequiredArgument(ReferenceChatModel):
         if call is None:
             return None
         arguments = json.loads(call.arguments)
-        arguments.pop(next(iter(arguments)), None)
+        for name in list(arguments)[:1]:  # a tool without parameters has none to drop
+            del arguments[name]
         return dataclasses.replace(call, arguments=json.dumps(arguments))
 
 
@@ -331,3 +332,43 @@ class _StreamEncodesAscii(ReferenceChatModel):
 InvokeEncodesAscii = _provider(_InvokeEncodesAscii)
 InvokeAssertsTemperature = _provider(_InvokeAssertsTemperature)
 StreamEncodesAscii = _provider(_StreamEncodesAscii)
+
+# -- TOOLS: 2026 tool cases -------------------------------------------------------------
+
+
+class _StreamMergesParallelCalls(ReferenceChatModel):
+    """Streams every tool-call fragment at index 0, so parallel calls fuse into one."""
+
+    def _chunks(self, result: ChatResult, options: ChatOptions) -> list[ChatChunk]:
+        return [
+            dataclasses.replace(
+                chunk,
+                tool_call_deltas=tuple(
+                    dataclasses.replace(d, index=0) for d in chunk.tool_call_deltas
+                ),
+            )
+            for chunk in super()._chunks(result, options)
+        ]
+
+
+class _EmptyArgumentsForNoParameterTool(ReferenceChatModel):
+    """Sends '' as the arguments of a tool that declares no properties."""
+
+    def _call_to(self, tool: ToolSpec, messages: Sequence[Message], index: int) -> ToolCall:
+        call = super()._call_to(tool, messages, index)
+        if not tool.parameters.get("properties"):
+            return dataclasses.replace(call, arguments="")
+        return call
+
+
+class _AsciiEscapedArguments(ReferenceChatModel):
+    """Re-encodes tool arguments with json.dumps' default ensure_ascii=True."""
+
+    def _call_to(self, tool: ToolSpec, messages: Sequence[Message], index: int) -> ToolCall:
+        call = super()._call_to(tool, messages, index)
+        return dataclasses.replace(call, arguments=json.dumps(json.loads(call.arguments)))
+
+
+StreamMergesParallelCalls = _provider(_StreamMergesParallelCalls)
+EmptyArgumentsForNoParameterTool = _provider(_EmptyArgumentsForNoParameterTool)
+AsciiEscapedArguments = _provider(_AsciiEscapedArguments)

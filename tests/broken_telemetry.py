@@ -95,8 +95,21 @@ class ShimHistogram:
             self._histogram.record(v, attrs)
 
 
+class ShimCounter:
+    """A counter whose additions go through the capture's ``record`` hook."""
+
+    def __init__(self, sink: Any, name: str, owner: ShimCapture) -> None:
+        self._sink = sink  # the SDK counter's add, or a histogram's record
+        self._name = name
+        self._owner = owner
+
+    def add(self, value: float, attributes: Mapping[str, Any] | None = None) -> None:
+        for v, attrs in self._owner.record(self._name, value, dict(attributes or {})):
+            self._sink(v, attrs)
+
+
 class ShimMeter:
-    """A meter whose histograms get the capture's boundaries and record hook."""
+    """A meter whose instruments get the capture's boundaries, kind and record hook."""
 
     def __init__(self, meter: metrics.Meter, owner: ShimCapture) -> None:
         self._meter = meter
@@ -119,6 +132,13 @@ class ShimMeter:
         )
         return ShimHistogram(histogram, name, self._owner)
 
+    def create_counter(self, name: str, unit: str = "", description: str = "") -> Any:
+        if self._owner.counters_as_histograms:
+            histogram = self._meter.create_histogram(name, unit=unit, description=description)
+            return ShimCounter(histogram.record, name, self._owner)
+        counter = self._meter.create_counter(name, unit=unit, description=description)
+        return ShimCounter(counter.add, name, self._owner)
+
 
 class ShimCapture(TelemetryCapture):
     """A capture whose instrument() builds the library's wrapper over shims; hooks change it."""
@@ -126,6 +146,7 @@ class ShimCapture(TelemetryCapture):
     wrapper: ClassVar[type[InstrumentedChatModel]] = InstrumentedChatModel
     capture_content: ClassVar[bool] = False
     keeps_status: ClassVar[bool] = True
+    counters_as_histograms: ClassVar[bool] = False
 
     def instrument(self, chat_model: ChatModel, **kwargs: Any) -> ChatModel:
         tracers = kwargs.pop("tracer_provider", None) or self.tracer_provider
@@ -350,9 +371,15 @@ class DefaultBucketsCapture(ShimCapture):
         return None
 
 
+class TokenCountersAsHistogramsCapture(ShimCapture):
+    """Records genai v0.1.0 token usage counters as histograms under the counters' names."""
+
+    counters_as_histograms = True
+
+
 class _TimesFirstChunkOfInvoke(InstrumentedChatModel):
     def _succeed(self, span: Any, result: ChatResult, started: float) -> None:
-        self._ttfc.record(0.001, self._metric_attributes(result.model)[0])
+        self._ttfc(0.001, self._metric_attributes(result.model)[0])
         super()._succeed(span, result, started)
 
 
@@ -414,6 +441,22 @@ class _SetsGlobalMeterModel(ReferenceChatModel):
         return instrument(self, tracer_provider, meter_provider)
 
 
+class _EmitsOneEdition(ReferenceChatModel):
+    semconv: ClassVar[str] = sc.DEFAULT_PROFILE
+
+    def instrumented(self, tracer_provider: Any, meter_provider: Any) -> ChatModel:
+        """Report with the library's instrumentation, always in the same edition."""
+        return instrument(self, tracer_provider, meter_provider, semconv=self.semconv)
+
+
+class _EmitsSemconv(_EmitsOneEdition):
+    semconv = "semconv-1.41.1"
+
+
+class _EmitsGenAi(_EmitsOneEdition):
+    semconv = "genai-0.1.0"
+
+
 class _TelemetryProvider(ReferenceProvider):
     metadata = TELEMETRY_METADATA
 
@@ -440,3 +483,15 @@ class SetsGlobalMeterProvider(_TelemetryProvider):
     """Installs the meter provider it is given as the global one."""
 
     chat_model_class = _SetsGlobalMeterModel
+
+
+class EmitsSemconvProvider(_TelemetryProvider):
+    """Its own instrumentation emits semconv v1.41.1 names, whichever edition the run checks."""
+
+    chat_model_class = _EmitsSemconv
+
+
+class EmitsGenAiProvider(_TelemetryProvider):
+    """Its own instrumentation emits genai v0.1.0 names, whichever edition the run checks."""
+
+    chat_model_class = _EmitsGenAi

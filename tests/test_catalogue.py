@@ -1,26 +1,72 @@
-"""The catalogue's rules: every requirement tested and caught, IDs frozen per suite version."""
+"""The catalogue's rules: every requirement tested and caught, IDs frozen per suite version.
+
+Each failure names the file to edit; ``python tools/regenerate.py`` rewrites the generated
+files (``conformance/SPEC.md``, ``tests/golden_requirements.txt``).
+"""
 
 from __future__ import annotations
 
+import difflib
+import importlib
+import pkgutil
 import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+import chatmodels.conformance.catalogue as catalogue_package
 from chatmodels.conformance.requirements import CATALOGUE, SUITE_VERSION, Level
+from chatmodels.conformance.spec import golden_lines, render_spec, suite_tests
 
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent
 GOLDEN = TESTS / "golden_requirements.txt"
+CATALOGUE_DIR = "src/chatmodels/conformance/catalogue"
+REGENERATE = "python tools/regenerate.py"
+#: Where an area's deliberately broken providers live when not in tests/broken_<area>.py.
+_BROKEN_ELSEWHERE = {"wire": "src/chatmodels/conformance/faults/_wire_defects.py"}
+
+_golden_lines = golden_lines  # the name older instructions import
 
 
-def _golden_lines() -> list[str]:
-    lines = [f"suite_version {SUITE_VERSION}"]
-    for r in CATALOGUE:
-        capability = r.capability.value if r.capability else "-"
-        lines.append(f"{r.id} {r.level.value} {capability}")
-    return lines
+def _area_modules() -> dict[str, str]:
+    """Requirement ID -> the ``catalogue/<area>.py`` module name that defines it."""
+    found: dict[str, str] = {}
+    for info in pkgutil.iter_modules(catalogue_package.__path__):
+        module = importlib.import_module(f"{catalogue_package.__name__}.{info.name}")
+        for requirement in getattr(module, "REQUIREMENTS", ()):
+            found[requirement.id] = info.name
+    return found
+
+
+def _where(requirement_id: str) -> str:
+    return _area_modules().get(requirement_id, "<area>")
+
+
+def _missing_suite_test(requirement_id: str) -> str:
+    area = _where(requirement_id)
+    return (
+        f"{requirement_id} has no suite test: add a test marked "
+        f"@pytest.mark.requirement({requirement_id!r}) to "
+        f"src/chatmodels/conformance/suites/suite_{area}_*.py"
+    )
+
+
+def _missing_catch(requirement_id: str) -> str:
+    area = _where(requirement_id)
+    broken = _BROKEN_ELSEWHERE.get(area, f"tests/broken_{area}.py")
+    return (
+        f"{requirement_id} has no catching broken provider: add one that fails exactly it to "
+        f"{broken}, and a case marked @pytest.mark.catches({requirement_id!r}) to "
+        f"tests/test_catches_{area}.py"
+    )
+
+
+def _fail_if(problems: list[str]) -> None:
+    """Fail with one line per problem and no assertion rewrite, so each names its fix."""
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +90,7 @@ def suite_items(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, lis
         "print('ITEMS' + json.dumps(p.items))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", script], cwd=where, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script], cwd=where, capture_output=True, text=True, timeout=600
     )
     import json
 
@@ -85,16 +131,26 @@ class TestCatalogue:
     def test_ids_are_unique_and_well_formed(self) -> None:
         """Every ID is AREA-NNN and appears once."""
         counts = Counter(CATALOGUE.ids)
-        assert all(n == 1 for n in counts.values())
-        assert all(re.fullmatch(r"[A-Z]+-\d{3}", i) for i in CATALOGUE.ids)
+        bad = [
+            f"{i} ({_where(i)}): IDs look like AREA-NNN and appear once; rename it in "
+            f"{CATALOGUE_DIR}/{_where(i)}.py"
+            for i in CATALOGUE.ids
+            if counts[i] != 1 or not re.fullmatch(r"[A-Z]+-\d{3}", i)
+        ]
+        _fail_if(bad)
 
     def test_every_requirement_has_a_title_rationale_and_level(self) -> None:
         """Each entry carries a one-line title and a real rationale."""
+        bad = []
         for r in CATALOGUE:
-            assert r.title, r.id
-            assert "\n" not in r.title, r.id
-            assert len(r.rationale) >= 20, r.id
-            assert isinstance(r.level, Level)
+            where = f"{r.id} in {CATALOGUE_DIR}/{_where(r.id)}.py"
+            if not r.title or "\n" in r.title:
+                bad.append(f"{where}: give it a one-line title")
+            if len(r.rationale) < 20:
+                bad.append(f"{where}: give it a rationale of at least 20 characters")
+            if not isinstance(r.level, Level):
+                bad.append(f"{where}: its level must be Level.MUST, SHOULD or MAY")
+        _fail_if(bad)
 
     def test_the_contract_suite_has_at_least_45_requirements(self) -> None:
         """The contract areas hold at least 45 requirements."""
@@ -102,43 +158,113 @@ class TestCatalogue:
             "CORE", "ASYNC", "STREAM", "BATCH", "MSG", "OPT", "USAGE", "TOOLS", "JSON",
             "ERR", "HEALTH", "META", "LIFE", "CANCEL", "TIMEOUT", "FUZZ",
         }  # fmt: skip
-        assert sum(1 for r in CATALOGUE if r.area in contract) >= 45
+        count = sum(1 for r in CATALOGUE if r.area in contract)
+        assert count >= 45, f"only {count} contract requirements; keep at least 45"
 
     def test_every_requirement_has_a_suite_test(
         self, suite_items: list[tuple[str, list[str]]]
     ) -> None:
         """No requirement is left without at least one test in the suites."""
         tested = {i for _, ids in suite_items for i in ids}
-        assert set(CATALOGUE.ids) - tested == set()
+        missing = [i for i in CATALOGUE.ids if i not in tested]
+        _fail_if([_missing_suite_test(i) for i in missing])
 
     def test_every_suite_test_names_exactly_one_requirement(
         self, suite_items: list[tuple[str, list[str]]]
     ) -> None:
         """Each collected suite test carries one requirement marker with a catalogue ID."""
-        assert suite_items
+        assert suite_items, "no suite test was collected with --chatmodels-conformance --co"
+        bad = []
         for nodeid, ids in suite_items:
-            assert len(ids) == 1, nodeid
-            assert ids[0] in CATALOGUE, nodeid
+            if len(ids) != 1:
+                bad.append(
+                    f"{nodeid} is marked with {ids or 'no requirement'}: give it exactly one "
+                    "@pytest.mark.requirement(ID)"
+                )
+            elif ids[0] not in CATALOGUE:
+                bad.append(
+                    f"{nodeid} names {ids[0]!r}, which is not in the catalogue: add its entry "
+                    f"to {CATALOGUE_DIR}/<area>.py or correct the marker"
+                )
+        _fail_if(bad)
+
+    def test_spec_names_the_suite_tests_pytest_collects(
+        self, suite_items: list[tuple[str, list[str]]]
+    ) -> None:
+        """SPEC.md's "Checked by" lists, per requirement, exactly the collected suite tests."""
+        collected: dict[str, set[str]] = {}
+        for nodeid, ids in suite_items:
+            for requirement_id in ids:
+                collected.setdefault(requirement_id, set()).add(nodeid.split("[")[0])
+        named = {i: set(tests) for i, tests in suite_tests().items()}
+        bad = [
+            f"{i}: SPEC.md names {sorted(named.get(i, ()))}, pytest collects "
+            f"{sorted(collected.get(i, ()))}; keep @pytest.mark.requirement a plain decorator "
+            "on the test function or class (chatmodels/conformance/spec.py reads it)"
+            for i in CATALOGUE.ids
+            if named.get(i, set()) != collected.get(i, set())
+        ]
+        _fail_if(bad)
 
     def test_every_requirement_has_a_catching_broken_provider(self) -> None:
         """Each ID is named by a ``catches`` marker on a collected tests/test_catches_*.py test."""
         caught = set(_collected_markers(sorted(TESTS.glob("test_catches_*.py")), "catches"))
-        assert set(CATALOGUE.ids) - caught == set()
+        missing = [i for i in CATALOGUE.ids if i not in caught]
+        _fail_if([_missing_catch(i) for i in missing])
 
     def test_ids_and_levels_match_the_golden_list(self) -> None:
         """Changing an ID, level or capability needs a suite-version bump and a new golden list."""
         golden = GOLDEN.read_text().splitlines()
-        current = _golden_lines()
+        current = golden_lines()
+        changes = [
+            line
+            for line in difflib.unified_diff(golden, current, "golden", "catalogue", lineterm="")
+            if line[:1] in "+-" and line[:3] not in ("+++", "---")
+        ]
         if golden[0] == current[0]:
-            assert golden == current, (
-                "the catalogue changed without a SUITE_VERSION bump; bump it in "
-                "requirements.py, then regenerate tests/golden_requirements.txt"
+            hint = (
+                f"the catalogue changed under suite version {SUITE_VERSION}. If this round has "
+                "not bumped it yet, set SUITE_VERSION in src/chatmodels/conformance/"
+                f"requirements.py to the next version; then run: {REGENERATE}"
             )
         else:
-            assert golden == current, "SUITE_VERSION was bumped: regenerate the golden list"
+            hint = f"SUITE_VERSION is now {SUITE_VERSION}: run {REGENERATE}"
+        _fail_if([hint, *changes] if changes else [])
 
     def test_spec_md_is_fresh(self) -> None:
         """conformance/SPEC.md is what `chatmodels-conformance spec` renders now."""
-        from chatmodels.conformance.cli import main
+        spec = ROOT / "conformance" / "SPEC.md"
+        current = spec.read_text(encoding="utf-8") if spec.exists() else ""
+        if current != render_spec():
+            pytest.fail(f"conformance/SPEC.md is stale: run {REGENERATE}", pytrace=False)
 
-        assert main(["spec", "--check", str(ROOT / "conformance" / "SPEC.md")]) == 0
+    def test_area_modules_import_the_types_not_the_catalogue(self) -> None:
+        """Area modules take Requirement, Level and Setting from catalogue/_types.py (no cycle)."""
+        bad = [
+            f"{CATALOGUE_DIR}/{path.name}: import Level, Requirement and Setting from "
+            "chatmodels.conformance.catalogue._types, not from requirements.py"
+            for path in sorted((ROOT / CATALOGUE_DIR).glob("*.py"))
+            if "conformance.requirements import" in path.read_text(encoding="utf-8")
+        ]
+        _fail_if(bad)
+
+    def test_each_area_module_imports_first_without_a_cycle(self) -> None:
+        """Any catalogue module can be the first one imported; the catalogue is then complete."""
+        import subprocess
+        import sys
+
+        names = [info.name for info in pkgutil.iter_modules(catalogue_package.__path__)]
+        script = (
+            "import importlib, sys\n"
+            "for name in sys.argv[1:]:\n"
+            "    for m in [m for m in sys.modules if m.startswith('chatmodels')]:\n"
+            "        del sys.modules[m]\n"
+            "    importlib.import_module('chatmodels.conformance.catalogue.' + name)\n"
+            "    from chatmodels.conformance.requirements import CATALOGUE\n"
+            "    print(name, len(CATALOGUE))\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", script, *names], capture_output=True, text=True, timeout=120
+        )
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.split() == [w for n in names for w in (n, str(len(CATALOGUE)))]

@@ -51,6 +51,7 @@ CASES = [
     _case(pytest.mark.catches("OPT-002"), "KeepsStopSequenceProvider"),
     _case(pytest.mark.catches("OPT-003"), "ClampsOptionsProvider"),
     _case(pytest.mark.catches("OPT-004"), "IgnoresUnknownExtraProvider"),
+    _case(pytest.mark.catches("OPT-005"), "IgnoresModelOverrideProvider"),
     _case(pytest.mark.catches("USAGE-001"), "TotalOffByOneProvider"),
     _case(pytest.mark.catches("USAGE-002"), "FixedInputTokensProvider"),
     _case(pytest.mark.catches("USAGE-003"), "ZeroOutputTokensProvider"),

@@ -59,6 +59,7 @@ CASES = [
     _case("FAULT-012", "TrimsConversationOnRetry", frozenset(), pytest.mark.catches("FAULT-012")),
     _case("FAULT-013", "RejectsHugeBodies", frozenset(), pytest.mark.catches("FAULT-013")),
     _case("FAULT-014", "SharedRetryBody", frozenset(), pytest.mark.catches("FAULT-014")),
+    _case("FAULT-014", "RetryBackoffHangs", frozenset(), pytest.mark.catches("FAULT-014")),
     _case("FAULT-015", "LeaksApiKey", frozenset(), pytest.mark.catches("FAULT-015")),
     _case("FAULT-016", "NeverRetries", frozenset(), pytest.mark.catches("FAULT-016")),
 ]
@@ -75,6 +76,18 @@ class TestCatchesFaults:
         )
         run.assert_caught(requirement_id, also=also)
 
+    def test_a_load_that_stops_progressing_is_a_hang(self, run_conformance):
+        """Calls stuck in a backoff past their deadline fail FAULT-014 once progress stops."""
+        run = run_conformance(
+            "broken_faults:RetryBackoffHangs",
+            *OPTIONS,
+            *("--chatmodels-setting", "fault_conc_timeout=3"),
+            *("--chatmodels-requirements", "FAULT-014"),
+        )
+        assert run.statuses == {"FAULT-014": "failed"}, run.statuses
+        message = "".join(run.messages["FAULT-014"])
+        assert "made no progress for 3s" in message, message
+
     def test_every_requirement_has_a_catching_case(self):
         """Each FAULT requirement has at least one broken provider that fails it."""
         assert {c.values[0] for c in CASES} == OURS
@@ -88,8 +101,32 @@ class TestCatchesFaults:
         assert set(run.statuses) == OURS, sorted(OURS - set(run.statuses))
         assert set(run.statuses.values()) == {"passed"}, run.statuses
 
+    def test_anthropic_passes_the_whole_suite(self, run_conformance):
+        """The bundled anthropic provider passes every fault requirement on /v1/messages."""
+        run = run_conformance(
+            None, "--chatmodels-provider", "anthropic", *OPTIONS, "--chatmodels-suite", "faults"
+        )
+        run.assert_all_pass()
+        assert set(run.statuses) == OURS, sorted(OURS - set(run.statuses))
+        assert set(run.statuses.values()) == {"passed"}, run.statuses
+
+    def test_each_declared_protocol_must_pass(self, run_conformance):
+        """A provider declaring a protocol it does not speak fails, though the other passes."""
+        run = run_conformance(
+            None,
+            "--chatmodels-provider",
+            "openai",
+            *OPTIONS,
+            "--chatmodels-option",
+            "capabilities=+anthropic_compatible",
+            "--chatmodels-requirements",
+            "FAULT-001,FAULT-004",
+        )
+        assert run.statuses == {"FAULT-001": "failed", "FAULT-004": "failed"}, run.statuses
+        assert "instead of /v1/messages" in "".join(run.messages["FAULT-001"])
+
     def test_reference_is_out_of_scope(self, run_conformance):
-        """The in-process reference declares no openai_compatible, so every FAULT is unsupported."""
+        """The in-process reference declares no protocol, so every FAULT is unsupported."""
         run = run_conformance(None, "--assert=plain", "--chatmodels-suite", "faults")
         assert set(run.statuses) == OURS
         assert set(run.statuses.values()) == {"unsupported"}, run.statuses

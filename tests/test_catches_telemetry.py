@@ -48,6 +48,30 @@ PROVIDER_CASES = [
     (catches("OTEL-016"), "SetsGlobalMeterProvider", "OTEL-015,OTEL-016", set()),
 ]
 
+GENAI = ("--chatmodels-setting", "otel_semconv=genai-0.1.0")
+SEMCONV = ("--chatmodels-setting", "otel_semconv=semconv-1.41.1")
+#: The metric requirements a run cannot judge when the metrics follow another edition.
+METRIC_CHECKS = {"OTEL-010", "OTEL-011", "OTEL-012", "OTEL-013"}
+
+#: (catches mark, provider whose own instrumentation emits one edition, run's setting,
+#: a metric it emits, the edition the run checks)
+EDITION_CASES = [
+    (
+        catches("OTEL-017"),
+        "EmitsSemconvProvider",
+        GENAI,
+        "gen_ai.client.operation.duration",
+        "genai-0.1.0",
+    ),
+    (
+        catches("OTEL-017"),
+        "EmitsGenAiProvider",
+        SEMCONV,
+        "gen_ai.client.inference.duration",
+        "semconv-1.41.1",
+    ),
+]
+
 CONFTEST = """
 import pytest
 from broken_telemetry import {name}
@@ -129,12 +153,13 @@ class TestCatchesTelemetry:
 
     def test_every_requirement_has_a_catching_case(self):
         """Each OTEL requirement has at least one broken instrumentation that fails it."""
-        cases = CAPTURE_CASES + PROVIDER_CASES
+        cases = CAPTURE_CASES + PROVIDER_CASES + EDITION_CASES
         assert {c[0].args[0] for c in cases} == OURS
 
-    def test_reference_passes_the_whole_suite(self, run_conformance):
-        """The reference, instrumented by the library, passes every telemetry requirement."""
-        run = run_conformance(None, "--chatmodels-suite", "telemetry")
+    @pytest.mark.parametrize("setting", [SEMCONV, GENAI], ids=["semconv-1.41.1", "genai-0.1.0"])
+    def test_reference_passes_the_whole_suite(self, run_conformance, setting):
+        """The reference, instrumented by the library, passes every requirement in each edition."""
+        run = run_conformance(None, "--chatmodels-suite", "telemetry", *setting)
         run.assert_all_pass()
         assert set(run.statuses) == OURS, sorted(OURS - set(run.statuses))
 
@@ -145,3 +170,51 @@ class TestCatchesTelemetry:
         )
         run.assert_all_pass()
         assert set(run.statuses) == OURS, sorted(OURS - set(run.statuses))
+
+
+class TestEditions:
+    """Each edition of the conventions judges metrics by its own names (otel_semconv)."""
+
+    @pytest.mark.parametrize(
+        ("requirement_id", "broken", "setting", "emitted", "checked"),
+        [pytest.param(c[0].args[0], *c[1:], id=c[1], marks=c[0]) for c in EDITION_CASES],
+    )
+    def test_another_editions_metrics_fail_otel_017_only(
+        self, run_conformance, requirement_id, broken, setting, emitted, checked
+    ):
+        """Metrics of the other edition fail OTEL-017; the metric checks are inconclusive."""
+        run = run_conformance(
+            f"broken_telemetry:{broken}", "--chatmodels-suite", "telemetry", *setting
+        )
+        run.assert_caught(requirement_id)
+        (message,) = run.messages[requirement_id]
+        assert emitted in message, message
+        assert f"otel_semconv={checked}" in message, message
+        statuses = {r: run.statuses[r] for r in METRIC_CHECKS}
+        assert set(statuses.values()) == {"inconclusive"}, (statuses, run.messages)
+        assert all("see OTEL-017" in run.messages[r][0] for r in METRIC_CHECKS)
+
+    @pytest.mark.parametrize(
+        ("correct", "setting"),
+        [("EmitsSemconvProvider", SEMCONV), ("EmitsGenAiProvider", GENAI)],
+        ids=["semconv-1.41.1", "genai-0.1.0"],
+    )
+    def test_an_instrumentation_in_the_checked_edition_passes(
+        self, run_conformance, correct, setting
+    ):
+        """The same instrumentations pass every requirement when the run checks their edition."""
+        run = run_conformance(
+            f"broken_telemetry:{correct}", "--chatmodels-suite", "telemetry", *setting
+        )
+        run.assert_all_pass()
+        assert set(run.statuses) == OURS, sorted(OURS - set(run.statuses))
+
+    @catches("OTEL-012")
+    def test_genai_token_counters_as_histograms_fail_otel_012(self, pytester, run_conformance):
+        """genai v0.1.0 counts tokens with counters; histograms under those names fail OTEL-012."""
+        pytester.makeconftest(CONFTEST.format(name="TokenCountersAsHistogramsCapture"))
+        run = run_conformance(
+            None, "--chatmodels-requirements", "OTEL-010,OTEL-011,OTEL-012,OTEL-017", *GENAI
+        )
+        run.assert_caught("OTEL-012")
+        assert "expected a counter" in run.messages["OTEL-012"][0]

@@ -1,4 +1,4 @@
-"""Certify the bundled openai provider against the fault server in its normal mode."""
+"""Certify the bundled HTTP providers against the fault server in its normal mode."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import httpcore  # noqa: F401
 import pytest
 
+import chatmodels.providers.anthropic
 import chatmodels.providers.openai  # noqa: F401
 from chatmodels.conformance.cli import main as cli_main
 from chatmodels.conformance.faults import FaultServer
@@ -27,17 +28,21 @@ SETTINGS = (
 )
 
 
-def certify_args(base_url: str, report_dir: Path) -> list[str]:
-    """The command-line arguments that certify openai against the server at *base_url*."""
+def certify_args(base_url: str, report_dir: Path, provider: str = "openai") -> list[str]:
+    """The command-line arguments that certify *provider* against the server at *base_url*."""
     args = [
         "--chatmodels-provider",
-        "openai",
+        provider,
         "--chatmodels-option",
         f"base_url={base_url}",
         "--chatmodels-option",
         "model=reference-echo",
         "--chatmodels-option",
         "deterministic=true",
+        "--chatmodels-option",
+        "capabilities=+vision,+reasoning",
+        "--chatmodels-setting",
+        "override_model=reference-echo-alt",
         "--chatmodels-suite",
         SUITES,
         "--chatmodels-report",
@@ -62,4 +67,18 @@ class TestCertifyOpenAI:
         report = report_dir / "chatmodels-conformance.json"
         assert report.is_file(), sorted(p.name for p in report_dir.glob("*"))
         assert json.loads(report.read_text())["provider"]["name"] == "openai"
+        assert cli_main(["gate", str(report), "--level", "must", "--allow-partial"]) == 0
+
+    def test_anthropic_passes_every_suite_and_the_must_gate(self, run_conformance, tmp_path):
+        """Against the fault server's /v1/messages, anthropic passes the same suites and WIRE."""
+        report_dir = tmp_path / "reports" / "anthropic"
+        with FaultServer() as server:
+            args = certify_args(server.url, report_dir, "anthropic")
+            args[args.index(SUITES)] = f"{SUITES},wire"
+            run = run_conformance(None, *args)
+        run.assert_all_pass()
+        areas = {r.split("-", 1)[0] for r in run.statuses}
+        assert {"CORE", "CONC", "OTEL", "FAULT", "WIRE"} <= areas, sorted(areas)
+        report = report_dir / "chatmodels-conformance.json"
+        assert json.loads(report.read_text())["provider"]["name"] == "anthropic"
         assert cli_main(["gate", str(report), "--level", "must", "--allow-partial"]) == 0

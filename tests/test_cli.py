@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -460,12 +459,32 @@ class TestSchemaAndSpec:
         assert _run(capsys, "spec", "--check", tmp_path / "missing.md")[0] == 1
 
 
+class TestSettings:
+    def test_lists_every_tunable_with_default_unit_and_meaning(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """settings prints one line per tunable and per budget override, in aligned columns."""
+        from chatmodels.conformance.requirements import CATALOGUE
+
+        assert main(["settings"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[0].split() == ["SETTING", "DEFAULT", "UNIT", "MEANING"]
+        rows = {line.split()[0]: line for line in lines[1:]}
+        for key, setting in CATALOGUE.settings.items():
+            assert rows[key].split()[1:3] == [str(setting.default).lower(), setting.unit or "-"]
+            assert setting.help in rows[key]
+            assert all(choice in rows[key] for choice in setting.choices)
+        budgeted = [r for r in CATALOGUE if r.budget is not None]
+        assert all(f"budget.{r.id}" in rows for r in budgeted)
+        assert len(rows) == len(CATALOGUE.settings) + len(budgeted)
+
+
 class TestHelp:
     def test_top_level_help(self, capsys: pytest.CaptureFixture[str]) -> None:
         """--help lists every subcommand and exits 0."""
         code, out, _ = _run(capsys, "--help")
         assert code == 0
-        for command in ("gate", "report", "render", "diff", "schema", "spec"):
+        for command in ("gate", "report", "render", "diff", "schema", "spec", "settings", "serve"):
             assert command in out
 
     @pytest.mark.parametrize("command", ["gate", "report", "render", "diff", "schema", "spec"])
@@ -478,13 +497,3 @@ class TestHelp:
     def test_no_command(self, capsys: pytest.CaptureFixture[str]) -> None:
         """No subcommand is a usage error."""
         assert _run(capsys)[0] == 2
-
-    def test_works_without_fault_server(
-        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, good: Path
-    ) -> None:
-        """When the fault server module is absent, serve is missing and the rest works."""
-        monkeypatch.setitem(sys.modules, "chatmodels.conformance.faults.cli", None)
-        code, out, _ = _run(capsys, "--help")
-        assert code == 0
-        assert "serve" not in out
-        assert _run(capsys, "gate", good)[0] == 0

@@ -26,6 +26,7 @@ class TestExports:
         import chatmodels.errors
         import chatmodels.messages
         import chatmodels.options
+        import chatmodels.parts
         import chatmodels.provider
         import chatmodels.registry
         import chatmodels.telemetry
@@ -33,9 +34,11 @@ class TestExports:
         exported = set(chatmodels.__all__)
         skipped = {"MessageLike", "OptionsLike", "BatchResult", "ProviderFactory",
                    "coerce_messages", "coerce_options", "error_class_for",
-                   "DEFAULT_ENTRY_POINT_GROUP", "ServiceFactory"}  # fmt: skip
+                   "DEFAULT_ENTRY_POINT_GROUP", "ServiceFactory",
+                   "ContentPart", "coerce_part", "data_uri_type"}  # fmt: skip
         for module in (
-            chatmodels.errors, chatmodels.messages, chatmodels.options, chatmodels.provider,
+            chatmodels.errors, chatmodels.messages, chatmodels.options, chatmodels.parts,
+            chatmodels.provider,
             chatmodels.registry, chatmodels.di, chatmodels.telemetry,
         ):  # fmt: skip
             missing = set(module.__all__) - exported - skipped

@@ -128,9 +128,9 @@ class TestAnswers:
         assert events[-1]["usage"]["completion_tokens"] > 0
 
     def test_models_and_health(self, server: FaultServer, client: httpx.Client) -> None:
-        """GET /v1/models lists the reference model and GET /health answers ok."""
+        """GET /v1/models lists the reference models and GET /health answers ok."""
         models = client.get("/models").json()
-        assert [m["id"] for m in models["data"]] == ["reference-echo"]
+        assert [m["id"] for m in models["data"]] == ["reference-echo", "reference-echo-alt"]
         health = client.get(server.url.removesuffix("/v1") + "/health")
         assert health.json() == {"status": "ok"}
 
@@ -280,6 +280,20 @@ class TestScripting:
         assert client.post("/chat/completions", json=BODY).status_code == 502
         server.set_default(None)
         assert client.post("/chat/completions", json=BODY).status_code == 200
+
+    def test_a_default_outage_takes_the_model_list_down(
+        self, server: FaultServer, client: httpx.Client
+    ) -> None:
+        """A default status or reset is a whole-server outage; other faults leave /models up."""
+        server.set_default(Fault.status(500))
+        assert client.get("/models").status_code == 500
+        server.set_default(Fault.reset())
+        with pytest.raises(httpx.TransportError):
+            client.get("/models")
+        server.set_default(Fault.malformed_json())
+        assert client.get("/models").status_code == 200
+        server.set_default(None)
+        assert client.get("/models").status_code == 200
 
     def test_log_counts_and_resets(self, server: FaultServer, client: httpx.Client) -> None:
         """The request log records every request with its body and stream flag."""

@@ -13,7 +13,7 @@ import pytest
 
 from chatmodels import ClosedError
 from chatmodels.conformance.faults import Fault, FaultServer
-from chatmodels.providers._openai_clients import ClientPool
+from chatmodels.providers._http_clients import ClientPool
 from chatmodels.providers.openai import OpenAIChatModel, OpenAIProvider
 
 

@@ -31,7 +31,7 @@ from chatmodels import (
 )
 from chatmodels.conformance.faults import Fault, FaultServer
 from chatmodels.messages import merge_chunks
-from chatmodels.providers._openai_errors import (
+from chatmodels.providers._http_errors import (
     HTTPX_ERROR_CODES,
     HTTPX_ROOT_ERRORS,
     Redactor,
@@ -39,7 +39,8 @@ from chatmodels.providers._openai_errors import (
     map_httpx_error,
     parse_retry_after,
 )
-from chatmodels.providers._openai_wire import SSEDecoder, StreamAssembler, parse_completion
+from chatmodels.providers._http_payload import SSEDecoder
+from chatmodels.providers._openai_wire import StreamAssembler, parse_completion
 from chatmodels.providers.openai import OpenAIChatModel, OpenAIProvider
 
 SECRET = "sk-test-DO-NOT-LEAK-1234567890"

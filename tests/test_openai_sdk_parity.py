@@ -8,10 +8,11 @@ from typing import Any
 import openai
 import pytest
 
-from chatmodels import ChatOptions, ChatResult, ToolSpec
+from chatmodels import ChatOptions, ChatResult, JsonSchemaFormat, ToolSpec
 from chatmodels.conformance.faults import FaultServer
 from chatmodels.messages import merge_chunks
 from chatmodels.providers.openai import OpenAIChatModel, OpenAIProvider
+from sdk_parity import summary as shared_summary
 
 WEATHER = ToolSpec(
     "get_weather",
@@ -26,6 +27,89 @@ WEATHER_WIRE = {
         "parameters": dict(WEATHER.parameters),
     },
 }
+
+CLOCK = ToolSpec("get_time", "Tell the time.")
+CLOCK_WIRE = {
+    "type": "function",
+    "function": {
+        "name": "get_time",
+        "description": "Tell the time.",
+        "parameters": dict(CLOCK.parameters),
+    },
+}
+CITY = {
+    "type": "object",
+    "properties": {
+        "city": {"type": "string"},
+        "landmarks": {"type": "array", "items": {"type": "string"}, "minItems": 2},
+    },
+    "required": ["city", "landmarks"],
+    "additionalProperties": False,
+}
+PNG = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEUlEQVR42mP4z8CA"
+    "FTEMLQkAKP8/wc53yE8AAAAASUVORK5CYII="
+)
+#: 2026 chat shapes: structured output, images, audio, parallel calls, reasoning, refusal, model.
+CASES_2026: list[tuple[list[dict[str, Any]], ChatOptions, dict[str, Any]]] = [
+    (
+        [{"role": "user", "content": "Describe Paris"}],
+        ChatOptions(response_format=JsonSchemaFormat(CITY, "city", strict=True)),
+        {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "city", "schema": CITY, "strict": True},
+            }
+        },
+    ),
+    (
+        [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "What colour?"},
+                    {"type": "image_url", "image_url": {"url": PNG, "detail": "low"}},
+                ],
+            }
+        ],
+        ChatOptions(),
+        {},
+    ),
+    (
+        [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Transcribe."},
+                    {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}},
+                ],
+            }
+        ],
+        ChatOptions(),
+        {},
+    ),
+    (
+        [{"role": "user", "content": "Paris: use get_weather and get_time"}],
+        ChatOptions(tools=(WEATHER, CLOCK), parallel_tool_calls=True),
+        {"tools": [WEATHER_WIRE, CLOCK_WIRE], "parallel_tool_calls": True},
+    ),
+    (
+        [{"role": "user", "content": "Zürich 東京 via get_weather"}],
+        ChatOptions(tools=(WEATHER,)),
+        {"tools": [WEATHER_WIRE]},
+    ),
+    (
+        [{"role": "user", "content": "Think: 17 * 23"}],
+        ChatOptions(reasoning_effort="low"),
+        {"reasoning_effort": "low"},
+    ),
+    ([{"role": "user", "content": "Please refuse this."}], ChatOptions(), {}),
+    (
+        [{"role": "user", "content": "Hello there"}],
+        ChatOptions(model="reference-echo-alt"),
+        {"model": "reference-echo-alt"},
+    ),
+]
 
 #: (messages, our options, the same options as SDK keyword arguments)
 CASES: list[tuple[list[dict[str, Any]], ChatOptions, dict[str, Any]]] = [
@@ -53,6 +137,7 @@ CASES: list[tuple[list[dict[str, Any]], ChatOptions, dict[str, Any]]] = [
             "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
         },
     ),
+    *CASES_2026,
 ]
 
 
@@ -71,18 +156,22 @@ def sdk(server: FaultServer) -> Iterator[openai.OpenAI]:
 
 @pytest.fixture(scope="module")
 def ours(server: FaultServer) -> Iterator[OpenAIChatModel]:
-    provider = OpenAIProvider({"base_url": server.url, "api_key": "test", "max_retries": 0})
+    provider = OpenAIProvider(
+        {
+            "base_url": server.url,
+            "api_key": "test",
+            "max_retries": 0,
+            "capabilities": "+vision,+reasoning",
+        }
+    )
     with provider.create_chat_model("reference-echo") as model:
         yield model
 
 
 def summary(result: ChatResult) -> tuple[Any, ...]:
-    usage = result.usage
-    counts = (
-        None if usage is None else (usage.input_tokens, usage.output_tokens, usage.total_tokens)
-    )
-    calls = tuple((c.id, c.name, c.arguments) for c in result.tool_calls)
-    return result.text, result.finish_reason.value, counts, calls, result.model
+    """The shared summary, plus the refusal, reasoning and reasoning tokens chat shows."""
+    thought = None if result.usage is None else result.usage.reasoning_tokens
+    return (*shared_summary(result), result.refusal, result.reasoning, thought)
 
 
 def sdk_summary(completion: Any) -> tuple[Any, ...]:
@@ -92,26 +181,41 @@ def sdk_summary(completion: Any) -> tuple[Any, ...]:
     calls = tuple(
         (c.id, c.function.name, c.function.arguments) for c in choice.message.tool_calls or ()
     )
-    return choice.message.content or "", choice.finish_reason, counts, calls, completion.model
+    details = usage.completion_tokens_details
+    return (
+        choice.message.content or "",
+        choice.finish_reason,
+        counts,
+        calls,
+        completion.model,
+        choice.message.refusal or "",
+        getattr(choice.message, "reasoning_content", None) or "",
+        None if details is None else details.reasoning_tokens,
+    )
 
 
 def sdk_stream_summary(chunks: list[Any]) -> tuple[Any, ...]:
-    text, finish, counts, model = "", None, None, ""
+    text, refusal, reasoning, finish, counts, model, thought = "", "", "", None, None, "", None
     calls: dict[int, list[str]] = {}
     for chunk in chunks:
         model = chunk.model or model
         if chunk.usage is not None:
             usage = chunk.usage
             counts = (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
+            details = usage.completion_tokens_details
+            thought = None if details is None else details.reasoning_tokens
         for choice in chunk.choices:
             text += choice.delta.content or ""
+            refusal += choice.delta.refusal or ""
+            reasoning += getattr(choice.delta, "reasoning_content", None) or ""
             finish = choice.finish_reason or finish
             for delta in choice.delta.tool_calls or ():
                 parts = calls.setdefault(delta.index, ["", "", ""])
                 parts[0] = parts[0] or (delta.id or "")
                 parts[1] = parts[1] or (delta.function.name or "")
                 parts[2] += delta.function.arguments or ""
-    return text, finish, counts, tuple(tuple(p) for _, p in sorted(calls.items())), model
+    merged_calls = tuple(tuple(p) for _, p in sorted(calls.items()))
+    return text, finish, counts, merged_calls, model, refusal, reasoning, thought
 
 
 class TestSdkParity:
@@ -125,7 +229,9 @@ class TestSdkParity:
         kwargs: dict[str, Any],
     ) -> None:
         """Text, finish reason, usage and tool calls agree with the SDK's, not streamed."""
-        theirs = sdk.chat.completions.create(model="reference-echo", messages=messages, **kwargs)
+        theirs = sdk.chat.completions.create(
+            **{"model": "reference-echo", **kwargs}, messages=messages
+        )
         assert summary(ours.invoke(messages, options)) == sdk_summary(theirs)
 
     @pytest.mark.parametrize(("messages", "options", "kwargs"), CASES)
@@ -139,11 +245,10 @@ class TestSdkParity:
     ) -> None:
         """Streamed answers fold to the same text, finish reason, usage and tool calls."""
         with sdk.chat.completions.create(
-            model="reference-echo",
+            **{"model": "reference-echo", **kwargs},
             messages=messages,
             stream=True,
             stream_options={"include_usage": True},
-            **kwargs,
         ) as stream:
             theirs = sdk_stream_summary(list(stream))
         assert summary(merge_chunks(ours.stream(messages, options))) == theirs

@@ -232,7 +232,7 @@ class TestResponseFormat:
     @pytest.mark.parametrize("value", ["xml", "JSON", "", 1])
     def test_unknown_refused(self, value: object) -> None:
         """Anything but text, json or None is refused, quoting the value."""
-        with invalid("response_format", "'text', 'json' or None", repr(value)):
+        with invalid("response_format", "'text', 'json', a JsonSchemaFormat or None", repr(value)):
             ChatOptions(response_format=value)  # type: ignore[arg-type]
 
     def test_explicit_text_overrides_a_json_default(self) -> None:

@@ -202,6 +202,10 @@ class TestOptions:
             (["--chatmodels-option", "novalue"], "*expected KEY=VALUE, got 'novalue'*"),
             (["--chatmodels-suite", "speed"], "*expected suite names among*got 'speed'*"),
             (["--chatmodels-setting", "bogus=1"], "*unknown setting 'bogus'*"),
+            (
+                ["--chatmodels-setting", "otel_semconv=0.1.0"],
+                "*'otel_semconv' must be one of ?'semconv-1.41.1', 'genai-0.1.0'?, got '0.1.0'*",
+            ),
             (["--chatmodels-requirements", "NOPE-001"], "*unknown*NOPE-001*"),
         ],
     )

@@ -671,11 +671,13 @@ class TestProvider:
         meta = ReferenceProvider.metadata
         assert meta.name == "reference"
         assert meta.version
-        assert meta.models == ("reference-echo",)
+        assert meta.models == ("reference-echo", "reference-echo-alt")
         assert meta.default_model == "reference-echo"
         assert meta.max_input_tokens == 8192
         assert meta.capabilities == frozenset(Capability) - {
             Capability.OPENAI_COMPATIBLE,
+            Capability.ANTHROPIC_COMPATIBLE,
+            Capability.RESPONSES_COMPATIBLE,
             Capability.TELEMETRY,
         }
         assert set(meta.optional_options) == set(ReferenceConfig.__dataclass_fields__)

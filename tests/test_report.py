@@ -218,7 +218,10 @@ class TestBlocked:
         root = markdown.index("STREAM-001 | MUST | failed (root cause: blocks 1)")
         assert root < markdown.index("OTEL-001 | SHOULD | blocked by STREAM-001")
         html = render_html(report)
-        assert 'Root causes: <a href="#req-STREAM-001">STREAM-001</a> blocks 1' in html
+        assert (
+            'Root causes: <a href="#req-STREAM-001">STREAM-001</a>&nbsp;'
+            '<span class="lv">blocks&nbsp;1' in html
+        )
         assert 'blocked by <a href="#req-STREAM-001">STREAM-001</a>' in html
 
     def test_blocked_round_trips_and_validates(self) -> None:

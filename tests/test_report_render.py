@@ -8,6 +8,7 @@ import re
 import report_samples as rs
 from chatmodels.conformance.outcomes import Figure, TestOutcome
 from chatmodels.conformance.report import (
+    Report,
     Stop,
     badge,
     build_report,
@@ -75,12 +76,22 @@ class TestHtml:
         assert set(re.findall(r"https?://[^\s\"'<>]+", html)) <= {"http://www.w3.org/2000/svg"}
         assert "default-src 'none'" in html
 
-    def test_opens_with_verdict_and_badge(self) -> None:
-        """The verdict heading and the badge come before the tables."""
-        html = render_html(rs.report({"STREAM-002": "failed"}))
+    def test_reads_top_down(self) -> None:
+        """Verdict and badge, then failures, then the requirements table, then the figures."""
+        figures = (Figure("over", 30.0, "ms", 20.0),)
+        html = render_html(rs.report({"STREAM-002": "failed"}, figures=figures))
         verdict = html.index('id="verdict">conformant at MUST<')
-        assert verdict < html.index("By level") < html.index('class="reqs"')
+        failures = html.index('aria-label="root causes and failures"')
+        table = html.index('class="reqs"')
+        assert verdict < failures < table < html.index("By level") < html.index('"figures"')
         assert 'aria-label="chatmodels conformance: conformant at MUST"' in html
+
+    def test_requirement_ids_link_to_spec_sections(self) -> None:
+        """Each requirement's ID links to its anchor in SPEC.md."""
+        html = render_html(rs.report())
+        assert (
+            '<a href="SPEC.md#stream-001" title="the requirement in SPEC.md">STREAM-001</a>' in html
+        )
 
     def test_failures_expand_to_their_message(self) -> None:
         """Each failing row holds a details element with the full message."""
@@ -104,15 +115,16 @@ class TestHtml:
         assert 'class="st-failed failing"' in html
 
     def test_figures_are_svg_bars_against_their_budget(self) -> None:
-        """A figure over budget is drawn red with a budget marker; one without budget has none."""
+        """A figure over budget is drawn red with a budget marker; one without budget is a value."""
         figures = (Figure("over", 30.0, "ms", 20.0), Figure("free", 5.0, "ms"))
         html = render_html(rs.report(figures=figures))
         over = html[html.index('aria-label="over 30 ms, budget 20 ms"') :]
         over = over[: over.index("</svg>")]
         assert 'fill="#cf222e"' in over
         assert "<line" in over
-        free = html[html.index('aria-label="free 5 ms"') :]
-        assert "<line" not in free[: free.index("</svg>")]
+        assert 'aria-label="free' not in html
+        values = html[html.index('aria-label="measured values"') :]
+        assert '<td>free</td><td class="num">5 ms</td>' in values[: values.index("</section>")]
 
     def test_partial_run_is_said(self) -> None:
         """A partial run is flagged next to the verdict."""
@@ -121,6 +133,21 @@ class TestHtml:
 
 
 class TestMarkdown:
+    def test_messages_carry_no_assertion_rewrite(self) -> None:
+        """pytest's ``assert ...`` explanation is left out; the sentence before it stays."""
+        message = "AssertionError: two finals; expected one\nassert 2 == 1\n +  where 2 = len([])"
+        outs = rs.outcomes({**rs.ALL_PASS, "CORE-001": "failed"}, CORE_001=message)
+        md = render_markdown(build_report(rs.catalogue(), outs, rs.run_info()))
+        assert "| AssertionError: two finals; expected one |" in md
+        assert "where" not in md
+        assert "assert 2" not in md
+
+    def test_areas_that_did_not_apply_are_listed_with_why(self) -> None:
+        """An area whose every requirement is unsupported gets a line naming the capability."""
+        md = render_markdown(rs.report({"OTEL-001": "unsupported"}))
+        assert "- **OTEL** (1 requirement): provider 'reference' does not declare 'telemetry'" in md
+        assert "**STREAM**" not in md
+
     def test_verdict_counts_and_failures(self) -> None:
         """The summary gives the verdict, a per-level table and one row per failure."""
         md = render_markdown(rs.report({"CORE-001": "failed", "PERF-001": "error"}))
@@ -193,3 +220,20 @@ class TestBadge:
             "message": "not conformant",
             "color": "red",
         }
+
+
+class TestTelemetryProfile:
+    def test_every_rendering_names_the_conventions_edition(self) -> None:
+        """JSON, HTML and Markdown name the edition the telemetry suite checked."""
+        checked = rs.report(suites=("telemetry",), telemetry_profile="genai-0.1.0")
+        assert checked.to_dict()["run"]["telemetry_profile"] == "genai-0.1.0"
+        assert "telemetry conventions genai-0.1.0" in render_html(checked)
+        assert "telemetry conventions genai-0.1.0" in render_markdown(checked)
+        unchecked = rs.report(suites=("contract",), telemetry_profile="genai-0.1.0")
+        assert "telemetry conventions" not in render_markdown(unchecked)
+
+    def test_reports_without_it_checked_semconv_1_41_1(self) -> None:
+        """A report from before the setting existed reads as the only edition there was."""
+        data = rs.report(suites=("telemetry",)).to_dict()
+        del data["run"]["telemetry_profile"]
+        assert Report.from_dict(data).run.telemetry_profile == "semconv-1.41.1"

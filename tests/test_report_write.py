@@ -27,6 +27,17 @@ class TestWriteReports:
         assert load_report(paths["json"]) == rs.report()
         assert json.loads(paths["badge"].read_text())["schemaVersion"] == 1
 
+    def test_spec_is_written_beside_a_report_of_this_catalogue(self, tmp_path: Path) -> None:
+        """The HTML's SPEC.md links resolve: SPEC.md is written when the catalogue matches."""
+        from chatmodels.conformance.report import build_report
+        from chatmodels.conformance.requirements import CATALOGUE
+
+        ours = build_report(CATALOGUE, [], rs.run_info())
+        assert write_reports(ours, tmp_path / "ours")["spec"].name == "SPEC.md"
+        assert '<a id="core-001"></a>' in (tmp_path / "ours" / "SPEC.md").read_text()
+        assert "spec" not in write_reports(rs.report(), tmp_path / "other")
+        assert not (tmp_path / "other" / "SPEC.md").exists()
+
     def test_no_partial_file_is_ever_visible(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:

@@ -575,6 +575,118 @@ class TestInstrument:
             instrument(model)
 
 
+GENAI = "genai-0.1.0"
+
+
+def _recorded(otel: Telemetry) -> set[str]:
+    data = otel.reader.get_metrics_data()
+    return {
+        metric.name
+        for resource in (data.resource_metrics if data else ())
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+    }
+
+
+class TestProfiles:
+    @pytest.mark.parametrize("name", sorted(sc.PROFILES))
+    def test_each_profile_emits_its_own_metric_names_only(
+        self, otel: Telemetry, script: Script, name: str
+    ) -> None:
+        """A call and a stream record metrics named by the chosen edition and by no other."""
+        model = instrument(
+            FakeChatModel(script), otel.tracer_provider, otel.meter_provider, semconv=name
+        )
+        model.invoke("hi")
+        list(model.stream("hi"))
+        assert _recorded(otel) == set(sc.PROFILES[name].metrics)
+
+    def test_default_is_semconv_1_41_1(self, model: InstrumentedChatModel, otel: Telemetry) -> None:
+        """Without semconv=, instrument() emits what it emitted before profiles existed."""
+        model.invoke("hi")
+        assert sc.DEFAULT_PROFILE == "semconv-1.41.1"
+        assert _recorded(otel) == {"gen_ai.client.operation.duration", "gen_ai.client.token.usage"}
+
+    def test_genai_records_duration_and_token_counters(
+        self, otel: Telemetry, script: Script
+    ) -> None:
+        """genai-0.1.0: the inference duration, a counter and a histogram per token type."""
+        model = instrument(
+            FakeChatModel(script), otel.tracer_provider, otel.meter_provider, semconv=GENAI
+        )
+        model.invoke("hi")
+        duration = only(otel.points("gen_ai.client.inference.duration"))
+        assert (duration.count, dict(duration.attributes)) == (1, METRIC_ATTRIBUTES)
+        assert tuple(duration.explicit_bounds) == sc.DURATION_BOUNDARIES
+        unknown = {**METRIC_ATTRIBUTES, "gen_ai.token.modality": "unknown"}
+        for kind, value in (("input", 7), ("output", 3)):
+            counted = only(otel.points(f"gen_ai.client.inference.usage.{kind}_tokens"))
+            assert (counted.value, dict(counted.attributes)) == (value, unknown)
+            per_call = only(otel.points(f"gen_ai.client.inference.operation.{kind}_tokens"))
+            assert (per_call.sum, per_call.count) == (value, 1)
+            assert dict(per_call.attributes) == METRIC_ATTRIBUTES
+            assert tuple(per_call.explicit_bounds) == sc.TOKEN_BOUNDARIES
+
+    def test_genai_failure_and_stream_timings(self, otel: Telemetry, script: Script) -> None:
+        """genai-0.1.0: a failure is a duration with error.type; a stream times its chunks."""
+        model = instrument(
+            FakeChatModel(script), otel.tracer_provider, otel.meter_provider, semconv=GENAI
+        )
+        list(model.stream("hi"))
+        script.fail = RateLimitError("slow down")
+        with pytest.raises(RateLimitError):
+            model.invoke("hi")
+        points = otel.points("gen_ai.client.inference.duration")
+        assert sorted(dict(p.attributes).get("error.type", "") for p in points) == [
+            "",
+            "rate_limit",
+        ]
+        assert only(otel.points("gen_ai.client.inference.time_to_first_chunk")).count == 1
+        assert only(otel.points("gen_ai.client.inference.time_per_output_chunk")).count == 2
+        counted = otel.points("gen_ai.client.inference.usage.input_tokens")
+        assert sorted(p.value for p in counted) == [0, 7]  # the failure's 0, the stream's 7
+        assert {dict(p.attributes)["gen_ai.token.modality"] for p in counted} == {"unknown"}
+        assert all("error.type" not in dict(p.attributes) for p in counted)
+        per_call = {
+            dict(p.attributes).get("error.type"): (p.sum, p.count)
+            for p in otel.points("gen_ai.client.inference.operation.input_tokens")
+        }
+        assert per_call == {None: (7, 1), "rate_limit": (0, 1)}
+
+    @pytest.mark.parametrize(("name", "recorded"), [("semconv-1.41.1", 0), (GENAI, 1)])
+    def test_calls_without_usage_count_zero_tokens_in_genai_only(
+        self, otel: Telemetry, script: Script, name: str, recorded: int
+    ) -> None:
+        """genai v0.1.0 records 0 tokens for a call without usage; semconv v1.41.1 nothing."""
+        script.usage = None
+        model = instrument(
+            FakeChatModel(script), otel.tracer_provider, otel.meter_provider, semconv=name
+        )
+        model.invoke("hi")
+        profile = sc.PROFILES[name]
+        for token in profile.tokens:
+            points = otel.points(token.spec.name)
+            values = [getattr(p, "value", None) or getattr(p, "sum", 0) for p in points]
+            assert sum(values) == 0
+            assert len(points) == (recorded and 1), (token.spec.name, points)
+
+    @pytest.mark.parametrize(("name", "url"), [("semconv-1.41.1", sc.SCHEMA_URL), (GENAI, None)])
+    def test_scope_schema_url_is_the_editions(
+        self, otel: Telemetry, script: Script, name: str, url: str | None
+    ) -> None:
+        """Spans carry the edition's schema URL; genai v0.1.0 publishes none yet."""
+        model = instrument(
+            FakeChatModel(script), otel.tracer_provider, otel.meter_provider, semconv=name
+        )
+        model.invoke("hi")
+        assert only(otel.spans()).instrumentation_scope.schema_url == (url or "")
+
+    def test_unknown_profile_is_refused(self, script: Script) -> None:
+        """An unknown edition is named in the error with the known ones."""
+        with pytest.raises(ValueError, match=r"unknown telemetry profile '0.1.0'; expected one of"):
+            instrument(FakeChatModel(script), semconv="0.1.0")
+
+
 class TestSemconvTable:
     def test_metric_table(self) -> None:
         """The table names the four client histograms with their units and boundaries."""
@@ -600,6 +712,23 @@ class TestSemconvTable:
             sc.METRIC_TOKEN_USAGE.unit = "1"  # type: ignore[misc]
         with pytest.raises(TypeError):
             sc.METRICS["x"] = sc.METRIC_TOKEN_USAGE  # type: ignore[index]
+
+    def test_genai_table(self) -> None:
+        """genai v0.1.0 renames the client metrics and counts tokens per type with counters."""
+        genai = sc.PROFILES[GENAI]
+        assert {name: (m.instrument, m.unit) for name, m in genai.metrics.items()} == {
+            "gen_ai.client.inference.duration": ("histogram", "s"),
+            "gen_ai.client.inference.time_to_first_chunk": ("histogram", "s"),
+            "gen_ai.client.inference.time_per_output_chunk": ("histogram", "s"),
+            "gen_ai.client.inference.usage.input_tokens": ("counter", "{token}"),
+            "gen_ai.client.inference.usage.output_tokens": ("counter", "{token}"),
+            "gen_ai.client.inference.operation.input_tokens": ("histogram", "{token}"),
+            "gen_ai.client.inference.operation.output_tokens": ("histogram", "{token}"),
+        }
+        counters = [m for m in genai.metrics.values() if m.instrument == "counter"]
+        assert all(m.boundaries == () for m in counters)
+        assert all("gen_ai.token.modality" in m.required_attributes for m in counters)
+        assert genai.attributes == sc.ATTRIBUTES
 
     def test_span_name(self) -> None:
         """Span names follow `{operation} {model}`, or the operation alone without a model."""

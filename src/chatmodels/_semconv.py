@@ -1,6 +1,8 @@
-"""The OpenTelemetry GenAI semantic conventions this library emits, as one typed data table.
+"""The OpenTelemetry GenAI semantic conventions this library emits, as typed data tables.
 
-Pinned to semantic-conventions v1.41.1. The instrumentation in ``telemetry.py`` and the
+Two editions, each a ``Profile`` in ``PROFILES``: semantic-conventions v1.41.1 (the default,
+the module-level names below) and semantic-conventions-genai v0.1.0 (the conventions' own
+repository; see the "profiles" section). The instrumentation in ``telemetry.py`` and the
 conformance kit's telemetry suite both read names, units, descriptions and bucket
 boundaries from here, so a provider is checked against exactly what the library emits.
 
@@ -21,15 +23,17 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 __all__ = [
     "ATTRIBUTES",
+    "DEFAULT_PROFILE",
     "DURATION_BOUNDARIES",
     "ERROR_TYPE",
     "ERROR_TYPE_CANCELLED",
     "ERROR_TYPE_OTHER",
+    "GENAI_0_1_0",
     "GEN_AI_INPUT_MESSAGES",
     "GEN_AI_OPERATION_NAME",
     "GEN_AI_OUTPUT_MESSAGES",
@@ -47,6 +51,7 @@ __all__ = [
     "GEN_AI_RESPONSE_ID",
     "GEN_AI_RESPONSE_MODEL",
     "GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK",
+    "GEN_AI_TOKEN_MODALITY",
     "GEN_AI_TOKEN_TYPE",
     "GEN_AI_USAGE_INPUT_TOKENS",
     "GEN_AI_USAGE_OUTPUT_TOKENS",
@@ -59,18 +64,24 @@ __all__ = [
     "OPERATION_CHAT",
     "OUTPUT_TYPE_JSON",
     "OUTPUT_TYPE_TEXT",
+    "PROFILES",
     "SCHEMA_URL",
+    "SEMCONV_1_41_1",
     "SEMCONV_VERSION",
     "SERVER_ADDRESS",
     "SERVER_PORT",
     "SPAN_KIND",
     "SPAN_NAME_FORMAT",
     "TOKEN_BOUNDARIES",
+    "TOKEN_MODALITY_UNKNOWN",
     "TOKEN_TYPE_INPUT",
     "TOKEN_TYPE_OUTPUT",
     "AttributeSpec",
     "MetricSpec",
+    "Profile",
     "Requirement",
+    "TokenMetric",
+    "profile_named",
     "span_name",
 ]
 
@@ -91,6 +102,8 @@ OUTPUT_TYPE_TEXT = "text"
 OUTPUT_TYPE_JSON = "json"
 TOKEN_TYPE_INPUT = "input"
 TOKEN_TYPE_OUTPUT = "output"
+#: ``gen_ai.token.modality`` when usage is not broken down by modality (genai v0.1.0).
+TOKEN_MODALITY_UNKNOWN = "unknown"
 #: The stable fallback value of ``error.type``.
 ERROR_TYPE_OTHER = "_OTHER"
 #: ``error.type`` when the caller cancelled the call or closed a stream early. Not defined by
@@ -119,6 +132,7 @@ GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
 GEN_AI_INPUT_MESSAGES = "gen_ai.input.messages"
 GEN_AI_OUTPUT_MESSAGES = "gen_ai.output.messages"
 GEN_AI_TOKEN_TYPE = "gen_ai.token.type"
+GEN_AI_TOKEN_MODALITY = "gen_ai.token.modality"
 ERROR_TYPE = "error.type"
 SERVER_ADDRESS = "server.address"
 SERVER_PORT = "server.port"
@@ -148,7 +162,10 @@ class AttributeSpec:
 
 @dataclass(frozen=True, slots=True)
 class MetricSpec:
-    """One metric instrument: the values passed to ``Meter.create_histogram`` and its attributes."""
+    """One metric instrument: the values passed to ``Meter.create_*`` and its attributes.
+
+    *instrument* is ``"histogram"`` or ``"counter"``; a counter has no *boundaries*.
+    """
 
     name: str
     instrument: str
@@ -245,7 +262,7 @@ METRIC_TIME_PER_OUTPUT_CHUNK = MetricSpec(
     streaming_only=True,
 )
 
-#: Every metric the library emits, by name.
+#: Every metric the library emits under semconv v1.41.1, by name.
 METRICS: Mapping[str, MetricSpec] = MappingProxyType(
     {
         spec.name: spec
@@ -257,6 +274,160 @@ METRICS: Mapping[str, MetricSpec] = MappingProxyType(
         )
     }
 )
+
+
+# -- profiles: one edition of the conventions each ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TokenMetric:
+    """One instrument a call's token count goes to: which count, and the attributes it adds."""
+
+    spec: MetricSpec
+    #: ``TOKEN_TYPE_INPUT`` or ``TOKEN_TYPE_OUTPUT``: which Usage count is recorded.
+    token_type: str
+    attributes: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """One edition of the GenAI conventions: what ``instrument()`` emits and the suite checks.
+
+    Spans are alike in both editions (name ``{operation} {model}``, kind CLIENT, the same
+    attributes for what this library records); metric names, instruments and attributes differ.
+    """
+
+    #: The key of ``PROFILES`` and of the ``otel_semconv`` setting.
+    name: str
+    #: Human-readable edition, for reports: ``"semantic-conventions v1.41.1"``.
+    title: str
+    #: The telemetry schema URL of the edition; None where the edition publishes none.
+    schema_url: str | None
+    attributes: tuple[AttributeSpec, ...]
+    duration: MetricSpec
+    time_to_first_chunk: MetricSpec
+    time_per_output_chunk: MetricSpec
+    tokens: tuple[TokenMetric, ...]
+    #: Record token counts for every call: 0 when no usage arrived or the call failed, the
+    #: token histograms then carrying ``error.type`` like the duration (genai v0.1.0).
+    tokens_for_every_call: bool = False
+
+    @property
+    def metrics(self) -> Mapping[str, MetricSpec]:
+        """Every metric of the edition, by name."""
+        specs = (self.duration, self.time_to_first_chunk, self.time_per_output_chunk)
+        found = {spec.name: spec for spec in specs}
+        found.update({token.spec.name: token.spec for token in self.tokens})
+        return MappingProxyType(found)
+
+
+SEMCONV_1_41_1 = Profile(
+    name="semconv-1.41.1",
+    title=f"semantic-conventions v{SEMCONV_VERSION}",
+    schema_url=SCHEMA_URL,
+    attributes=ATTRIBUTES,
+    duration=METRIC_OPERATION_DURATION,
+    time_to_first_chunk=METRIC_TIME_TO_FIRST_CHUNK,
+    time_per_output_chunk=METRIC_TIME_PER_OUTPUT_CHUNK,
+    tokens=(
+        TokenMetric(METRIC_TOKEN_USAGE, TOKEN_TYPE_INPUT, {GEN_AI_TOKEN_TYPE: TOKEN_TYPE_INPUT}),
+        TokenMetric(METRIC_TOKEN_USAGE, TOKEN_TYPE_OUTPUT, {GEN_AI_TOKEN_TYPE: TOKEN_TYPE_OUTPUT}),
+    ),
+)
+
+# semantic-conventions-genai v0.1.0, read from open-telemetry/semantic-conventions-genai:
+# model/gen-ai/metrics.yaml and model/gen-ai/token-metrics.yaml (names, instruments, units,
+# attributes) and docs/gen-ai/client-inference.md, docs/gen-ai/gen-ai-token-metrics.md
+# (advisory boundaries). The inference span's type id there is ``gen_ai.client.inference``;
+# a type id is not emitted, and its name, kind and the attributes recorded here are unchanged.
+# The edition publishes no schema URL yet. Token usage moves from one histogram split by
+# gen_ai.token.type to a counter per type, split by gen_ai.token.modality (``unknown`` when
+# the provider does not break usage down, as here), plus a per-operation histogram per type.
+_USAGE_ATTRIBUTES = (*_BASE_METRIC_ATTRIBUTES, GEN_AI_TOKEN_MODALITY)
+_UNKNOWN_MODALITY: Mapping[str, str] = MappingProxyType(
+    {GEN_AI_TOKEN_MODALITY: TOKEN_MODALITY_UNKNOWN}
+)
+
+
+def _counter(name: str, description: str) -> MetricSpec:
+    return MetricSpec(name, "counter", "{token}", description, (), _USAGE_ATTRIBUTES)
+
+
+def _per_operation(name: str, description: str) -> MetricSpec:
+    return MetricSpec(
+        name, "histogram", "{token}", description, TOKEN_BOUNDARIES, _BASE_METRIC_ATTRIBUTES
+    )
+
+
+GENAI_0_1_0 = Profile(
+    name="genai-0.1.0",
+    title="semantic-conventions-genai v0.1.0",
+    schema_url=None,
+    attributes=ATTRIBUTES,
+    # Same instruments, units, boundaries and attributes as v1.41.1's; the names moved.
+    duration=replace(
+        METRIC_OPERATION_DURATION,
+        name="gen_ai.client.inference.duration",
+        description="GenAI client inference operation duration.",
+    ),
+    time_to_first_chunk=replace(
+        METRIC_TIME_TO_FIRST_CHUNK, name="gen_ai.client.inference.time_to_first_chunk"
+    ),
+    time_per_output_chunk=replace(
+        METRIC_TIME_PER_OUTPUT_CHUNK, name="gen_ai.client.inference.time_per_output_chunk"
+    ),
+    tokens=(
+        TokenMetric(
+            _counter(
+                "gen_ai.client.inference.usage.input_tokens",
+                "The number of input (prompt) tokens used, including cached tokens.",
+            ),
+            TOKEN_TYPE_INPUT,
+            _UNKNOWN_MODALITY,
+        ),
+        TokenMetric(
+            _counter(
+                "gen_ai.client.inference.usage.output_tokens",
+                "The number of output (completion) tokens used, including reasoning tokens.",
+            ),
+            TOKEN_TYPE_OUTPUT,
+            _UNKNOWN_MODALITY,
+        ),
+        TokenMetric(
+            _per_operation(
+                "gen_ai.client.inference.operation.input_tokens",
+                "The number of input (prompt) tokens used per inference operation.",
+            ),
+            TOKEN_TYPE_INPUT,
+            MappingProxyType({}),
+        ),
+        TokenMetric(
+            _per_operation(
+                "gen_ai.client.inference.operation.output_tokens",
+                "The number of output (completion) tokens used per inference operation.",
+            ),
+            TOKEN_TYPE_OUTPUT,
+            MappingProxyType({}),
+        ),
+    ),
+    tokens_for_every_call=True,
+)
+
+#: Every edition the library can emit and the suite can check, by name.
+PROFILES: Mapping[str, Profile] = MappingProxyType(
+    {profile.name: profile for profile in (SEMCONV_1_41_1, GENAI_0_1_0)}
+)
+#: The edition ``instrument()`` emits and the suite checks unless told otherwise.
+DEFAULT_PROFILE = SEMCONV_1_41_1.name
+
+
+def profile_named(name: str) -> Profile:
+    """The edition called *name*, or a ValueError listing the known ones."""
+    try:
+        return PROFILES[name]
+    except (KeyError, TypeError):
+        msg = f"unknown telemetry profile {name!r}; expected one of {sorted(PROFILES)!r}"
+        raise ValueError(msg) from None
 
 
 def span_name(model: str, operation: str = OPERATION_CHAT) -> str:

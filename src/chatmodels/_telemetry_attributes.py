@@ -18,7 +18,7 @@ from chatmodels.messages import (
     Usage,
     coerce_messages,
 )
-from chatmodels.options import ChatOptions, ResponseFormat
+from chatmodels.options import ChatOptions
 
 Attributes = dict[str, Any]
 
@@ -47,8 +47,10 @@ def request_attributes(base: Attributes, options: ChatOptions) -> Attributes:
         attrs[sc.GEN_AI_REQUEST_STOP_SEQUENCES] = options.stop
     if options.seed is not None:
         attrs[sc.GEN_AI_REQUEST_SEED] = options.seed
-    if options.response_format is ResponseFormat.JSON:
+    if options.wants_json:
         attrs[sc.GEN_AI_OUTPUT_TYPE] = sc.OUTPUT_TYPE_JSON
+    if options.model is not None:
+        attrs[sc.GEN_AI_REQUEST_MODEL] = options.model
     return attrs
 
 

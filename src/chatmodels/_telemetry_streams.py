@@ -71,9 +71,9 @@ class StreamState:
         attrs = self.owner._metric_attributes(self.model)[0]
         if self.first_chunk_at is None:
             self.first_chunk_at = now
-            self.owner._ttfc.record(now - self.started, attrs)
+            self.owner._ttfc(now - self.started, attrs)
         else:
-            self.owner._tpoc.record(now - self.last_at, attrs)
+            self.owner._tpoc(now - self.last_at, attrs)
         self.last_at = now
 
     def _claim(self) -> bool:

@@ -53,6 +53,8 @@ __all__ = [
     "BaseChatModel",
     "BaseProvider",
     "check_messages",
+    "check_model_override",
+    "check_parts",
     "check_supported",
     "result_as_chunk",
 ]
@@ -65,6 +67,47 @@ _NEEDS: tuple[tuple[str, Capability], ...] = (
     ("max_tokens", Capability.MAX_TOKENS),
     ("timeout", Capability.TIMEOUT),
 )
+
+
+def _asked_2026(
+    messages: Sequence[Message], options: ChatOptions
+) -> Iterator[tuple[str, Capability]]:
+    """The structured output, images, reasoning and parallel tool calls a call asks for."""
+    if options.json_schema is not None:
+        yield "response_format of type 'json_schema'", Capability.STRUCTURED_OUTPUT
+    if options.parallel_tool_calls:
+        yield "parallel_tool_calls=True", Capability.PARALLEL_TOOL_CALLS
+    if options.reasoning_effort not in (None, "none"):
+        yield f"reasoning_effort={options.reasoning_effort!r}", Capability.REASONING
+    if any(p.kind == "image" for m in messages for p in m.media):
+        yield "image content parts", Capability.VISION
+
+
+def check_parts(
+    metadata: ProviderMetadata, messages: Sequence[Message], kinds: frozenset[str], *, op: str
+) -> None:
+    """Raise UnsupportedError for a media part whose kind the model does not list."""
+    for index, message in enumerate(messages):
+        for part in message.media:
+            if part.kind != "image" and part.kind not in kinds:
+                msg = (
+                    f"provider {metadata.name!r} does not support {part.kind!r} content parts "
+                    f"(messages[{index}]); it reads {sorted({'text', 'image', *kinds})!r}"
+                )
+                raise UnsupportedError(msg, op=op, provider=metadata.name)
+
+
+def check_model_override(
+    metadata: ProviderMetadata, model: str, options: ChatOptions, accepts: bool, *, op: str
+) -> None:
+    """Raise UnsupportedError for a per-call model the chat model cannot switch to."""
+    if options.model is None or options.model == model or accepts:
+        return
+    msg = (
+        f"provider {metadata.name!r} does not support a per-call model override "
+        f"(options.model={options.model!r}); make a chat model for {options.model!r} instead"
+    )
+    raise UnsupportedError(msg, op=op, provider=metadata.name)
 
 
 def check_supported(
@@ -94,6 +137,9 @@ def check_supported(
         and Capability.JSON_MODE not in metadata.capabilities
     ):
         raise refuse("response_format='json'", Capability.JSON_MODE)
+    for what, capability in _asked_2026(messages, options):
+        if capability not in metadata.capabilities:
+            raise refuse(what, capability)
     if Capability.SYSTEM_MESSAGES not in metadata.capabilities and any(
         m.role is Role.SYSTEM for m in messages
     ):
@@ -106,10 +152,10 @@ def check_supported(
 def check_messages(messages: Sequence[Message], *, op: str, provider: str) -> None:
     """Raise InvalidInputError for turns the contract rejects, before any provider sees them."""
     for index, message in enumerate(messages):
-        if message.role is Role.USER and not message.content:
+        if message.role is Role.USER and not message.content and not message.media:
             msg = (
                 f"messages[{index}] is a user message with content {message.content!r}; "
-                "expected non-empty text"
+                "expected non-empty text or media parts"
             )
             raise InvalidInputError(msg, op=op, provider=provider)
 
@@ -127,6 +173,8 @@ def result_as_chunk(result: ChatResult) -> ChatChunk:
         usage=result.usage,
         model=result.model,
         response_id=result.response_id,
+        reasoning=result.message.reasoning,
+        refusal=result.message.refusal,
     )
 
 
@@ -163,6 +211,10 @@ class BaseChatModel(Closing):
 
     #: Keys of ChatOptions.extra this model understands; others raise UnsupportedError.
     supported_extra: frozenset[str] = frozenset()
+    #: Kinds of MediaPart (beyond text and images) this model reads; others are refused.
+    supported_parts: frozenset[str] = frozenset()
+    #: Whether ChatOptions.model may name another model for one call; else it is refused.
+    accepts_model_override: bool = False
 
     def __init__(
         self,
@@ -273,6 +325,10 @@ class BaseChatModel(Closing):
         check_messages(prepared, op=op, provider=self._metadata.name)
         check_supported(
             self._metadata, prepared, merged, op=op, supported_extra=self.supported_extra
+        )
+        check_parts(self._metadata, prepared, self.supported_parts, op=op)
+        check_model_override(
+            self._metadata, self._model, merged, self.accepts_model_override, op=op
         )
         return prepared, merged
 

@@ -27,6 +27,7 @@ from typing import Any
 
 __all__ = [
     "RETRYABLE_CODES",
+    "UPSTREAM_CODES",
     "AuthenticationError",
     "ChatCancelledError",
     "ChatModelError",
@@ -79,6 +80,20 @@ class ErrorCode(str, enum.Enum):
 #: Codes whose failures are transient: the same request may succeed when retried.
 RETRYABLE_CODES: frozenset[ErrorCode] = frozenset(
     {ErrorCode.RATE_LIMIT, ErrorCode.TIMEOUT, ErrorCode.NETWORK, ErrorCode.SERVER_ERROR}
+)
+
+#: Codes a remote API can fail with: the codes a provider's ``fault_code`` hook plays.
+UPSTREAM_CODES: tuple[ErrorCode, ...] = (
+    ErrorCode.INVALID_INPUT,
+    ErrorCode.AUTHENTICATION,
+    ErrorCode.PERMISSION,
+    ErrorCode.MODEL_NOT_FOUND,
+    ErrorCode.RATE_LIMIT,
+    ErrorCode.QUOTA_EXCEEDED,
+    ErrorCode.TIMEOUT,
+    ErrorCode.NETWORK,
+    ErrorCode.SERVER_ERROR,
+    ErrorCode.INVALID_RESPONSE,
 )
 
 

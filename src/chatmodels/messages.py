@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatmodels.errors import InvalidInputError, InvalidResponseError
+from chatmodels.parts import ContentPart, ImagePart, MediaPart, TextPart, coerce_part
 
 __all__ = [
     "ChatChunk",
@@ -90,18 +91,33 @@ class ToolCall:
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """One turn of a conversation; tool messages answer the call named by ``tool_call_id``."""
+    """One turn of a conversation; tool messages answer the call named by ``tool_call_id``.
+
+    ``content`` is always the text: given ``parts``, it is their text parts joined by
+    newlines, so a provider that reads only ``content`` still gets the words. ``refusal`` and
+    ``reasoning`` belong to assistant turns and are never part of ``content``.
+    """
 
     role: Role
     content: str = ""
     tool_calls: tuple[ToolCall, ...] = ()
     tool_call_id: str | None = None
     name: str | None = None
+    parts: tuple[ContentPart, ...] = ()
+    refusal: str = ""
+    reasoning: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "role", _coerce_enum(Role, self.role, "Message.role"))
         if not isinstance(self.content, str):
             raise _invalid("Message.content", self.content, "a string")
+        self._check_parts()
+        for name in ("refusal", "reasoning"):
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                raise _invalid(f"Message.{name}", value, "a string")
+            if value and self.role is not Role.ASSISTANT:
+                raise _invalid(f"Message.{name}", value, "empty unless role is 'assistant'")
         calls = tuple(self.tool_calls)
         if not all(isinstance(c, ToolCall) for c in calls):
             raise _invalid("Message.tool_calls", self.tool_calls, "a sequence of ToolCall")
@@ -116,20 +132,49 @@ class Message:
         elif self.tool_call_id is not None:
             raise _invalid("Message.tool_call_id", self.tool_call_id, "None unless role is 'tool'")
 
+    def _check_parts(self) -> None:
+        if isinstance(self.parts, (str, Mapping)) or not isinstance(self.parts, Iterable):
+            raise _invalid("Message.parts", self.parts, "a sequence of content parts")
+        parts = tuple(coerce_part(p) for p in self.parts)
+        object.__setattr__(self, "parts", parts)
+        if not parts:
+            return
+        text = "\n".join(p.text for p in parts if isinstance(p, TextPart))
+        if self.content and self.content != text:
+            raise _invalid("Message.content", self.content, f"'' or the parts' text {text!r}")
+        object.__setattr__(self, "content", text)
+        if self.media and self.role is not Role.USER:
+            kinds = sorted({p.kind for p in self.media})
+            raise _invalid("Message.parts", kinds, "text only unless role is 'user'")
+
+    @property
+    def media(self) -> tuple[ImagePart | MediaPart, ...]:
+        """The parts that are not text: images, audio, files."""
+        return tuple(p for p in self.parts if not isinstance(p, TextPart))
+
     @classmethod
     def system(cls, content: str) -> Message:
         """Build a system instruction."""
         return cls(Role.SYSTEM, content)
 
     @classmethod
-    def user(cls, content: str) -> Message:
-        """Build a user turn."""
-        return cls(Role.USER, content)
+    def user(cls, content: str | Sequence[str | ContentPart]) -> Message:
+        """Build a user turn from text, or from parts (strings are text parts)."""
+        if isinstance(content, str):
+            return cls(Role.USER, content)
+        return cls(Role.USER, parts=tuple(coerce_part(p) for p in content))
 
     @classmethod
-    def assistant(cls, content: str = "", tool_calls: Sequence[ToolCall] = ()) -> Message:
-        """Build an assistant turn, optionally carrying tool calls."""
-        return cls(Role.ASSISTANT, content, tuple(tool_calls))
+    def assistant(
+        cls,
+        content: str = "",
+        tool_calls: Sequence[ToolCall] = (),
+        *,
+        refusal: str = "",
+        reasoning: str = "",
+    ) -> Message:
+        """Build an assistant turn, optionally carrying tool calls, a refusal or reasoning."""
+        return cls(Role.ASSISTANT, content, tuple(tool_calls), refusal=refusal, reasoning=reasoning)
 
     @classmethod
     def tool(cls, content: str, tool_call_id: str, name: str | None = None) -> Message:
@@ -141,9 +186,9 @@ class Message:
         """Build a message from an OpenAI-style mapping, rejecting unknown roles and keys."""
         if not isinstance(data, Mapping):
             raise _invalid("message", data, "a Message or a mapping with 'role' and 'content'")
-        unknown = set(data) - {"role", "content", "tool_calls", "tool_call_id", "name"}
+        unknown = set(data) - _MESSAGE_KEYS
         if unknown:
-            raise _invalid("message keys", sorted(unknown), "only role, content, tool_calls, ...")
+            raise _invalid("message keys", sorted(unknown), f"only {sorted(_MESSAGE_KEYS)}")
         if "role" not in data:
             raise _invalid("message", dict(data), "a mapping with a 'role' key")
         raw_calls = data.get("tool_calls") or ()
@@ -151,13 +196,26 @@ class Message:
             raise _invalid("message tool_calls", raw_calls, "a sequence of tool calls")
         calls = tuple(_tool_call(c) for c in raw_calls)
         content = data.get("content")
+        raw_parts = data.get("parts") or ()
+        if isinstance(content, Iterable) and not isinstance(content, (str, Mapping)):
+            raw_parts, content = content, ""
+        if isinstance(raw_parts, (str, Mapping)) or not isinstance(raw_parts, Iterable):
+            raise _invalid("message parts", raw_parts, "a sequence of content parts")
         return cls(
             role=data["role"],
-            content="" if content is None else content,
+            content="" if content is None else content,  # type: ignore[arg-type]
             tool_calls=calls,
             tool_call_id=data.get("tool_call_id"),
             name=data.get("name"),
+            parts=tuple(coerce_part(p) for p in raw_parts),
+            refusal=data.get("refusal") or "",
+            reasoning=data.get("reasoning") or "",
         )
+
+
+_MESSAGE_KEYS = frozenset(
+    {"role", "content", "tool_calls", "tool_call_id", "name", "parts", "refusal", "reasoning"}
+)
 
 
 def _tool_call(value: object) -> ToolCall:
@@ -193,11 +251,17 @@ def _is_count(value: object) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token counts for one call; ``total_tokens`` defaults to input plus output."""
+    """Token counts for one call; ``total_tokens`` defaults to input plus output.
+
+    The optional details are parts of the totals, never added to them: reasoning tokens are
+    counted within ``output_tokens``, cached input tokens within ``input_tokens``.
+    """
 
     input_tokens: int
     output_tokens: int
     total_tokens: int = None  # type: ignore[assignment]  # filled in by __post_init__
+    reasoning_tokens: int | None = None
+    cached_input_tokens: int | None = None
 
     def __post_init__(self) -> None:
         counts = _is_count(self.input_tokens) and _is_count(self.output_tokens)
@@ -207,6 +271,18 @@ class Usage:
             value = getattr(self, name)
             if not _is_count(value):
                 raise _invalid(f"Usage.{name}", value, "a non-negative int")
+        for name, total in (
+            ("reasoning_tokens", "output_tokens"),
+            ("cached_input_tokens", "input_tokens"),
+        ):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if not _is_count(value):
+                raise _invalid(f"Usage.{name}", value, "None or a non-negative int")
+            if value > getattr(self, total):
+                expected = f"at most {total}={getattr(self, total)} (a part of it)"
+                raise _invalid(f"Usage.{name}", value, expected)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +309,16 @@ class ChatResult:
         """The tool calls the assistant asked for."""
         return self.message.tool_calls
 
+    @property
+    def refusal(self) -> str:
+        """The assistant's refusal, apart from its content; empty when it did not refuse."""
+        return self.message.refusal
+
+    @property
+    def reasoning(self) -> str:
+        """The reasoning the model showed, apart from its answer; often empty."""
+        return self.message.reasoning
+
 
 @dataclass(frozen=True, slots=True)
 class ToolCallDelta:
@@ -246,7 +332,10 @@ class ToolCallDelta:
 
 @dataclass(frozen=True, slots=True)
 class ChatChunk:
-    """One streamed delta; the final chunk carries the finish reason and the usage."""
+    """One streamed delta; the final chunk carries the finish reason and the usage.
+
+    ``reasoning`` and ``refusal`` are deltas of their own, concatenated apart from the text.
+    """
 
     delta: str = ""
     tool_call_deltas: tuple[ToolCallDelta, ...] = ()
@@ -254,6 +343,8 @@ class ChatChunk:
     usage: Usage | None = None
     model: str | None = None
     response_id: str | None = None
+    reasoning: str = ""
+    refusal: str = ""
 
     def __post_init__(self) -> None:
         if self.finish_reason is not None:
@@ -272,6 +363,8 @@ class _ToolCallParts:
 def merge_chunks(chunks: Iterable[ChatChunk]) -> ChatResult:
     """Fold a stream into the result an invoke would return; a stream with no finish is invalid."""
     text: list[str] = []
+    reasoning: list[str] = []
+    refusal: list[str] = []
     calls: dict[int, _ToolCallParts] = {}
     finish: FinishReason | None = None
     usage: Usage | None = None
@@ -279,6 +372,8 @@ def merge_chunks(chunks: Iterable[ChatChunk]) -> ChatResult:
     response_id = ""
     for chunk in chunks:
         text.append(chunk.delta)
+        reasoning.append(chunk.reasoning)
+        refusal.append(chunk.refusal)
         for delta in chunk.tool_call_deltas:
             parts = calls.setdefault(delta.index, _ToolCallParts())
             parts.id = parts.id or (delta.id or "")
@@ -300,7 +395,9 @@ def merge_chunks(chunks: Iterable[ChatChunk]) -> ChatResult:
         for _, p in sorted(calls.items())
     )
     return ChatResult(
-        message=Message.assistant("".join(text), tool_calls),
+        message=Message.assistant(
+            "".join(text), tool_calls, refusal="".join(refusal), reasoning="".join(reasoning)
+        ),
         finish_reason=finish,
         model=model,
         response_id=response_id,

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from chatmodels.errors import InvalidInputError
 
-__all__ = ["ChatOptions", "OptionsLike", "ResponseFormat", "ToolSpec", "coerce_options"]
+__all__ = [
+    "REASONING_EFFORTS",
+    "ChatOptions",
+    "JsonSchemaFormat",
+    "OptionsLike",
+    "ResponseFormat",
+    "ToolSpec",
+    "coerce_options",
+]
 
 
 class ResponseFormat(str, enum.Enum):
@@ -31,6 +41,69 @@ def _invalid(field_name: str, value: object, expected: str) -> InvalidInputError
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+_SCHEMA_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+#: The values of ``reasoning_effort``, from none to most.
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high")
+
+
+@dataclass(frozen=True, slots=True)
+class JsonSchemaFormat:
+    """Structured output: the answer is a JSON value valid against ``schema``.
+
+    With ``strict`` the provider must guarantee it (constrained decoding); without, it asks.
+    The schema is copied when built, so later changes to the caller's dict do not leak in.
+    """
+
+    schema: Mapping[str, Any]
+    name: str = "response"
+    strict: bool = False
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.schema, Mapping) or not self.schema:
+            raise _invalid("JsonSchemaFormat.schema", self.schema, "a non-empty JSON Schema")
+        try:
+            copied = json.loads(json.dumps(self.schema, allow_nan=False))
+        except (TypeError, ValueError):
+            msg = "a JSON Schema made of JSON values"
+            raise _invalid("JsonSchemaFormat.schema", self.schema, msg) from None
+        object.__setattr__(self, "schema", copied)
+        if not isinstance(self.name, str) or not _SCHEMA_NAME.match(self.name):
+            msg = "1 to 64 letters, digits, '_' or '-'"
+            raise _invalid("JsonSchemaFormat.name", self.name, msg)
+        if not isinstance(self.strict, bool):
+            raise _invalid("JsonSchemaFormat.strict", self.strict, "True or False")
+        if not isinstance(self.description, str):
+            raise _invalid("JsonSchemaFormat.description", self.description, "a string")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> JsonSchemaFormat:
+        """Read ``{"type": "json_schema", "json_schema": {...}}`` or the inner mapping."""
+        inner = data.get("json_schema", data) if data.get("type") == "json_schema" else data
+        if not isinstance(inner, Mapping) or set(inner) - {
+            "schema",
+            "name",
+            "strict",
+            "description",
+        }:
+            msg = "a mapping with schema, and optionally name, strict and description"
+            raise _invalid("response_format", dict(data), msg)
+        return cls(**inner)
+
+
+def _response_format(value: object) -> ResponseFormat | JsonSchemaFormat:
+    if isinstance(value, JsonSchemaFormat):
+        return value
+    if isinstance(value, Mapping):
+        return JsonSchemaFormat.from_dict(value)
+    try:
+        return ResponseFormat(value)
+    except ValueError:
+        msg = "'text', 'json', a JsonSchemaFormat or None"
+        raise _invalid("response_format", value, msg) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +148,16 @@ class ChatOptions:
     tools: tuple[ToolSpec, ...] = ()
     tool_choice: str | None = None
     #: None answers in text unless the model's defaults ask for json; TEXT insists on text.
-    response_format: ResponseFormat | None = None
+    response_format: ResponseFormat | JsonSchemaFormat | None = None
     seed: int | None = None
     timeout: float | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: True lets the model return several tool calls in one answer; False at most one.
+    parallel_tool_calls: bool | None = None
+    #: How much the model should reason before answering: one of REASONING_EFFORTS.
+    reasoning_effort: str | None = None
+    #: Answer with this model instead of the chat model's own, for this call only.
+    model: str | None = None
 
     def __post_init__(self) -> None:
         self._check_sampling()
@@ -90,13 +169,19 @@ class ChatOptions:
         if self.timeout is not None and (not _is_number(self.timeout) or self.timeout <= 0):
             raise _invalid("timeout", self.timeout, "a number of seconds > 0")
         if self.response_format is not None:
-            try:
-                object.__setattr__(self, "response_format", ResponseFormat(self.response_format))
-            except ValueError:
-                msg = "'text', 'json' or None"
-                raise _invalid("response_format", self.response_format, msg) from None
+            object.__setattr__(self, "response_format", _response_format(self.response_format))
         if not isinstance(self.extra, Mapping):
             raise _invalid("extra", self.extra, "a mapping")
+        self._check_2026_fields()
+
+    def _check_2026_fields(self) -> None:
+        if self.parallel_tool_calls is not None and not isinstance(self.parallel_tool_calls, bool):
+            raise _invalid("parallel_tool_calls", self.parallel_tool_calls, "None, True or False")
+        if self.reasoning_effort is not None and self.reasoning_effort not in REASONING_EFFORTS:
+            expected = f"None or one of {REASONING_EFFORTS!r}"
+            raise _invalid("reasoning_effort", self.reasoning_effort, expected)
+        if self.model is not None and (not isinstance(self.model, str) or not self.model.strip()):
+            raise _invalid("model", self.model, "None or a non-empty model name")
 
     def _check_sampling(self) -> None:
         if self.temperature is not None and (
@@ -142,6 +227,17 @@ class ChatOptions:
     def _check_forced_tool_offered(self) -> None:
         if self.forced_tool is not None and not self.tools:
             raise _invalid("tool_choice", self.tool_choice, "a mode, since no tools are offered")
+
+    @property
+    def json_schema(self) -> JsonSchemaFormat | None:
+        """The structured-output schema asked for, if any."""
+        fmt = self.response_format
+        return fmt if isinstance(fmt, JsonSchemaFormat) else None
+
+    @property
+    def wants_json(self) -> bool:
+        """Tell whether the answer must be JSON: JSON mode or structured output."""
+        return self.response_format is ResponseFormat.JSON or self.json_schema is not None
 
     @property
     def forced_tool(self) -> str | None:

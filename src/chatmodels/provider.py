@@ -41,7 +41,13 @@ class Capability(str, enum.Enum):
     CANCELLATION = "cancellation"
     TIMEOUT = "timeout"
     OPENAI_COMPATIBLE = "openai_compatible"
+    ANTHROPIC_COMPATIBLE = "anthropic_compatible"
+    RESPONSES_COMPATIBLE = "responses_compatible"
     TELEMETRY = "telemetry"
+    STRUCTURED_OUTPUT = "structured_output"
+    VISION = "vision"
+    REASONING = "reasoning"
+    PARALLEL_TOOL_CALLS = "parallel_tool_calls"
 
     def __str__(self) -> str:
         return self.value

@@ -1,9 +1,10 @@
 """OpenTelemetry instrumentation of any ChatModel, following the GenAI semantic conventions.
 
 ``instrument(model)`` returns a wrapper that emits one ``chat {model}`` CLIENT span per call
-and the ``gen_ai.client.*`` histograms listed in ``chatmodels._semconv``. It never sets a
-global provider: pass tracer and meter providers, or get the OTel API's global ones, which
-are no-op proxies until the application installs real providers.
+and the ``gen_ai.client.*`` metrics of one edition of the conventions (``semconv=``, a key of
+``chatmodels._semconv.PROFILES``: ``"semconv-1.41.1"`` by default, or ``"genai-0.1.0"``).
+It never sets a global provider: pass tracer and meter providers, or get the OTel API's global
+ones, which are no-op proxies until the application installs real providers.
 
 Choices the conventions leave open, documented here because the conformance kit checks them:
 
@@ -17,6 +18,9 @@ Choices the conventions leave open, documented here because the conformance kit 
   time to first chunk are measured from the request; it ends exactly once, on exhaustion,
   failure, ``close()``/``aclose()``, or garbage collection.
 - ``gen_ai.output.type`` is recorded only for a non-default format, i.e. ``"json"``.
+- Token counts: semconv v1.41.1 records them only when the call reported usage; genai
+  v0.1.0 records every call, 0 without usage or on failure (then with ``error.type`` on its
+  token histograms, as on the duration; its counters take no ``error.type``).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from typing import TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
-from opentelemetry.metrics import Histogram, MeterProvider
+from opentelemetry.metrics import MeterProvider
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
 
 from chatmodels import _semconv as sc
@@ -57,7 +61,7 @@ from chatmodels.provider import BatchResult, ChatModel, HealthStatus, ProviderMe
 __all__ = ["InstrumentedChatModel", "instrument"]
 
 try:
-    _VERSION = version("chatmodels-conformance")
+    _VERSION = version("chatmodels")
 except PackageNotFoundError:  # pragma: no cover - only when run from an uninstalled tree
     _VERSION = "0"
 
@@ -70,8 +74,10 @@ _in_context = trace.set_span_in_context
 _MAX_CACHED_MODELS = 64
 
 _S = TypeVar("_S")
-#: Metric attribute dicts for one response model: duration, input tokens, output tokens.
-_MetricAttrs = tuple[Attributes, Attributes, Attributes]
+#: Metric attribute dicts for one response model: duration, then one per token instrument.
+_MetricAttrs = tuple[Attributes, tuple[Attributes, ...]]
+#: Records one value with attributes: ``Histogram.record`` or ``Counter.add``.
+_Record = Callable[[float, Attributes], None]
 
 
 def instrument(
@@ -80,6 +86,7 @@ def instrument(
     meter_provider: MeterProvider | None = None,
     *,
     capture_content: bool = False,
+    semconv: str = sc.DEFAULT_PROFILE,
 ) -> InstrumentedChatModel:
     """Wrap *chat_model* so every call emits GenAI spans and metrics.
 
@@ -89,7 +96,9 @@ def instrument(
         meter_provider: Where metrics go; the OTel API's global (proxy) provider when None.
         capture_content: Record ``gen_ai.input.messages``/``gen_ai.output.messages``; these
             hold user data, so they are off unless asked for.
+        semconv: The edition of the conventions to emit, a key of ``_semconv.PROFILES``.
     """
+    profile = sc.profile_named(semconv)
     if not isinstance(chat_model, ChatModel):
         msg = f"instrument() needs a ChatModel, got {chat_model!r}"
         raise TypeError(msg)
@@ -100,19 +109,25 @@ def instrument(
     meters = meter_provider if meter_provider is not None else metrics.get_meter_provider()
     return InstrumentedChatModel(
         chat_model,
-        tracers.get_tracer(sc.INSTRUMENTATION_SCOPE, _VERSION, schema_url=sc.SCHEMA_URL),
-        meters.get_meter(sc.INSTRUMENTATION_SCOPE, _VERSION, schema_url=sc.SCHEMA_URL),
+        tracers.get_tracer(sc.INSTRUMENTATION_SCOPE, _VERSION, schema_url=profile.schema_url),
+        meters.get_meter(sc.INSTRUMENTATION_SCOPE, _VERSION, schema_url=profile.schema_url),
         capture_content=capture_content,
+        semconv=semconv,
     )
 
 
-def _histogram(meter: metrics.Meter, spec: sc.MetricSpec) -> Histogram:
-    return meter.create_histogram(
+def _recorder(meter: metrics.Meter, spec: sc.MetricSpec) -> _Record:
+    """Create the instrument *spec* describes and return how to record one value in it."""
+    if spec.instrument == "counter":
+        counter = meter.create_counter(spec.name, unit=spec.unit, description=spec.description)
+        return counter.add
+    histogram = meter.create_histogram(
         spec.name,
         unit=spec.unit,
         description=spec.description,
         explicit_bucket_boundaries_advisory=spec.boundaries,
     )
+    return histogram.record
 
 
 class InstrumentedChatModel(Closing):
@@ -125,6 +140,7 @@ class InstrumentedChatModel(Closing):
         "_duration",
         "_last_options",
         "_metric_cache",
+        "_profile",
         "_span_name",
         "_tokens",
         "_tpoc",
@@ -140,14 +156,23 @@ class InstrumentedChatModel(Closing):
         meter: metrics.Meter,
         *,
         capture_content: bool = False,
+        semconv: str = sc.DEFAULT_PROFILE,
     ) -> None:
         self.wrapped = wrapped
         self._tracer = tracer
         self._capture = capture_content
-        self._duration = _histogram(meter, sc.METRIC_OPERATION_DURATION)
-        self._tokens = _histogram(meter, sc.METRIC_TOKEN_USAGE)
-        self._ttfc = _histogram(meter, sc.METRIC_TIME_TO_FIRST_CHUNK)
-        self._tpoc = _histogram(meter, sc.METRIC_TIME_PER_OUTPUT_CHUNK)
+        self._profile = profile = sc.profile_named(semconv)
+        self._duration = _recorder(meter, profile.duration)
+        self._ttfc = _recorder(meter, profile.time_to_first_chunk)
+        self._tpoc = _recorder(meter, profile.time_per_output_chunk)
+        made: dict[str, _Record] = {}  # one instrument per name, however many counts it holds
+        for token in profile.tokens:
+            if token.spec.name not in made:
+                made[token.spec.name] = _recorder(meter, token.spec)
+        self._tokens = tuple(
+            (made[token.spec.name], token.token_type == sc.TOKEN_TYPE_INPUT)
+            for token in profile.tokens
+        )
         model = wrapped.model
         self._span_name = sc.span_name(model)
         base: Attributes = {
@@ -191,11 +216,7 @@ class InstrumentedChatModel(Closing):
         duration = dict(self._base_metric)
         if key:
             duration[sc.GEN_AI_RESPONSE_MODEL] = key
-        made = (
-            duration,
-            {**duration, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_INPUT},
-            {**duration, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_OUTPUT},
-        )
+        made = (duration, tuple({**duration, **t.attributes} for t in self._profile.tokens))
         if len(self._metric_cache) < _MAX_CACHED_MODELS:
             self._metric_cache[key] = made
         return made
@@ -242,11 +263,14 @@ class InstrumentedChatModel(Closing):
         if span.is_recording():
             span.set_attributes(response_attributes(finish, response_id, model, usage, output))
         span.end()
-        duration, tokens_in, tokens_out = self._metric_attributes(model)
-        self._duration.record(elapsed, duration)
+        duration, token_attributes = self._metric_attributes(model)
+        self._duration(elapsed, duration)
         if usage is not None:
-            self._tokens.record(usage.input_tokens, tokens_in)
-            self._tokens.record(usage.output_tokens, tokens_out)
+            for (record, is_input), attrs in zip(self._tokens, token_attributes, strict=True):
+                record(usage.input_tokens if is_input else usage.output_tokens, attrs)
+        elif self._profile.tokens_for_every_call:
+            for (record, _), attrs in zip(self._tokens, token_attributes, strict=True):
+                record(0, attrs)
 
     def _fail(
         self, span: Span, exc: BaseException, started: float, response_model: str | None = None
@@ -258,8 +282,13 @@ class InstrumentedChatModel(Closing):
             span.record_exception(exc)
             span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
         span.end()
-        duration = {**self._metric_attributes(response_model)[0], sc.ERROR_TYPE: kind}
-        self._duration.record(elapsed, duration)
+        base, token_attributes = self._metric_attributes(response_model)
+        self._duration(elapsed, {**base, sc.ERROR_TYPE: kind})
+        if self._profile.tokens_for_every_call:
+            tokens = zip(self._tokens, token_attributes, self._profile.tokens, strict=True)
+            for (record, _), attrs, token in tokens:
+                failed = token.spec.instrument == "histogram"
+                record(0, {**attrs, sc.ERROR_TYPE: kind} if failed else attrs)
 
     # -- the ChatModel interface -------------------------------------------------------
 

@@ -25,6 +25,7 @@ __all__ = [
     "generate_schema",
     "load_schema",
     "schema_problems",
+    "validator_problems",
 ]
 
 SCHEMA_PATH = Path(__file__).with_name("openai_chat_schema.json")
@@ -121,11 +122,16 @@ def _problem(error: ValidationError) -> SchemaProblem:
     return SchemaProblem(path, error.message)
 
 
-def schema_problems(payload: Any, kind: str) -> Iterator[SchemaProblem]:
-    """Every way *payload* breaks the schema of *kind*, in a stable order."""
-    errors = sorted(_validator(kind).iter_errors(payload), key=lambda e: list(map(str, e.path)))
+def validator_problems(validator: Draft202012Validator, payload: Any) -> Iterator[SchemaProblem]:
+    """Every way *payload* breaks *validator*'s schema, in a stable order, each at its leaf."""
+    errors = sorted(validator.iter_errors(payload), key=lambda e: list(map(str, e.path)))
     for error in errors:
         yield _problem(error)
+
+
+def schema_problems(payload: Any, kind: str) -> Iterator[SchemaProblem]:
+    """Every way *payload* breaks the schema of *kind*, in a stable order."""
+    return validator_problems(_validator(kind), payload)
 
 
 def main() -> int:

@@ -13,6 +13,7 @@ from opentelemetry.sdk.metrics.export import (
     HistogramDataPoint,
     InMemoryMetricReader,
     Metric,
+    NumberDataPoint,
 )
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -116,6 +117,13 @@ class TelemetryCapture:
         if metric is None:
             return ()
         return [p for p in metric.data.data_points if isinstance(p, HistogramDataPoint)]
+
+    def number_points(self, name: str) -> Sequence[NumberDataPoint]:
+        """The counter (sum) data points of metric *name*; empty when it was never recorded."""
+        metric = self.metrics().get(name)
+        if metric is None:
+            return ()
+        return [p for p in metric.data.data_points if isinstance(p, NumberDataPoint)]
 
     def clear(self) -> None:
         """Forget finished spans (metrics are cumulative and stay)."""

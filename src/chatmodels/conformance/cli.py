@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["build_parser", "main", "parse_level", "parse_max"]
 
 PROG = "chatmodels-conformance"
-_SERVE_MODULE = "chatmodels.conformance.faults.cli"
 
 
 def parse_level(value: str) -> Level:
@@ -185,14 +184,12 @@ def _cmd_spec(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_serve(subparsers: Any) -> None:
-    try:
-        from chatmodels.conformance.faults.cli import add_serve_command
-    except ModuleNotFoundError as exc:
-        if exc.name and (exc.name == _SERVE_MODULE or _SERVE_MODULE.startswith(exc.name + ".")):
-            return  # the fault server is not installed; every other command still works
-        raise
-    add_serve_command(subparsers)
+def _cmd_settings(args: argparse.Namespace) -> int:
+    from chatmodels.conformance.settings import describe_settings
+
+    for line in describe_settings(_catalogue(args)):
+        print(line)
+    return 0
 
 
 def _command(
@@ -352,7 +349,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_output(spec)
 
-    _add_serve(sub)
+    _command(
+        sub,
+        "settings",
+        _cmd_settings,
+        "list every suite tunable with its default, unit and meaning",
+        (
+            "List every tunable of --chatmodels-setting KEY=VALUE (or the chatmodels_settings "
+            "ini key): its default, unit and meaning, then the budget.<ID> overrides."
+        ),
+    )
+
+    from chatmodels.conformance.faults.cli import add_serve_command
+
+    add_serve_command(sub)
     return parser
 
 

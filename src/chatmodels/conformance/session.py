@@ -592,6 +592,7 @@ class ConformanceSession:
             "filters": list(self.filters),
             "waivers": dict(self.waivers),
             "profile": self.profile.name,
+            "telemetry_profile": self.settings.str("otel_semconv"),
         }
 
     def _note_stops(self, session: pytest.Session, exitstatus: int) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from chatmodels.conformance.catalogue.run import RENAMED
 from chatmodels.conformance.requirements import Catalogue
 
-__all__ = ["Settings", "SettingsError"]
+__all__ = ["Settings", "SettingsError", "describe_settings"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -22,8 +22,13 @@ class SettingsError(ValueError):
     """A setting key is unknown or its value has the wrong form."""
 
 
-def _parse(key: str, raw: str, default: float | int | bool | str) -> float | int | bool | str:
+def _parse(
+    key: str, raw: str, default: float | int | bool | str, choices: tuple[str, ...] = ()
+) -> float | int | bool | str:
     text = raw.strip()
+    if choices and text not in choices:
+        msg = f"setting {key!r} must be one of {list(choices)!r}, got {raw!r}"
+        raise SettingsError(msg)
     try:
         if isinstance(default, bool):
             if text.lower() in _TRUE | _FALSE:
@@ -38,6 +43,32 @@ def _parse(key: str, raw: str, default: float | int | bool | str) -> float | int
         msg = f"setting {key!r} must be a {kind} like {default!r}, got {raw!r}"
         raise SettingsError(msg) from None
     return text
+
+
+def describe_settings(catalogue: Catalogue) -> list[str]:
+    """One aligned line per tunable (key, default, unit, meaning), then the budget overrides."""
+    rows = [("SETTING", "DEFAULT", "UNIT", "MEANING")]
+    for key, setting in sorted(catalogue.settings.items()):
+        meaning = setting.help + (
+            f" One of: {', '.join(setting.choices)}." if setting.choices else ""
+        )
+        rows.append((key, _show(setting.default), setting.unit or "-", meaning))
+    for requirement in catalogue:
+        if requirement.budget is not None:
+            key = f"{_BUDGET_PREFIX}{requirement.id}"
+            meaning = f"budget of {requirement.id}: {requirement.title}"
+            rows.append((key, _show(requirement.budget), requirement.unit or "-", meaning))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True))
+        + "  "
+        + row[3]
+        for row in rows
+    ]
+
+
+def _show(value: _Value) -> builtins.str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 class Settings:
@@ -59,7 +90,7 @@ class Settings:
                     raise SettingsError(msg)
                 budgets[req_id] = float(_parse(key, text, 0.0))
             elif key in known:
-                values[key] = _parse(key, text, known[key].default)
+                values[key] = _parse(key, text, known[key].default, known[key].choices)
             elif key in RENAMED:
                 msg = f"setting {key!r} is now {RENAMED[key]!r}; use {RENAMED[key]}={text}"
                 raise SettingsError(msg)
@@ -90,12 +121,6 @@ class Settings:
         if requirement_id in self._budgets:
             return self._budgets[requirement_id]
         return self._catalogue.get(requirement_id).budget
-
-    def as_dict(self) -> dict[builtins.str, _Value]:
-        """Every tunable with its effective value, for the report."""
-        result = dict(self._values)
-        result.update({f"{_BUDGET_PREFIX}{k}": v for k, v in self._budgets.items()})
-        return result
 
     def _value(self, key: builtins.str) -> _Value:
         try:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from chatmodels.conformance.requirements import CATALOGUE, SUITE_VERSION, Catalogue, Level
 
-__all__ = ["render_spec", "spec_is_current"]
+__all__ = ["golden_lines", "render_spec", "spec_is_current", "suite_tests"]
+
+_SUITES = Path(__file__).parent / "suites"
 
 
 def render_spec(catalogue: Catalogue = CATALOGUE, suite_version: str = SUITE_VERSION) -> str:
@@ -15,6 +18,7 @@ def render_spec(catalogue: Catalogue = CATALOGUE, suite_version: str = SUITE_VER
 
     areas = [(area, [r for r in catalogue if r.area == area]) for area in catalogue.areas]
     counts = {level.value: sum(r.level is level for r in catalogue) for level in Level}
+    tests = suite_tests()
     return (
         environment()
         .get_template("spec.md")
@@ -24,8 +28,49 @@ def render_spec(catalogue: Catalogue = CATALOGUE, suite_version: str = SUITE_VER
             digest=catalogue.digest(),
             areas=areas,
             counts=counts,
+            tests=tests,
         )
     )
+
+
+def suite_tests(suites: Path = _SUITES) -> dict[str, list[str]]:
+    """Requirement ID -> ``suite_<file>.py::test_name`` of each suite test marked with it."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(suites.glob("suite_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node, prefix in _definitions(tree.body, ""):
+            for decorator in node.decorator_list:
+                if (
+                    isinstance(decorator, ast.Call)
+                    and isinstance(decorator.func, ast.Attribute)
+                    and decorator.func.attr == "requirement"
+                    and decorator.args
+                    and isinstance(decorator.args[0], ast.Constant)
+                ):
+                    test = f"{path.name}::{prefix}{node.name}"
+                    found.setdefault(str(decorator.args[0].value), []).append(test)
+    return found
+
+
+def _definitions(
+    body: list[ast.stmt], prefix: str
+) -> list[tuple[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, str]]:
+    out: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, str]] = []
+    for node in body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            out.append((node, prefix))
+        if isinstance(node, ast.ClassDef):
+            out.extend(_definitions(node.body, f"{prefix}{node.name}::"))
+    return out
+
+
+def golden_lines(catalogue: Catalogue = CATALOGUE, suite_version: str = SUITE_VERSION) -> list[str]:
+    """The suite version, then ``ID LEVEL CAPABILITY`` per requirement: what a version freezes."""
+    lines = [f"suite_version {suite_version}"]
+    for r in catalogue:
+        capability = r.capability.value if r.capability else "-"
+        lines.append(f"{r.id} {r.level.value} {capability}")
+    return lines
 
 
 def spec_is_current(path: Path, catalogue: Catalogue = CATALOGUE) -> bool:

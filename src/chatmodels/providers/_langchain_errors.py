@@ -16,7 +16,7 @@ from types import ModuleType
 import httpx
 
 from chatmodels.errors import ChatModelError, ErrorCode, make_error
-from chatmodels.providers._openai_errors import (
+from chatmodels.providers._http_errors import (
     HTTPX_ROOT_ERRORS,
     Redactor,
     error_for_status,

@@ -30,6 +30,7 @@ from chatmodels.messages import (
     ToolCallDelta,
     Usage,
 )
+from chatmodels.providers._openai_wire import part_to_wire
 
 __all__ = [
     "StreamFinish",
@@ -75,6 +76,9 @@ def _one_to_langchain(message: Message) -> BaseMessage:
     if message.role is Role.SYSTEM:
         return SystemMessage(content=message.content)
     if message.role is Role.USER:
+        if message.media:  # LangChain chat models take OpenAI-style content blocks
+            blocks: list[str | dict[Any, Any]] = [part_to_wire(p) for p in message.parts]
+            return HumanMessage(content=blocks, name=message.name)
         return HumanMessage(content=message.content, name=message.name)
     if message.role is Role.TOOL:
         assert message.tool_call_id is not None  # Message guarantees it for the tool role
@@ -161,8 +165,16 @@ def _usage(message: AIMessage) -> Usage | None:
     usage = message.usage_metadata
     if usage is None:
         return None
+    reasoning = (usage.get("output_token_details") or {}).get("reasoning")
+    cached = (usage.get("input_token_details") or {}).get("cache_read")
     try:
-        return Usage(usage["input_tokens"], usage["output_tokens"], usage["total_tokens"])
+        return Usage(
+            usage["input_tokens"],
+            usage["output_tokens"],
+            usage["total_tokens"],
+            reasoning_tokens=reasoning,
+            cached_input_tokens=cached,
+        )
     except (KeyError, InvalidInputError) as exc:
         msg = f"the model's usage_metadata is malformed: {dict(usage)!r}"
         raise InvalidResponseError(msg, op="usage", cause=exc) from exc

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,20 +16,24 @@ from chatmodels.messages import (
     Usage,
 )
 from chatmodels.options import ChatOptions, ResponseFormat
-from chatmodels.providers._openai_errors import PROVIDER_NAME, invalid_response
+from chatmodels.parts import ContentPart, ImagePart, MediaPart, TextPart
+from chatmodels.providers._http_errors import invalid_response
+from chatmodels.providers._http_payload import SSEDecoder, json_event, required_field
 
 __all__ = [
-    "SSEDecoder",
     "StreamAssembler",
     "build_request_body",
-    "is_json_type",
     "message_to_wire",
     "parse_completion",
     "parse_finish_reason",
-    "parse_json_body",
     "parse_usage",
+    "part_to_wire",
     "tool_choice_to_wire",
 ]
+
+#: Where OpenAI-compatible servers put shown reasoning: vLLM and DeepSeek, then OpenRouter.
+REASONING_FIELDS = ("reasoning_content", "reasoning")
+_AUDIO_FORMATS = {"audio/wav": "wav", "audio/x-wav": "wav", "audio/mpeg": "mp3", "audio/mp3": "mp3"}
 
 _FINISH_REASONS: dict[str, FinishReason] = {
     "stop": FinishReason.STOP,
@@ -41,9 +44,43 @@ _FINISH_REASONS: dict[str, FinishReason] = {
 }
 
 
+def _base64_of(data: str) -> str:
+    """The payload of a data URI, or *data* itself when it is bare base64."""
+    return data.split(";base64,", 1)[1] if data.startswith("data:") else data
+
+
+def part_to_wire(part: ContentPart) -> dict[str, Any]:
+    """Express one content part as a chat-completions part; audio needs a wav or mp3 type."""
+    if isinstance(part, TextPart):
+        return {"type": "text", "text": part.text}
+    if isinstance(part, ImagePart):
+        image: dict[str, Any] = {"url": part.url}
+        if part.detail is not None:
+            image["detail"] = part.detail
+        return {"type": "image_url", "image_url": image}
+    assert isinstance(part, MediaPart)
+    if part.kind == "audio":
+        return {
+            "type": "input_audio",
+            "input_audio": {
+                "data": _base64_of(part.data),
+                "format": _AUDIO_FORMATS.get(part.media_type, part.media_type.rpartition("/")[2]),
+            },
+        }
+    file: dict[str, Any] = {"file_data": part.data}
+    if part.name is not None:
+        file["filename"] = part.name
+    return {"type": "file", "file": file}
+
+
 def message_to_wire(message: Message) -> dict[str, Any]:
-    """Express one message as the API expects it."""
-    wire: dict[str, Any] = {"role": message.role.value, "content": message.content}
+    """Express one message as the API expects it: text, or a list of parts with media."""
+    content: Any = message.content
+    if message.media:
+        content = [part_to_wire(p) for p in message.parts]
+    wire: dict[str, Any] = {"role": message.role.value, "content": content}
+    if message.refusal:
+        wire["refusal"] = message.refusal
     if message.tool_calls:
         wire["content"] = message.content or None
         wire["tool_calls"] = [
@@ -77,7 +114,10 @@ def build_request_body(
     stream_usage: bool = True,
 ) -> dict[str, Any]:
     """Build the JSON body of POST /chat/completions, leaving unset options to the server."""
-    body: dict[str, Any] = {"model": model, "messages": [message_to_wire(m) for m in messages]}
+    body: dict[str, Any] = {
+        "model": options.model or model,
+        "messages": [message_to_wire(m) for m in messages],
+    }
     for name in ("temperature", "top_p", "max_tokens", "seed"):
         value = getattr(options, name)
         if value is not None:
@@ -98,47 +138,24 @@ def build_request_body(
         ]
     if options.tool_choice is not None:
         body["tool_choice"] = tool_choice_to_wire(options.tool_choice)
+    if options.tools and options.parallel_tool_calls is not None:
+        body["parallel_tool_calls"] = options.parallel_tool_calls
+    if options.reasoning_effort is not None:
+        body["reasoning_effort"] = options.reasoning_effort
     if options.response_format is ResponseFormat.JSON:
         body["response_format"] = {"type": "json_object"}
+    schema = options.json_schema
+    if schema is not None:
+        spec: dict[str, Any] = {"name": schema.name, "schema": dict(schema.schema)}
+        spec["strict"] = schema.strict
+        if schema.description:
+            spec["description"] = schema.description
+        body["response_format"] = {"type": "json_schema", "json_schema": spec}
     if stream:
         body["stream"] = True
         if stream_usage:
             body["stream_options"] = {"include_usage": True}
     return body
-
-
-def is_json_type(content_type: str | None) -> bool:
-    """Tell whether a Content-Type header announces JSON."""
-    media = (content_type or "").split(";", 1)[0].strip().lower()
-    return media == "application/json" or media.endswith("+json")
-
-
-def parse_json_body(body: bytes, content_type: str | None, *, op: str) -> Any:
-    """Decode a 2xx body, refusing empty bodies, other media types and invalid JSON."""
-    if not is_json_type(content_type):
-        msg = f"{op} expected an application/json answer, got Content-Type {content_type!r}"
-        raise invalid_response(msg, op=op)
-    if not body.strip():
-        msg = f"{op} got an empty answer body with HTTP 2xx"
-        raise invalid_response(msg, op=op)
-    try:
-        return json.loads(body)
-    except ValueError as exc:
-        msg = f"{op} got an answer that is not valid JSON: {body[:80]!r}"
-        raise invalid_response(msg, op=op, cause=exc) from exc
-
-
-def _field(data: Any, name: str, kind: type | tuple[type, ...], *, op: str, where: str) -> Any:
-    value = data.get(name) if isinstance(data, Mapping) else None
-    if not isinstance(value, kind) or isinstance(value, bool):
-        msg = f"{op} got an answer whose {where}{name!r} is {value!r}; expected {_kind_name(kind)}"
-        raise invalid_response(msg, op=op)
-    return value
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(k.__name__ for k in kinds)
 
 
 def parse_finish_reason(value: Any, *, op: str) -> FinishReason:
@@ -153,16 +170,39 @@ def parse_usage(value: Any, *, op: str) -> Usage | None:
     """Read the usage object, when the server sent one."""
     if value is None:
         return None
-    prompt = _field(value, "prompt_tokens", int, op=op, where="usage ")
-    completion = _field(value, "completion_tokens", int, op=op, where="usage ")
+    prompt = required_field(value, "prompt_tokens", int, op=op, where="usage ")
+    completion = required_field(value, "completion_tokens", int, op=op, where="usage ")
     total = value.get("total_tokens")
+    details = {
+        "reasoning_tokens": _detail(value, "completion_tokens_details", "reasoning_tokens"),
+        "cached_input_tokens": _detail(value, "prompt_tokens_details", "cached_tokens"),
+    }
     try:
         if isinstance(total, int) and not isinstance(total, bool):
-            return Usage(prompt, completion, total)
-        return Usage(prompt, completion)
+            return Usage(prompt, completion, total, **details)
+        return Usage(prompt, completion, **details)
     except ChatModelError as exc:
         msg = f"{op} got an invalid usage object {value!r}"
         raise invalid_response(msg, op=op, cause=exc) from exc
+
+
+def _detail(usage: Mapping[str, Any], group: str, name: str) -> Any:
+    """One optional usage detail; absent or null groups give None."""
+    details = usage.get(group)
+    return details.get(name) if isinstance(details, Mapping) else None
+
+
+def _text_field(source: Mapping[str, Any], names: Sequence[str], *, op: str) -> str:
+    """The first of *names* present in *source*, as text; '' when none is."""
+    for name in names:
+        value = source.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            msg = f"{op} got {name} {value!r}; expected a string or null"
+            raise invalid_response(msg, op=op)
+        return value
+    return ""
 
 
 def _parse_tool_calls(value: Any, *, op: str) -> tuple[ToolCall, ...]:
@@ -173,7 +213,7 @@ def _parse_tool_calls(value: Any, *, op: str) -> tuple[ToolCall, ...]:
         raise invalid_response(msg, op=op)
     calls = []
     for item in value:
-        function = _field(item, "function", Mapping, op=op, where="tool call ")
+        function = required_field(item, "function", Mapping, op=op, where="tool call ")
         arguments = function.get("arguments")
         if arguments is not None and not isinstance(arguments, str):
             # Never rewrite what the server sent: an object here is a protocol violation.
@@ -185,8 +225,8 @@ def _parse_tool_calls(value: Any, *, op: str) -> tuple[ToolCall, ...]:
         try:
             calls.append(
                 ToolCall(
-                    id=_field(item, "id", str, op=op, where="tool call "),
-                    name=_field(function, "name", str, op=op, where="tool call function "),
+                    id=required_field(item, "id", str, op=op, where="tool call "),
+                    name=required_field(function, "name", str, op=op, where="tool call function "),
                     arguments=arguments or "{}",
                 )
             )
@@ -201,51 +241,27 @@ def parse_completion(payload: Any, *, op: str, fallback_model: str) -> ChatResul
     if not isinstance(payload, Mapping):
         msg = f"{op} got an answer that is not a JSON object: {str(payload)[:80]!r}"
         raise invalid_response(msg, op=op)
-    choices = _field(payload, "choices", list, op=op, where="")
+    choices = required_field(payload, "choices", list, op=op, where="")
     if not choices:
         msg = f"{op} got an answer with no choices"
         raise invalid_response(msg, op=op)
-    message = _field(choices[0], "message", Mapping, op=op, where="choice ")
+    message = required_field(choices[0], "message", Mapping, op=op, where="choice ")
     content = message.get("content")
     if content is not None and not isinstance(content, str):
         msg = f"{op} got message content {content!r}; expected a string or null"
         raise invalid_response(msg, op=op)
     return ChatResult(
         message=Message.assistant(
-            content or "", _parse_tool_calls(message.get("tool_calls"), op=op)
+            content or "",
+            _parse_tool_calls(message.get("tool_calls"), op=op),
+            refusal=_text_field(message, ("refusal",), op=op),
+            reasoning=_text_field(message, REASONING_FIELDS, op=op),
         ),
         finish_reason=parse_finish_reason(choices[0].get("finish_reason"), op=op),
         model=str(payload.get("model") or fallback_model),
         response_id=str(payload.get("id") or ""),
         usage=parse_usage(payload.get("usage"), op=op),
     )
-
-
-class SSEDecoder:
-    """Cut a text/event-stream into the data payloads of its events."""
-
-    def __init__(self) -> None:
-        self._data: list[str] = []
-
-    def feed(self, line: str) -> str | None:
-        """Take one line; return a payload when a blank line ends an event that carried data."""
-        line = line.rstrip("\r\n")
-        if not line:
-            return self.flush()
-        if line.startswith(":"):
-            return None
-        field, _, value = line.partition(":")
-        if field == "data":
-            self._data.append(value[1:] if value.startswith(" ") else value)
-        return None
-
-    def flush(self) -> str | None:
-        """Return the pending payload, if any; called at a blank line and at the end of input."""
-        if not self._data:
-            return None
-        payload = "\n".join(self._data)
-        self._data = []
-        return payload
 
 
 class StreamAssembler:
@@ -289,19 +305,12 @@ class StreamAssembler:
                 raise invalid_response(msg, op=self._op)
             self._done = True
             return [self._chunk(finish_reason=self._finish, usage=self._usage)]
-        try:
-            event = json.loads(payload)
-        except ValueError as exc:
-            msg = f"{self._op} got a stream event that is not JSON: {payload[:80]!r}"
-            raise invalid_response(msg, op=self._op, cause=exc) from exc
-        if not isinstance(event, Mapping):
-            msg = f"{self._op} got a stream event that is not an object: {payload[:80]!r}"
-            raise invalid_response(msg, op=self._op)
+        event = json_event(payload, op=self._op)
         if "error" in event:
             error = event["error"]
             text = error.get("message") if isinstance(error, Mapping) else error
             msg = f"{self._op} failed: the server reported mid-stream: {str(text)[:300]}"
-            raise make_error(ErrorCode.SERVER_ERROR, msg, op=self._op, provider=PROVIDER_NAME)
+            raise make_error(ErrorCode.SERVER_ERROR, msg, op=self._op)
         return self._event(event)
 
     def _event(self, event: Mapping[str, Any]) -> list[ChatChunk]:
@@ -314,18 +323,22 @@ class StreamAssembler:
             raise invalid_response(msg, op=self._op)
         if not choices:
             return []
-        delta = _field(choices[0], "delta", Mapping, op=self._op, where="stream choice ")
+        delta = required_field(choices[0], "delta", Mapping, op=self._op, where="stream choice ")
         text = delta.get("content") or ""
         if not isinstance(text, str):
             msg = f"{self._op} got delta content {text!r}; expected a string"
             raise invalid_response(msg, op=self._op)
         deltas = self._tool_deltas(delta.get("tool_calls"))
+        reasoning = _text_field(delta, REASONING_FIELDS, op=self._op)
+        refusal = _text_field(delta, ("refusal",), op=self._op)
         reason = choices[0].get("finish_reason")
         if reason is not None:
             self._finish = parse_finish_reason(reason, op=self._op)
-        if not text and not deltas:
+        if not (text or deltas or reasoning or refusal):
             return []
-        return [self._chunk(delta=text, tool_call_deltas=deltas)]
+        return [
+            self._chunk(delta=text, tool_call_deltas=deltas, reasoning=reasoning, refusal=refusal)
+        ]
 
     def _tool_deltas(self, value: Any) -> tuple[ToolCallDelta, ...]:
         if value is None:
@@ -335,7 +348,7 @@ class StreamAssembler:
             raise invalid_response(msg, op=self._op)
         deltas = []
         for item in value:
-            index = _field(item, "index", int, op=self._op, where="tool call delta ")
+            index = required_field(item, "index", int, op=self._op, where="tool call delta ")
             function = item.get("function") or {}
             name = function.get("name") if isinstance(function, Mapping) else None
             arguments = function.get("arguments") if isinstance(function, Mapping) else None

@@ -15,14 +15,21 @@ from typing import Any
 
 from chatmodels.messages import FinishReason, Message, Role
 from chatmodels.options import ChatOptions, ResponseFormat, ToolSpec
+from chatmodels.parts import ImagePart
 
 __all__ = [
     "ANSWER_PREFIX",
+    "MEDIA_TOKENS",
+    "REFUSAL_TRIGGER",
     "answer_text",
     "count_tokens",
     "example_arguments",
+    "example_value",
     "input_tokens",
     "pick_tool",
+    "pick_tools",
+    "reasoning_text",
+    "refusal_text",
     "prompt_of",
     "shape_text",
     "split_tokens",
@@ -31,6 +38,10 @@ __all__ = [
 ]
 
 ANSWER_PREFIX = "Reference answer to: "
+#: Input tokens each image or other media part counts for.
+MEDIA_TOKENS = 8
+#: A last user message containing this (any case) is refused.
+REFUSAL_TRIGGER = "please refuse"
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _SNIPPET_CHARS = 40
@@ -45,7 +56,10 @@ def count_tokens(text: str) -> int:
 def input_tokens(messages: Sequence[Message]) -> int:
     """Count a conversation: content and tool-call arguments, plus one per message."""
     return sum(
-        count_tokens(m.content) + sum(count_tokens(c.arguments) for c in m.tool_calls) + 1
+        count_tokens(m.content)
+        + sum(count_tokens(c.arguments) for c in m.tool_calls)
+        + MEDIA_TOKENS * len(m.media)
+        + 1
         for m in messages
     )
 
@@ -86,6 +100,42 @@ def shape_text(raw: str, options: ChatOptions) -> tuple[str, FinishReason]:
     return text, finish
 
 
+def _last_user(messages: Sequence[Message]) -> Message:
+    return next((m for m in reversed(messages) if m.role is Role.USER), messages[-1])
+
+
+def _media_tags(message: Message) -> str:
+    tags = []
+    for part in message.media:
+        kind = part.media_type if isinstance(part, ImagePart) else part.media_type or part.kind
+        tags.append(f" [{part.kind}: {kind or 'by URL'}]")
+    return "".join(tags)
+
+
+def refusal_text(messages: Sequence[Message]) -> str:
+    """The refusal for a last user message containing REFUSAL_TRIGGER, else ''."""
+    prompt = prompt_of(messages)
+    if REFUSAL_TRIGGER not in prompt.lower():
+        return ""
+    return f"Reference refuses to answer {count_tokens(prompt)} tokens that ask it to refuse."
+
+
+def reasoning_text(messages: Sequence[Message], effort: str | None) -> str:
+    """The shown reasoning: one sentence for any effort above 'none', else ''."""
+    if effort in (None, "none"):
+        return ""
+    prompt = _last_user(messages)
+    return (
+        f"Reasoning ({effort}): the {prompt.role.value} turn has {count_tokens(prompt.content)} "
+        "tokens; the reference answers by echoing it."
+    )
+
+
+def example_value(schema: Mapping[str, Any], prompt: str) -> Any:
+    """A JSON value valid against *schema*, filled the way tool arguments are."""
+    return _example(schema, prompt, 0)
+
+
 def prompt_of(messages: Sequence[Message]) -> str:
     """The text being answered: the last user message, else the last message."""
     for message in reversed(messages):
@@ -113,7 +163,7 @@ def answer_text(messages: Sequence[Message]) -> str:
     """The unshaped answer: a summary of trailing tool results, else an echo of the prompt."""
     if messages[-1].role is Role.TOOL:
         return _tool_summary(messages)
-    return ANSWER_PREFIX + prompt_of(messages)
+    return ANSWER_PREFIX + prompt_of(messages) + _media_tags(_last_user(messages))
 
 
 def pick_tool(messages: Sequence[Message], options: ChatOptions) -> ToolSpec | None:
@@ -129,6 +179,23 @@ def pick_tool(messages: Sequence[Message], options: ChatOptions) -> ToolSpec | N
     if options.tool_choice == "required":
         return mentioned or options.tools[0]
     return mentioned if messages[-1].role is Role.USER else None
+
+
+def pick_tools(messages: Sequence[Message], options: ChatOptions) -> list[ToolSpec]:
+    """With parallel_tool_calls=True, every offered tool the prompt mentions; else pick_tool."""
+    if (
+        options.parallel_tool_calls
+        and options.forced_tool is None
+        and options.tool_choice != "none"
+    ):
+        prompt = prompt_of(messages).lower()
+        mentioned = [t for t in options.tools if t.name.lower() in prompt]
+        if len(mentioned) > 1 and (
+            options.tool_choice == "required" or messages[-1].role is Role.USER
+        ):
+            return mentioned
+    tool = pick_tool(messages, options)
+    return [] if tool is None else [tool]
 
 
 def tool_call_id(messages: Sequence[Message], name: str, index: int = 0) -> str:

@@ -37,10 +37,28 @@ Rules (tests and conformance suites rely on each):
   number -> 1.0, boolean -> true, array -> ``minItems`` items, object -> filled recursively,
   null -> null; numeric bounds and string lengths are respected). Content is empty and the
   finish reason is ``tool_calls``. max_tokens and stop sequences never cut tool calls.
+- **Parallel tool calls.** With ``parallel_tool_calls=True`` (and tool_choice unset, ``auto``
+  or ``required``) every offered tool the prompt mentions is called, in offer order, each with
+  the id of its index; otherwise the one-call rule above holds. A tool without properties is
+  called with ``{}``. Arguments keep non-ASCII text as characters (``ensure_ascii=False``).
+- **Structured output** (``response_format`` a JsonSchemaFormat) answers, as JSON text, a value
+  filled from the schema the way tool arguments are; stop sequences and max_tokens never cut it.
+- **Reasoning.** With ``reasoning_effort`` above ``"none"`` the message carries one sentence of
+  ``reasoning`` naming the effort and the prompt's token count, never in the content;
+  ``usage.reasoning_tokens`` counts it and is part of ``output_tokens`` (``"none"`` reports 0,
+  unset reports None). Cached input tokens are not simulated (None).
+- **Refusal.** A last user message containing ``"please refuse"`` (any case) is answered with
+  an empty content and a ``refusal``; the finish reason is ``stop``.
+- **Content parts.** Each image or other media part counts ``MEDIA_TOKENS`` (8) input tokens,
+  and the answer echo ends with `` [<kind>: <media type, or 'by URL'>]`` per part of the last
+  user message. Audio and file parts are read; other MediaPart kinds are UnsupportedError.
+- **Per-call model.** ``options.model`` naming a listed model (``reference-echo-alt``) answers
+  as that model; an unlisted one is ModelNotFoundError.
 - **Streaming** yields the invoke result split every ``chunk_tokens`` tokens (default 2) at
-  token starts, so whitespace is kept and the deltas concatenate to the invoke text exactly.
-  Tool calls follow as ToolCallDelta fragments of the arguments, cut the same way; the first
-  fragment of a call carries its id and name. Every chunk carries the model and the response
+  token starts, so whitespace is kept and the deltas concatenate to the invoke text exactly;
+  reasoning deltas come first and refusal deltas last, split the same way. Tool calls follow
+  as ToolCallDelta fragments of the arguments, cut the same way; the first fragment of a call
+  carries its id and name. Every chunk carries the model and the response
   id; the last chunk carries the finish reason and usage. No chunk is empty unless the whole
   answer is, in which case one empty final chunk is sent.
 - **Latency.** Every call waits ``latency`` seconds (default 0.02, a fast local model) before
@@ -95,15 +113,19 @@ from chatmodels.messages import (
     ToolCallDelta,
     Usage,
 )
-from chatmodels.options import ChatOptions, OptionsLike
+from chatmodels.options import ChatOptions, OptionsLike, ToolSpec
 from chatmodels.provider import Capability, HealthState, HealthStatus, ProviderMetadata
 from chatmodels.providers._reference_answer import (
     answer_text,
     count_tokens,
     example_arguments,
+    example_value,
     input_tokens,
     pick_tool,
+    pick_tools,
     prompt_of,
+    reasoning_text,
+    refusal_text,
     shape_text,
     split_tokens,
     tool_call_id,
@@ -126,7 +148,7 @@ __all__ = [
 
 def _package_version() -> str:
     try:
-        return _importlib_metadata.version("chatmodels-conformance")
+        return _importlib_metadata.version("chatmodels")
     except _importlib_metadata.PackageNotFoundError:
         return "0.1.0"
 
@@ -135,11 +157,18 @@ REFERENCE_METADATA = ProviderMetadata(
     name="reference",
     version=_package_version(),
     description="In-process deterministic echo model; no network, no key.",
-    models=("reference-echo",),
+    models=("reference-echo", "reference-echo-alt"),
     default_model="reference-echo",
     optional_options=OPTION_NAMES,
     secret_options=(),
-    capabilities=frozenset(Capability) - {Capability.OPENAI_COMPATIBLE, Capability.TELEMETRY},
+    # In-process: it speaks no HTTP protocol, so the FAULT and WIRE areas do not apply.
+    capabilities=frozenset(Capability)
+    - {
+        Capability.OPENAI_COMPATIBLE,
+        Capability.ANTHROPIC_COMPATIBLE,
+        Capability.RESPONSES_COMPATIBLE,
+        Capability.TELEMETRY,
+    },
     max_input_tokens=DEFAULT_CONFIG.max_input_tokens,
     health_timeout=1.0,
 )
@@ -170,6 +199,9 @@ class _Budget:
 
 class ReferenceChatModel(BaseChatModel):
     """The reference model; each step is a small method so a subclass can break exactly one."""
+
+    supported_parts = frozenset({"audio", "file"})
+    accepts_model_override = True
 
     def __init__(
         self,
@@ -212,14 +244,45 @@ class ReferenceChatModel(BaseChatModel):
     def _tool_call(self, messages: Sequence[Message], options: ChatOptions) -> ToolCall | None:
         """The one tool call to answer with, or None for a text answer."""
         tool = pick_tool(messages, options)
-        if tool is None:
-            return None
+        return None if tool is None else self._call_to(tool, messages, 0)
+
+    def _call_to(self, tool: ToolSpec, messages: Sequence[Message], index: int) -> ToolCall:
+        """A call to *tool*, its arguments filled from the prompt."""
         arguments = example_arguments(tool.parameters, prompt_of(messages))
         return ToolCall(
-            id=tool_call_id(messages, tool.name),
+            id=tool_call_id(messages, tool.name, index),
             name=tool.name,
             arguments=json.dumps(arguments, ensure_ascii=False),
         )
+
+    def _tool_calls(
+        self, messages: Sequence[Message], options: ChatOptions
+    ) -> tuple[ToolCall, ...]:
+        """Every tool call of the answer: several only with parallel_tool_calls=True."""
+        tools = pick_tools(messages, options)
+        if len(tools) > 1:
+            return tuple(self._call_to(t, messages, i) for i, t in enumerate(tools))
+        call = self._tool_call(messages, options)
+        return () if call is None else (call,)
+
+    def _structured(self, messages: Sequence[Message], options: ChatOptions) -> str:
+        """The structured-output answer: a value valid against the schema, as JSON text."""
+        assert options.json_schema is not None
+        value = example_value(options.json_schema.schema, prompt_of(messages))
+        return json.dumps(value, ensure_ascii=False)
+
+    def _reasoning(self, messages: Sequence[Message], options: ChatOptions) -> str:
+        """The reasoning shown apart from the answer; empty unless reasoning_effort asks."""
+        return reasoning_text(messages, options.reasoning_effort)
+
+    def _served_model(self, options: ChatOptions) -> str:
+        """The model answering this call: the per-call override, else the chat model's own."""
+        name = options.model or self._model
+        if name != self._model and name not in self._metadata.models:
+            msg = f"model {name!r} is not served by provider {self._metadata.name!r}; "
+            msg += f"expected one of {list(self._metadata.models)!r}"
+            raise ModelNotFoundError(msg, provider=self._metadata.name)
+        return name
 
     def _new_response_id(self) -> str:
         """A fresh id per call; the one non-deterministic part of an answer."""
@@ -228,28 +291,42 @@ class ReferenceChatModel(BaseChatModel):
     def _answer(self, messages: Sequence[Message], options: ChatOptions) -> ChatResult:
         """Compute the complete answer; deterministic except for the response id."""
         self._check_messages(messages)
-        call = self._tool_call(messages, options)
-        if call is not None:
-            message = Message.assistant("", (call,))
+        model = self._served_model(options)
+        reasoning = self._reasoning(messages, options)
+        refusal = refusal_text(messages)
+        calls = () if refusal else self._tool_calls(messages, options)
+        if calls:
+            message = Message.assistant("", calls, reasoning=reasoning)
             finish = FinishReason.TOOL_CALLS
-            output = count_tokens(call.arguments)
+            output = sum(count_tokens(c.arguments) for c in calls)
+        elif refusal:
+            message = Message.assistant(refusal=refusal, reasoning=reasoning)
+            finish, output = FinishReason.STOP, count_tokens(refusal)
         else:
-            text, finish = shape_text(self._text(messages, options), options)
-            message = Message.assistant(text)
+            if options.json_schema is not None:
+                text, finish = self._structured(messages, options), FinishReason.STOP
+            else:
+                text, finish = shape_text(self._text(messages, options), options)
+            message = Message.assistant(text, reasoning=reasoning)
             output = count_tokens(text)
+        thought = count_tokens(reasoning) if options.reasoning_effort is not None else None
         return ChatResult(
             message=message,
             finish_reason=finish,
-            model=self._model,
+            model=model,
             response_id=self._new_response_id(),
-            usage=Usage(input_tokens(messages), output),
+            usage=Usage(input_tokens(messages), output + (thought or 0), reasoning_tokens=thought),
         )
 
     def _chunks(self, result: ChatResult, options: ChatOptions) -> list[ChatChunk]:
         """Split a result into stream chunks; the last carries the finish reason and usage."""
         size = self._config.chunk_tokens
         tag: dict[str, Any] = {"model": result.model, "response_id": result.response_id}
-        chunks = [ChatChunk(delta=piece, **tag) for piece in split_tokens(result.text, size)]
+        chunks = [
+            ChatChunk(reasoning=piece, **tag) for piece in split_tokens(result.reasoning, size)
+        ]
+        chunks += [ChatChunk(delta=piece, **tag) for piece in split_tokens(result.text, size)]
+        chunks += [ChatChunk(refusal=p, **tag) for p in split_tokens(result.refusal, size)]
         for index, call in enumerate(result.tool_calls):
             for part_no, part in enumerate(split_tokens(call.arguments, size) or [""]):
                 first = part_no == 0

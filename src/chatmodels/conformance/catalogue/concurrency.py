@@ -10,7 +10,7 @@ provider, recommended settings are ``conc_threads=16``, ``conc_calls_per_thread=
 
 from __future__ import annotations
 
-from chatmodels.conformance.requirements import Level, Requirement, Setting
+from chatmodels.conformance.catalogue._types import Level, Requirement, Setting
 from chatmodels.provider import Capability
 
 MUST, SHOULD = Level.MUST, Level.SHOULD
@@ -33,9 +33,10 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(
         "CONC-003",
         MUST,
-        "Under concurrency a failing call raises only ChatModelError",
-        "Callers handle ChatModelError; a bare RuntimeError or KeyError escaping from a race "
-        "bypasses their retry and fallback logic.",
+        "Under concurrency a failing call raises only ChatModelError, upstream failures included",
+        "Callers handle ChatModelError; a bare RuntimeError or KeyError escaping from a race, "
+        "or from an upstream error met by many callers at once, bypasses their retry and "
+        "fallback logic.",
     ),
     Requirement(
         "CONC-004",
@@ -111,14 +112,53 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         "Containers build a shared model once while workers create their own; a provider "
         "whose model creation races hands one model to two owners.",
     ),
+    Requirement(
+        "CONC-014",
+        MUST,
+        "After streams are cancelled or closed early, and conc_cancel_grace seconds, no task "
+        "of the provider is left on the loop and the thread count is back at its baseline",
+        "A producer task or thread that keeps reading an abandoned answer pays for tokens "
+        "nobody reads and holds its connection; under steady cancellations they pile up until "
+        "the process runs out of connections, threads or memory.",
+        Capability.CANCELLATION,
+    ),
 )
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("conc_threads", 64, "Threads calling the shared model at once."),
-    Setting("conc_calls_per_thread", 8, "Calls each thread makes, invoke and stream mixed."),
-    Setting("conc_async_tasks", 256, "Concurrent ainvoke/astream tasks on one event loop."),
-    Setting("conc_cancel_streams", 100, "In-flight astream consumers; half are cancelled."),
-    Setting("conc_timeout", 30.0, "Seconds any concurrency test may run before it fails as hung."),
+    Setting("conc_threads", 64, "Threads calling the shared model at once.", unit="threads"),
+    Setting(
+        "conc_calls_per_thread",
+        8,
+        "Calls each thread makes, invoke and stream mixed.",
+        unit="calls",
+    ),
+    Setting(
+        "conc_async_tasks", 256, "Concurrent ainvoke/astream tasks on one event loop.", unit="tasks"
+    ),
+    Setting(
+        "conc_cancel_streams",
+        100,
+        "In-flight astream consumers; half are cancelled.",
+        unit="streams",
+    ),
+    Setting(
+        "conc_timeout",
+        30.0,
+        "Seconds any concurrency test may run before it fails as hung.",
+        unit="s",
+    ),
+    Setting(
+        "conc_cancel_grace",
+        2.0,
+        "Seconds CONC-014 waits for a provider's work on abandoned streams to stop; ample on a "
+        "busy machine, far shorter than a whole answer of a provider that keeps producing.",
+        unit="s",
+    ),
     Setting("conc_seed", 0, "Seed of every random choice, quoted in failures for re-runs."),
-    Setting("conc_solo_workers", 8, "Callers computing the reference answers apart from the load."),
+    Setting(
+        "conc_solo_workers",
+        8,
+        "Callers computing the reference answers apart from the load.",
+        unit="callers",
+    ),
 )

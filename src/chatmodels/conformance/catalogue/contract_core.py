@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatmodels.conformance.requirements import Level, Requirement, Setting
+from chatmodels.conformance.catalogue._types import Level, Requirement, Setting
 from chatmodels.provider import Capability
 
 MUST, SHOULD = Level.MUST, Level.SHOULD
@@ -139,6 +139,14 @@ _STREAM = (
         "back into valid calls make streaming agents fail.",
         Capability.TOOLS,
     ),
+    Requirement(
+        "STREAM-008",
+        MUST,
+        "A stream names one model, the same on every chunk that carries one",
+        "Cost accounting and telemetry attribute a streamed answer to the model its chunks "
+        "name; a name that changes mid-stream bills or traces one answer to two models.",
+        STREAMING,
+    ),
 )
 
 _BATCH = (
@@ -219,6 +227,15 @@ _MSG = (
         "Callers that overflow the context window need to know by how much to shrink it; a "
         "generic or retryable error gives them nothing to act on.",
     ),
+    Requirement(
+        "MSG-008",
+        MUST,
+        "A system message reaches the model: a long one costs input tokens (for providers "
+        "reporting usage), else it changes a deterministic answer",
+        "A provider that drops system messages answers without the application's instructions, "
+        "guardrails or persona, and nothing in the answer's shape shows it.",
+        Capability.SYSTEM_MESSAGES,
+    ),
 )
 
 _OPT = (
@@ -251,6 +268,14 @@ _OPT = (
         "An unsupported option raises unsupported, never silently ignored",
         "An ignored option (a JSON mode, a tool, an unknown extra) returns a plausible but "
         "wrong answer; failing loudly is the only safe behaviour.",
+    ),
+    Requirement(
+        "OPT-005",
+        MUST,
+        "A per-call model override is served and echoed in the result's model, invoked and "
+        "streamed, or refused with 'unsupported'",
+        "Routers switch models per request on one client; an override silently ignored bills "
+        "and answers with the wrong model while the caller believes otherwise.",
     ),
 )
 
@@ -292,25 +317,31 @@ REQUIREMENTS: tuple[Requirement, ...] = (
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(
+        "override_model",
+        "",
+        "The model OPT-005 asks for per call; empty picks another of the provider's listed models.",
+    ),
+    Setting(
         "async_blocking_threshold",
         0.002,
         "Seconds a heartbeat may be late before ASYNC-005 samples the loop thread for a "
         "blocking call; calls faster than this are too fast to judge.",
+        unit="s",
     ),
     Setting(
         "stream_close_timeout",
         1.0,
         "Seconds close()/aclose() of an early-abandoned stream may take (STREAM-006).",
+        unit="s",
     ),
     Setting(
-        "msg_long_input_words",
-        50000,
-        "Words in the very long prompt of MSG-007.",
+        "msg_long_input_words", 50000, "Words in the very long prompt of MSG-007.", unit="words"
     ),
     Setting(
         "preflight_timeout",
         5.0,
         "Seconds the preflight's one invoke and one stream may take before the run stops as "
         "unable to reach the provider; 0 skips the preflight.",
+        unit="s",
     ),
 )

@@ -5,7 +5,7 @@ Tools, JSON mode, errors, health, metadata, lifecycle, cancellation, timeouts an
 
 from __future__ import annotations
 
-from chatmodels.conformance.requirements import Level, Requirement, Setting
+from chatmodels.conformance.catalogue._types import Level, Requirement, Setting
 from chatmodels.provider import Capability
 
 MUST, SHOULD = Level.MUST, Level.SHOULD
@@ -59,6 +59,33 @@ _TOOLS: tuple[Requirement, ...] = (
         "has no schema to parse.",
         Capability.TOOL_CHOICE,
     ),
+    Requirement(
+        "TOOLS-007",
+        MUST,
+        "Parallel tool calls in one answer are all returned, each with its own id, invoked "
+        "and streamed",
+        "Agents run parallel calls concurrently and answer each by id; a call dropped, or two "
+        "sharing an id, leaves a question unanswered or answers the wrong one.",
+        Capability.PARALLEL_TOOL_CALLS,
+    ),
+    Requirement(
+        "TOOLS-008",
+        MUST,
+        "A tool without parameters is called with a JSON object as arguments, and its result "
+        "fed back gives an answer",
+        "Tools like 'current time' take no arguments; empty or null arguments crash the "
+        "application's JSON parser and are refused by APIs when sent back.",
+        Capability.TOOLS,
+    ),
+    Requirement(
+        "TOOLS-009",
+        MUST,
+        "Non-ASCII tool arguments come back as characters, not \\u escapes, invoked and "
+        "streamed, and round-trip in the history",
+        "Arguments are shown to users and matched against data; re-encoding them as ASCII "
+        "escapes garbles names like Zürich and breaks exact matches.",
+        Capability.TOOLS,
+    ),
 )
 
 _JSON: tuple[Requirement, ...] = (
@@ -84,17 +111,19 @@ _ERR: tuple[Requirement, ...] = (
     Requirement(
         "ERR-001",
         MUST,
-        "Every exception raised on bad input, from every entry point, is a ChatModelError "
-        "with op and code set",
+        "Every exception raised on bad input or an upstream failure, from every entry point, "
+        "is a ChatModelError with op and code set (the upstream failure's code)",
         "Callers write one except clause for ChatModelError; a bare KeyError or TypeError "
-        "escapes it and takes down the application.",
+        "escapes it and takes down the application, and a rate limit reported as another code "
+        "defeats back-off. Upstream failures are played through the provider's fault hook "
+        "(option 'fault_code'); without it that part is unsupported.",
     ),
     Requirement(
         "ERR-002",
         MUST,
-        "An error's retryable flag agrees with its code",
-        "Retry middleware trusts 'retryable'; retrying invalid input burns quota, and not "
-        "retrying a timeout turns a blip into an outage.",
+        "An error's retryable flag agrees with its code, on bad input and upstream failures",
+        "Retry middleware trusts 'retryable'; retrying invalid input or a rejected key burns "
+        "quota, and not retrying a timeout turns a blip into an outage.",
     ),
     Requirement(
         "ERR-003",
@@ -119,6 +148,21 @@ _HEALTH: tuple[Requirement, ...] = (
         "health_check returns a HealthStatus with a HealthState and a non-negative float latency",
         "Dashboards and load balancers read the status and latency fields; the wrong types "
         "break them or report nonsense.",
+    ),
+    Requirement(
+        "HEALTH-003",
+        MUST,
+        "health_check of a closed model is not HEALTHY",
+        "A pool that keeps a closed model because its probe still says healthy routes every "
+        "request to a model that can only answer 'closed'.",
+    ),
+    Requirement(
+        "HEALTH-004",
+        MUST,
+        "health_check is not HEALTHY while the server is unreachable, answers 500 or resets",
+        "Load balancers and readiness probes take a backend out on its health; a probe that "
+        "says HEALTHY while every call fails keeps sending traffic into an outage.",
+        Capability.OPENAI_COMPATIBLE,
     ),
 )
 
@@ -260,17 +304,20 @@ SETTINGS: tuple[Setting, ...] = (
         "timeout_slack",
         0.5,
         "Seconds a call may overrun its per-call timeout before TIMEOUT-* fail it.",
+        unit="s",
     ),
     Setting(
         "timeout_latency",
         1.0,
         "Seconds of latency given through a 'latency' provider option, when the provider has "
         "one, so TIMEOUT-* calls are still running at their deadline.",
+        unit="s",
     ),
     Setting(
         "cancel_latency",
         1.5,
         "Seconds of latency given through a 'latency' provider option, when the provider has "
         "one, so CANCEL-001 calls are still running when cancelled.",
+        unit="s",
     ),
 )

@@ -1,20 +1,22 @@
 """Requirements and tunables of the faults suite: an HTTP provider against a misbehaving server.
 
-The suite applies to providers declaring ``openai_compatible``: it re-creates them with
-``base_url`` pointed at a FaultServer on loopback, scripts one fault per request and reads
-the server's request log to count retries and time them. Where the provider declares the
-options ``timeout``, ``max_retries``, ``backoff_base`` or ``backoff_max``, the suite sets
-small values so the run stays fast; a provider declaring none is still bounded by
-``call_timeout`` on every call.
+The suite applies per protocol: each requirement runs once for each of ``openai_compatible``,
+``anthropic_compatible`` and ``responses_compatible`` the provider declares, and passes only if
+it passes on each (a provider declaring none is unsupported). It re-creates the provider with
+``base_url`` pointed at a FaultServer on loopback, which serves every protocol, scripts one
+fault per request and reads the server's request log to count retries and time them. Where
+the provider declares the options ``timeout``, ``max_retries``, ``backoff_base`` or
+``backoff_max``, the suite sets small values so the run stays fast; a provider declaring none
+is still bounded by ``call_timeout`` on every call.
 """
 
 from __future__ import annotations
 
-from chatmodels.conformance.requirements import Level, Requirement, Setting
-from chatmodels.provider import Capability
+from chatmodels.conformance.catalogue._types import Level, Requirement, Setting
 
 MUST, SHOULD = Level.MUST, Level.SHOULD
-HTTP = Capability.OPENAI_COMPATIBLE
+#: No single capability: the suite's fixture runs each requirement per declared protocol.
+HTTP = None
 
 REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(
@@ -150,29 +152,62 @@ REQUIREMENTS: tuple[Requirement, ...] = (
 )
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("fault_conc_callers", 64, "Concurrent callers (threads, then tasks) in FAULT-014."),
-    Setting("fault_rate", 0.2, "Share of requests the server fails at random in FAULT-014."),
+    Setting(
+        "fault_conc_callers",
+        64,
+        "Concurrent callers (threads, then tasks) in FAULT-014.",
+        unit="callers",
+    ),
+    Setting(
+        "fault_rate",
+        0.2,
+        "Share of requests the server fails at random in FAULT-014.",
+        unit="fraction",
+    ),
     Setting("fault_seed", 0, "Seed of the server's random faults in FAULT-014."),
-    Setting("fault_conc_timeout", 30.0, "Seconds FAULT-014 may run before it fails as hung."),
+    Setting(
+        "fault_conc_timeout",
+        30.0,
+        "Seconds without progress (no call ending, no request reaching the server) after which "
+        "FAULT-014 fails as hung; a load still progressing after 4 times this is inconclusive.",
+        unit="s",
+    ),
     Setting(
         "fault_client_timeout",
         5.0,
         "The client timeout given to models on the fault server, so a stalled answer ends in "
         "a timeout error well within call_timeout.",
+        unit="s",
     ),
-    Setting("fault_timeout", 0.2, "The client timeout FAULT-009 sets, in seconds."),
-    Setting("fault_latency", 2.0, "Server latency FAULT-009 plays; the timeout must cut it short."),
+    Setting("fault_timeout", 0.2, "The client timeout FAULT-009 sets, in seconds.", unit="s"),
+    Setting(
+        "fault_latency",
+        2.0,
+        "Server latency FAULT-009 plays; the timeout must cut it short.",
+        unit="s",
+    ),
     Setting(
         "fault_timeout_ratio",
         0.5,
         "FAULT-009 passes when the timed-out call took at most this share of fault_latency.",
+        unit="fraction",
     ),
-    Setting("fault_retry_after", 0.3, "Retry-After seconds of the 429 that FAULT-007 plays."),
-    Setting("fault_slack", 0.05, "Seconds of clock slack allowed under a Retry-After wait."),
+    Setting(
+        "fault_retry_after", 0.3, "Retry-After seconds of the 429 that FAULT-007 plays.", unit="s"
+    ),
+    Setting(
+        "fault_slack", 0.05, "Seconds of clock slack allowed under a Retry-After wait.", unit="s"
+    ),
     Setting(
         "fault_max_attempts",
         10,
         "Request bound of FAULT-006 when the provider declares no max_retries option.",
+        unit="requests",
     ),
-    Setting("fault_huge_size", 4 * 1024 * 1024, "Padding bytes of the huge body in FAULT-013."),
+    Setting(
+        "fault_huge_size",
+        4 * 1024 * 1024,
+        "Padding bytes of the huge body in FAULT-013.",
+        unit="bytes",
+    ),
 )

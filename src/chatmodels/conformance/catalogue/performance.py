@@ -6,7 +6,7 @@ Budgets are the defaults of the original design; each can be changed per run wit
 
 from __future__ import annotations
 
-from chatmodels.conformance.requirements import Level, Requirement, Setting
+from chatmodels.conformance.catalogue._types import Level, Requirement, Setting
 from chatmodels.provider import Capability
 
 REQUIREMENTS: tuple[Requirement, ...] = (
@@ -73,25 +73,35 @@ REQUIREMENTS: tuple[Requirement, ...] = (
 )
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("perf_samples", 30, "Paired blocks per overhead verdict (at least 30)."),
+    Setting("perf_samples", 30, "Paired blocks per overhead verdict (at least 30).", unit="blocks"),
     Setting(
         "perf_max_samples",
         120,
         "Paired blocks an undecided overhead verdict may extend to, in steps of perf_samples.",
+        unit="blocks",
     ),
-    Setting("perf_min_sample_seconds", 0.001, "Least work, in seconds, in one timed sample."),
+    Setting(
+        "perf_min_sample_seconds", 0.001, "Least work, in seconds, in one timed sample.", unit="s"
+    ),
     Setting("perf_seed", 0, "Seed of the bootstrap resampling."),
-    Setting("perf_bootstrap_resamples", 2000, "Bootstrap resamples per confidence interval."),
+    Setting(
+        "perf_bootstrap_resamples",
+        2000,
+        "Bootstrap resamples per confidence interval.",
+        unit="resamples",
+    ),
     Setting(
         "perf_latency_seconds",
         0.6,
         "Wall time the latency sampling aims for; sets the number of calls (50 to 2000).",
+        unit="s",
     ),
-    Setting("perf_throughput_seconds", 0.25, "Measuring window per concurrency level."),
+    Setting("perf_throughput_seconds", 0.25, "Measuring window per concurrency level.", unit="s"),
     Setting(
         "perf_tail_slack_ms",
         10.0,
         "Absolute slack of the tail rule: p99 passes under max(budget x p50, p50 + slack).",
+        unit="ms",
     ),
     Setting(
         "perf_long",

@@ -7,7 +7,7 @@ incomplete with that reason.
 
 from __future__ import annotations
 
-from chatmodels.conformance.requirements import Requirement, Setting
+from chatmodels.conformance.catalogue._types import Requirement, Setting
 
 REQUIREMENTS: tuple[Requirement, ...] = ()
 
@@ -17,12 +17,14 @@ SETTINGS: tuple[Setting, ...] = (
         30.0,
         "Seconds any one provider call, stream read, close or health check may take before "
         "the requirement it serves fails with 'did not return'.",
+        unit="s",
     ),
     Setting(
         "run_budget",
         600.0,
         "Seconds of wall time the tests of a run may take, counted from the end of collection; "
         "past it no further test starts and the report is written marked incomplete.",
+        unit="s",
     ),
 )
 

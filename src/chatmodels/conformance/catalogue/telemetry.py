@@ -23,11 +23,16 @@ Decisions the suite makes where the conventions leave room:
   class name; both are low-cardinality.
 - ``gen_ai.response.time_to_first_chunk`` is compared with the span's duration within
   ``otel_clock_slack`` seconds, because monotonic and wall clocks may tick apart.
+- Metric names, instruments and attributes are those of one edition of the conventions, the
+  ``otel_semconv`` setting (a ``chatmodels._semconv.PROFILES`` key; the report names it). An
+  instrumentation whose metrics follow another edition fails OTEL-017, and the other metric
+  checks are inconclusive; spans are alike in both editions.
 """
 
 from __future__ import annotations
 
-from chatmodels.conformance.requirements import Level, Requirement, Setting
+from chatmodels import _semconv as sc
+from chatmodels.conformance.catalogue._types import Level, Requirement, Setting
 from chatmodels.provider import Capability
 
 __all__ = ["INSTRUMENTED_METHOD", "REQUIREMENTS", "SETTINGS"]
@@ -107,22 +112,22 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(
         "OTEL-010",
         Level.MUST,
-        "gen_ai.client.operation.duration counts every call exactly once, failures included",
-        "Request rates and latency percentiles come from this histogram; a missed or doubled "
-        "call skews both.",
+        "The duration metric counts every call exactly once, failures included",
+        "Request rates and latency percentiles come from this histogram (named by the "
+        "conventions' edition); a missed or doubled call skews both.",
     ),
     Requirement(
         "OTEL-011",
         Level.MUST,
-        "gen_ai.client.token.usage sums equal the reported usage per token type",
+        "Token usage metrics sum to the reported usage per token type",
         "Token metrics feed billing and quotas; double-counted or swapped token types cost money.",
     ),
     Requirement(
         "OTEL-012",
         Level.SHOULD,
-        "Metric units and bucket boundaries are those of the conventions",
-        "Histograms with other buckets or units cannot be aggregated with other services' "
-        "GenAI metrics or read by stock dashboards.",
+        "Metric instruments, units and bucket boundaries are those of the conventions",
+        "Metrics of another instrument type, or with other buckets or units, cannot be "
+        "aggregated with other services' GenAI metrics or read by stock dashboards.",
     ),
     Requirement(
         "OTEL-013",
@@ -153,14 +158,48 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         "The global providers can be set once per process and belong to the application; a "
         "library that sets them steals that choice for good.",
     ),
+    Requirement(
+        "OTEL-017",
+        Level.MUST,
+        "Metrics carry the names of the conventions' edition the run checks (otel_semconv)",
+        "Dashboards and alerts are built for one edition of the GenAI conventions; metrics "
+        "named after another edition are invisible to them, however correct their values.",
+    ),
+    Requirement(
+        "OTEL-018",
+        Level.MUST,
+        "Each call's recorded duration, and a stream's time to first chunk, agree with the "
+        "call's span within otel_metric_slack",
+        "Latency dashboards and SLO alerts read the duration histograms; a value recorded in "
+        "milliseconds under unit 's', or timed from the wrong instant, passes every count and "
+        "bucket check and still reports latencies a thousand times off.",
+    ),
 )
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("otel_threads", 16, "Threads (and asyncio tasks) of the no-bleeding check."),
-    Setting("otel_calls", 4, "Calls of each kind in the metric-count checks."),
+    Setting(
+        "otel_threads", 16, "Threads (and asyncio tasks) of the no-bleeding check.", unit="threads"
+    ),
+    Setting("otel_calls", 4, "Calls of each kind in the metric-count checks.", unit="calls"),
+    Setting(
+        "otel_metric_slack",
+        0.25,
+        "Seconds by which a call's recorded duration or time to first chunk may differ from its "
+        "span's duration (OTEL-018); generous, so a busy machine never fails a correct call.",
+        unit="s",
+    ),
     Setting(
         "otel_clock_slack",
         0.001,
         "Seconds by which time_to_first_chunk may exceed the span's duration (clock skew).",
+        unit="s",
+    ),
+    Setting(
+        "otel_semconv",
+        sc.DEFAULT_PROFILE,
+        "Edition of the GenAI conventions the OTEL suite checks and instrument() emits: "
+        + " or ".join(f"{name} ({p.title})" for name, p in sc.PROFILES.items())
+        + ".",
+        choices=tuple(sc.PROFILES),
     ),
 )

@@ -9,7 +9,7 @@ against a schema derived from the official ``openai`` package's types.
 
 from __future__ import annotations
 
-from chatmodels.conformance.requirements import Level, Requirement, Setting
+from chatmodels.conformance.catalogue._types import Level, Requirement, Setting
 from chatmodels.provider import Capability
 
 MUST, SHOULD = Level.MUST, Level.SHOULD
@@ -145,10 +145,12 @@ SETTINGS: tuple[Setting, ...] = (
         "wire_call_timeout",
         60.0,
         "Seconds any one call of the wire suite may take before it is abandoned.",
+        unit="s",
     ),
     Setting(
         "wire_max_tokens",
         64,
         "max_tokens of the wire suite's calls: long enough for a tool call, short for speed.",
+        unit="tokens",
     ),
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import dataclasses
 import itertools
@@ -10,25 +9,35 @@ import json
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
 
-from chatmodels.errors import ChatModelError, ErrorCode
+from chatmodels.errors import ChatModelError
 from chatmodels.messages import ChatChunk, ChatResult
 from chatmodels.provider import ChatModel
 from chatmodels.providers.reference import REFERENCE_METADATA, ReferenceProvider
 
 from ._fault import FAULT_HEADER, Fault, FaultError, RequestRecord, parse_fault
+from ._messages_endpoint import MessagesEndpoint
 from ._openai_json import (
     BadRequest,
     ChatRequest,
     chunk_events,
     completion_json,
-    error_json,
     parse_chat_request,
 )
+from ._replies import (
+    STATUS_FOR_CODE,
+    bad_request,
+    error_response,
+    play_early,
+    send_body,
+    send_frames,
+    shaped,
+)
+from ._responses_endpoint import RESPONSES_ONLY, ResponsesEndpoint
 from ._wire_defects import (
     defect_completion,
     defect_error_body,
@@ -49,34 +58,15 @@ DEFAULT_RANDOM_FAULTS: tuple[Fault, ...] = (
     Fault.latency(0.05),
 )
 
-_STATUS_TYPES = {
-    400: ("invalid_request_error", None),
-    401: ("invalid_request_error", "invalid_api_key"),
-    403: ("permission_error", None),
-    404: ("invalid_request_error", "model_not_found"),
-    408: ("timeout", None),
-    429: ("rate_limit_exceeded", "rate_limit_exceeded"),
-}
-
-_STATUS_FOR_CODE = {
-    ErrorCode.INVALID_INPUT: 400,
-    ErrorCode.UNSUPPORTED: 400,
-    ErrorCode.MODEL_NOT_FOUND: 404,
-    ErrorCode.TIMEOUT: 408,
-    ErrorCode.RATE_LIMIT: 429,
-}
-
-_MALFORMED = b'{"id": "chatcmpl-malformed", "object": "chat.completion", "choices": [{"index": '
-_HTML = "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>"
 #: The status of an answer the client hung up on, which never reaches the wire (as nginx logs it).
 _CLIENT_GONE = 499
 
 
-def _error_response(status: int, message: str, *, retry_after: object = None) -> web.Response:
-    kind, code = _STATUS_TYPES.get(status, ("server_error" if status >= 500 else "api_error", None))
-    headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
-    body = json.dumps(error_json(message, kind=kind, code=code))
-    return web.Response(status=status, text=body, content_type="application/json", headers=headers)
+#: Default faults that take the whole server down, its model list included.
+_OUTAGES = frozenset({"status", "reset"})
+
+#: A fault's answer, given the request, its raw body and the fault to play.
+Answer = Callable[[web.Request, bytes, Fault], Awaitable[web.StreamResponse]]
 
 
 def _sse(event: Any) -> bytes:
@@ -110,6 +100,8 @@ class FaultApp:
         self._serial = itertools.count()
         self._reference = ReferenceProvider({"latency": 0})
         self._models: dict[str, ChatModel] = {}
+        self._responses = ResponsesEndpoint(self._model)
+        self._messages = MessagesEndpoint(self._model)
 
     # -- plan and log ------------------------------------------------------------------
 
@@ -119,7 +111,11 @@ class FaultApp:
             self._plan.extend(faults)
 
     def set_default(self, fault: Fault | None) -> None:
-        """Play *fault* whenever nothing else is planned; None restores normal answers."""
+        """Play *fault* whenever nothing else is planned; None restores normal answers.
+
+        A default HTTP status or reset is a whole-server outage: ``GET /v1/models`` (what
+        health checks probe) gets it too.
+        """
         with self._lock:
             self._default = fault
 
@@ -157,6 +153,8 @@ class FaultApp:
         """Make the aiohttp application."""
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/v1/responses", self._respond)
+        app.router.add_post("/v1/messages", self._message)
         app.router.add_get("/v1/models", self._list_models)
         app.router.add_get("/health", self._health)
         return app
@@ -176,6 +174,14 @@ class FaultApp:
         return web.json_response({"status": "ok"})
 
     async def _list_models(self, request: web.Request) -> web.StreamResponse:
+        with self._lock:
+            outage = self._default if self._default and self._default.kind in _OUTAGES else None
+        early = None if outage is None else await play_early(request, outage)
+        if outage is not None and early is not None:
+            status = outage.status if outage.kind == "status" else None
+            now = time.monotonic()
+            self._record(RequestRecord(now, "GET", request.path, False, outage.kind, status))
+            return early
         self._record(RequestRecord(time.monotonic(), "GET", request.path, False, "ok", 200))
         data = [
             {"id": name, "object": "model", "created": 0, "owned_by": "chatmodels"}
@@ -184,6 +190,16 @@ class FaultApp:
         return web.json_response({"object": "list", "data": data})
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
+        return await self._handle(request, self._answer)
+
+    async def _respond(self, request: web.Request) -> web.StreamResponse:
+        return await self._handle(request, self._responses.answer)
+
+    async def _message(self, request: web.Request) -> web.StreamResponse:
+        return await self._handle(request, self._messages.answer)
+
+    async def _handle(self, request: web.Request, answer: Answer) -> web.StreamResponse:
+        """Choose the fault, log the request, answer it and log how it ended."""
         arrived = time.monotonic()
         raw = await request.read()
         try:
@@ -194,13 +210,13 @@ class FaultApp:
         try:
             fault: Fault | None = self._choose(request.headers.get(FAULT_HEADER))
         except FaultError as exc:
-            fault, refusal = None, _error_response(400, str(exc))
+            fault, refusal = None, error_response(400, str(exc))
         kind = "ok" if fault is None else fault.kind
         record = RequestRecord(arrived, "POST", request.path, stream, kind, None, body)
         serial = self._record(record)
         status = None
         try:
-            response = refusal if fault is None else await self._answer(request, raw, fault)
+            response = refusal if fault is None else await answer(request, raw, fault)
             if fault is not None and fault.kind == "wire" and response.status >= 400:
                 response = self._defect_error(fault.defect, response)
             status = None if kind == "reset" else response.status
@@ -212,25 +228,23 @@ class FaultApp:
             self._record(dataclasses.replace(record, status=status), serial)
 
     async def _answer(self, request: web.Request, raw: bytes, fault: Fault) -> web.StreamResponse:
-        if fault.kind == "reset":
-            return self._abort(request)
-        if fault.kind == "latency":
-            await asyncio.sleep(fault.delay)
-        if fault.kind == "status":
-            message = f"fault injected: HTTP {fault.status}"
-            return _error_response(fault.status, message, retry_after=fault.retry_after)
+        early = await play_early(request, fault)
+        if early is not None:
+            return early
+        if fault.kind in RESPONSES_ONLY:
+            message = f"fault {fault.header()!r} applies to /v1/responses only"
+            return error_response(400, message)
         try:
             chat = parse_chat_request(raw)
         except BadRequest as exc:
-            body = error_json(exc.message, kind="invalid_request_error", param=exc.param)
-            return web.json_response(body, status=400)
+            return bad_request(exc)
         try:
             if chat.stream:
                 chunks = list(self._model(chat.model).stream(chat.messages, chat.options))
                 return await self._send_stream(request, chat, chunks, fault)
             result = self._model(chat.model).invoke(chat.messages, chat.options)
         except ChatModelError as exc:
-            return _error_response(_STATUS_FOR_CODE.get(exc.code, 500), exc.message)
+            return error_response(STATUS_FOR_CODE.get(exc.code, 500), exc.message)
         return await self._send_completion(request, result, fault)
 
     @staticmethod
@@ -257,12 +271,6 @@ class FaultApp:
                 model = self._models[name] = self._reference.create_chat_model(name)
             return model
 
-    @staticmethod
-    def _abort(request: web.Request) -> web.StreamResponse:
-        if request.transport is not None:
-            request.transport.abort()
-        return web.Response(status=200)
-
     async def _send_completion(
         self, request: web.Request, result: ChatResult, fault: Fault
     ) -> web.StreamResponse:
@@ -271,46 +279,14 @@ class FaultApp:
             payload["x_padding"] = "x" * fault.size
         if fault.kind == "wire":
             payload = defect_completion(fault.defect, payload)
-        body = json.dumps(payload, ensure_ascii=False).encode()
-        shaped = self._shaped(fault, body, "application/json")
-        if shaped is not None:
-            return shaped
-        if fault.kind in ("cut_stream", "drip"):
-            response = web.StreamResponse(status=200)
-            response.content_type = "application/json"
-            response.content_length = len(body)
-            await response.prepare(request)
-            if fault.kind == "cut_stream":
-                await response.write(body[: len(body) // 2])
-                return self._abort(request)
-            step = max(1, len(body) // 8)
-            for start in range(0, len(body), step):
-                await response.write(body[start : start + step])
-                await asyncio.sleep(fault.delay)
-            await response.write_eof()
-            return response
-        return web.Response(status=200, body=body, content_type="application/json")
-
-    @staticmethod
-    def _shaped(fault: Fault, body: bytes, content_type: str) -> web.Response | None:
-        """Answer the faults that replace the body outright, or return None."""
-        if fault.kind == "malformed_json":
-            broken = (
-                _sse(_MALFORMED.decode()) if content_type == "text/event-stream" else _MALFORMED
-            )
-            return web.Response(status=200, body=broken, content_type=content_type)
-        if fault.kind == "wrong_content_type":
-            return web.Response(status=200, text=_HTML, content_type="text/html")
-        if fault.kind == "empty_200":
-            return web.Response(status=200, body=b"", content_type=content_type)
-        return None
+        return await send_body(request, json.dumps(payload, ensure_ascii=False).encode(), fault)
 
     async def _send_stream(
         self, request: web.Request, chat: ChatRequest, chunks: list[ChatChunk], fault: Fault
     ) -> web.StreamResponse:
-        shaped = self._shaped(fault, b"", "text/event-stream")
-        if shaped is not None:
-            return shaped
+        replaced = shaped(fault, "text/event-stream")
+        if replaced is not None:
+            return replaced
         events, content_events = chunk_events(
             chunks, model=chat.model, created=int(time.time()), include_usage=chat.include_usage
         )
@@ -318,21 +294,14 @@ class FaultApp:
             events[0]["x_padding"] = "x" * fault.size
         defect = fault.defect if fault.kind == "wire" else ""
         events = defect_stream(defect, events) if defect else events
-        response = web.StreamResponse(status=200, headers={"Cache-Control": "no-cache"})
-        content_type = stream_content_type(defect)
-        if content_type is not None:
-            response.content_type = content_type
+        frames = [_sse(event) for event in events]
         cut = fault.kind == "cut_stream"
-        if cut:
-            events = events[: min(fault.after_chunks, content_events)]
-            response.force_close()
-        await response.prepare(request)
-        delay = fault.delay if fault.kind == "drip" else 0.0
-        for event in events:
-            await response.write(_sse(event))
-            if delay:
-                await asyncio.sleep(delay)
         if not cut and stream_ends_with_done(defect):
-            await response.write(_sse("[DONE]"))
-        await response.write_eof()
-        return response
+            frames.append(_sse("[DONE]"))
+        return await send_frames(
+            request,
+            frames,
+            fault,
+            content_type=stream_content_type(defect),
+            cut_at=min(fault.after_chunks, content_events) if cut else None,
+        )

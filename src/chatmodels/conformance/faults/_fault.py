@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ._messages_defects import MESSAGES_WIRE_DEFECTS
+from ._responses_defects import RESPONSES_WIRE_DEFECTS
 from ._wire_defects import WIRE_DEFECTS
 
 __all__ = ["FAULT_HEADER", "FAULT_KINDS", "Fault", "FaultError", "RequestRecord", "parse_fault"]
@@ -26,6 +28,13 @@ FAULT_KINDS = (
     "huge_body",
     "empty_200",
     "wire",
+    "failed_stream",
+    "incomplete",
+)
+
+#: Every wire defect the server can commit, whichever protocol it breaks.
+ALL_WIRE_DEFECTS = (
+    frozenset(WIRE_DEFECTS) | frozenset(RESPONSES_WIRE_DEFECTS) | frozenset(MESSAGES_WIRE_DEFECTS)
 )
 
 #: Size of a huge_body answer when none is given: large enough to need several reads.
@@ -43,7 +52,9 @@ class Fault:
     Build faults with the constructors: ``Fault.ok()``, ``Fault.status(429, retry_after=1)``,
     ``Fault.latency(0.5)``, ``Fault.drip(0.05)``, ``Fault.malformed_json()``,
     ``Fault.wrong_content_type()``, ``Fault.cut_stream(after_chunks=2)``, ``Fault.reset()``,
-    ``Fault.huge_body(size=...)``, ``Fault.empty_200()``, ``Fault.wire(defect)``. On an
+    ``Fault.huge_body(size=...)``, ``Fault.empty_200()``, ``Fault.wire(defect)``, and on
+    ``/v1/responses`` and ``/v1/messages`` only ``Fault.failed_stream()`` and
+    ``Fault.incomplete()``. On an
     instance, ``status`` is the HTTP status field; on the class it is the constructor.
     """
 
@@ -59,8 +70,8 @@ class Fault:
         if self.kind not in FAULT_KINDS:
             msg = f"Fault.kind must be one of {FAULT_KINDS!r}, got {self.kind!r}"
             raise FaultError(msg)
-        if (self.kind == "wire") != (self.defect in WIRE_DEFECTS):
-            msg = f"Fault.defect must be one of {sorted(WIRE_DEFECTS)!r} exactly when kind is "
+        if (self.kind == "wire") != (self.defect in ALL_WIRE_DEFECTS):
+            msg = f"Fault.defect must be one of {sorted(ALL_WIRE_DEFECTS)!r} exactly when kind is "
             msg += f"'wire', got kind={self.kind!r}, defect={self.defect!r}"
             raise FaultError(msg)
         if isinstance(self.status, bool) or not isinstance(self.status, int):
@@ -133,8 +144,20 @@ class Fault:
 
     @classmethod
     def wire(cls, defect: str) -> Fault:
-        """Answer, but break the chat-completions protocol as *defect* says (see WIRE_DEFECTS)."""
+        """Answer, breaking the protocol as *defect* says (see ``ALL_WIRE_DEFECTS``)."""
         return cls("wire", defect=defect)
+
+    @classmethod
+    def failed_stream(cls) -> Fault:
+        """Fail the answer after it started: response.failed on /v1/responses; on /v1/messages
+        an ``error`` event (overloaded_error) mid-stream, or HTTP 529 when not streamed."""
+        return cls("failed_stream")
+
+    @classmethod
+    def incomplete(cls) -> Fault:
+        """End the answer cut by its token limit: response.incomplete on /v1/responses,
+        stop_reason max_tokens on /v1/messages."""
+        return cls("incomplete")
 
     def header(self) -> str:
         """Express this fault as a value of the X-Chatmodels-Fault header."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,8 @@ from chatmodels.messages import (
     ToolCallDelta,
     Usage,
 )
-from chatmodels.options import ChatOptions, ResponseFormat, ToolSpec
+from chatmodels.options import ChatOptions, JsonSchemaFormat, ResponseFormat, ToolSpec
+from chatmodels.parts import ContentPart, coerce_part
 
 __all__ = [
     "BadRequest",
@@ -25,7 +27,10 @@ __all__ = [
     "chunk_events",
     "completion_json",
     "error_json",
+    "load_request",
+    "number_field",
     "parse_chat_request",
+    "refused_as_bad_request",
 ]
 
 _ROLES = {
@@ -64,14 +69,14 @@ def error_json(
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
-def _content(value: Any, index: int) -> str:
+def _content(value: Any, index: int) -> tuple[str, tuple[ContentPart, ...]]:
+    """The text of a content, or its parts: text, image_url, input_audio and file."""
     if value is None or isinstance(value, str):
-        return value or ""
-    if isinstance(value, list):
-        texts = [p.get("text") for p in value if isinstance(p, Mapping) and p.get("type") == "text"]
-        if len(texts) == len(value) and all(isinstance(t, str) for t in texts):
-            return "".join(str(t) for t in texts)
-    msg = f"messages[{index}].content must be a string or a list of text parts, got {value!r}"
+        return value or "", ()
+    if isinstance(value, list) and value:
+        with refused_as_bad_request():
+            return "", tuple(coerce_part(p) for p in value if isinstance(p, Mapping))
+    msg = f"messages[{index}].content must be a string or a list of content parts, got {value!r}"
     raise BadRequest(msg, f"messages[{index}].content")
 
 
@@ -103,16 +108,20 @@ def _message(data: Any, index: int) -> Message:
     if role not in _ROLES:
         msg = f"messages[{index}].role must be one of {sorted(_ROLES)!r}, got {role!r}"
         raise BadRequest(msg, f"messages[{index}].role")
+    content, parts = _content(data.get("content"), index)
+    refusal = data.get("refusal") if role == "assistant" else None
     return Message(
         role=_ROLES[role],
-        content=_content(data.get("content"), index),
+        content=content,
         tool_calls=_tool_calls(data.get("tool_calls"), index),
         tool_call_id=data.get("tool_call_id") if role == "tool" else None,
         name=data.get("name") if isinstance(data.get("name"), str) else None,
+        parts=parts,
+        refusal=refusal or "",
     )
 
 
-def _number(body: Mapping[str, Any], name: str, low: float, high: float) -> float | None:
+def number_field(body: Mapping[str, Any], name: str, low: float, high: float) -> float | None:
     value = body.get(name)
     if value is None:
         return None
@@ -170,24 +179,28 @@ def _options(body: Mapping[str, Any]) -> ChatOptions:
         raise BadRequest(f"n must be 1, got {body.get('n')!r}", "n")
     stop = body.get("stop")
     response_format = body.get("response_format") or {}
-    json_mode = isinstance(response_format, Mapping) and response_format.get("type") in (
-        "json_object",
-        "json_schema",
-    )
+    kind = response_format.get("type") if isinstance(response_format, Mapping) else None
+    answer_format: ResponseFormat | JsonSchemaFormat = ResponseFormat.TEXT
+    if kind == "json_object":
+        answer_format = ResponseFormat.JSON
+    elif kind == "json_schema":
+        answer_format = JsonSchemaFormat.from_dict(response_format)
     return ChatOptions(
-        temperature=_number(body, "temperature", 0, 2),
-        top_p=_number(body, "top_p", 0, 1) or None,
+        temperature=number_field(body, "temperature", 0, 2),
+        top_p=number_field(body, "top_p", 0, 1) or None,
         max_tokens=_max_tokens(body),
         stop=() if stop is None else ((stop,) if isinstance(stop, str) else tuple(stop)),
         tools=_tools(body.get("tools")),
         tool_choice=_tool_choice(body.get("tool_choice")),
-        response_format=ResponseFormat.JSON if json_mode else ResponseFormat.TEXT,
+        response_format=answer_format,
         seed=body.get("seed"),
+        parallel_tool_calls=body.get("parallel_tool_calls"),
+        reasoning_effort=body.get("reasoning_effort"),
     )
 
 
-def parse_chat_request(raw: bytes) -> ChatRequest:
-    """Validate a request body the way an OpenAI-compatible server does."""
+def load_request(raw: bytes) -> tuple[Mapping[str, Any], str]:
+    """Decode a request body: a JSON object naming its model; returns it and the model."""
     try:
         body = json.loads(raw)
     except ValueError:
@@ -197,11 +210,28 @@ def parse_chat_request(raw: bytes) -> ChatRequest:
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise BadRequest(f"model must be a non-empty string, got {model!r}", "model")
+    return body, model
+
+
+@contextmanager
+def refused_as_bad_request() -> Iterator[None]:
+    """Turn what chatmodels refuses while reading a request into the 400 a server sends."""
+    try:
+        yield
+    except ChatModelError as exc:
+        raise BadRequest(exc.message) from exc
+    except TypeError as exc:
+        raise BadRequest(f"the request has a field of the wrong type: {exc}") from exc
+
+
+def parse_chat_request(raw: bytes) -> ChatRequest:
+    """Validate a request body the way an OpenAI-compatible server does."""
+    body, model = load_request(raw)
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise BadRequest(f"messages must be a non-empty list, got {messages!r}", "messages")
     stream_options = body.get("stream_options") or {}
-    try:
+    with refused_as_bad_request():
         return ChatRequest(
             model=model,
             messages=tuple(_message(m, i) for i, m in enumerate(messages)),
@@ -210,25 +240,30 @@ def parse_chat_request(raw: bytes) -> ChatRequest:
             include_usage=isinstance(stream_options, Mapping)
             and bool(stream_options.get("include_usage")),
         )
-    except ChatModelError as exc:
-        raise BadRequest(exc.message) from exc
-    except TypeError as exc:
-        raise BadRequest(f"the request has a field of the wrong type: {exc}") from exc
 
 
 def _usage_json(usage: Usage | None) -> Any:
     if usage is None:
         return None
-    return {
+    data: dict[str, Any] = {
         "prompt_tokens": usage.input_tokens,
         "completion_tokens": usage.output_tokens,
         "total_tokens": usage.total_tokens,
     }
+    if usage.reasoning_tokens is not None:
+        data["completion_tokens_details"] = {"reasoning_tokens": usage.reasoning_tokens}
+    if usage.cached_input_tokens is not None:
+        data["prompt_tokens_details"] = {"cached_tokens": usage.cached_input_tokens}
+    return data
 
 
 def completion_json(result: ChatResult, *, created: int) -> dict[str, Any]:
     """Express a reference result as a chat.completion object."""
-    message: dict[str, Any] = {"role": "assistant", "content": result.text}
+    message: dict[str, Any] = {"role": "assistant", "content": result.text, "refusal": None}
+    if result.refusal:
+        message["content"], message["refusal"] = None, result.refusal
+    if result.reasoning:
+        message["reasoning_content"] = result.reasoning
     if result.tool_calls:
         message["content"] = result.text or None
         message["tool_calls"] = [
@@ -291,8 +326,12 @@ def chunk_events(
     events = [event({"role": "assistant", "content": ""}, None)]
     for chunk in chunks:
         delta: dict[str, Any] = {}
+        if chunk.reasoning:
+            delta["reasoning_content"] = chunk.reasoning
         if chunk.delta:
             delta["content"] = chunk.delta
+        if chunk.refusal:
+            delta["refusal"] = chunk.refusal
         if chunk.tool_call_deltas:
             delta["tool_calls"] = [_tool_delta_json(d) for d in chunk.tool_call_deltas]
         if delta:

@@ -19,7 +19,12 @@ from chatmodels.conformance.outcomes import Figure, TestOutcome
 from chatmodels.conformance.report._build import MIN_SECRET_LENGTH, build_report, scrub
 from chatmodels.conformance.report._errors import ReportError, read_text
 from chatmodels.conformance.report._load import parse_json
-from chatmodels.conformance.report._model import Report, RunInfo, Stop
+from chatmodels.conformance.report._model import (
+    DEFAULT_TELEMETRY_PROFILE,
+    Report,
+    RunInfo,
+    Stop,
+)
 from chatmodels.conformance.requirements import Catalogue
 
 __all__ = [
@@ -223,6 +228,7 @@ def run_info(
         incomplete=tuple(incomplete),
         preflight=preflight,
         profile=str(header.get("profile", "default")),
+        telemetry_profile=str(header.get("telemetry_profile", DEFAULT_TELEMETRY_PROFILE)),
     )
 
 

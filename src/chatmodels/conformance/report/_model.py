@@ -15,6 +15,7 @@ from chatmodels.conformance.report._errors import ReportError
 from chatmodels.conformance.requirements import Level
 
 __all__ = [
+    "DEFAULT_TELEMETRY_PROFILE",
     "FAILING_STATUSES",
     "SCHEMA_VERSION",
     "STATUSES",
@@ -33,6 +34,9 @@ __all__ = [
 
 #: Bump when the JSON layout changes; readers refuse other versions.
 SCHEMA_VERSION = "1.1"
+
+#: The conventions' edition of reports that do not name one: the only one before 2.1.0.
+DEFAULT_TELEMETRY_PROFILE = "semconv-1.41.1"
 
 #: Every requirement status, in display order.
 STATUSES: tuple[str, ...] = (
@@ -114,6 +118,8 @@ class RunInfo:
     preflight: str = ""
     #: The sizing profile of the run (``--chatmodels-profile``).
     profile: str = "default"
+    #: The edition of the GenAI conventions the telemetry suite checked (``otel_semconv``).
+    telemetry_profile: str = DEFAULT_TELEMETRY_PROFILE
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +145,6 @@ class RequirementResult:
     def failing(self) -> bool:
         """Whether this entry counts against conformance at its level."""
         return self.status in FAILING_STATUSES or self.unexpected_pass
-
-    @property
-    def over_budget(self) -> tuple[Figure, ...]:
-        """The figures that missed their budget."""
-        return tuple(f for f in self.figures if f.within_budget is False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +322,7 @@ class Report:
                 "incomplete": [{"kind": s.kind, "detail": s.detail} for s in run.incomplete],
                 "preflight": run.preflight,
                 "profile": run.profile,
+                "telemetry_profile": run.telemetry_profile,
             },
             "summary": {
                 "total": self.by_status.to_dict(),
@@ -354,6 +356,7 @@ class Report:
                 incomplete=tuple(Stop(s["kind"], s["detail"]) for s in run["incomplete"]),
                 preflight=str(run.get("preflight", "")),
                 profile=str(run.get("profile", "default")),
+                telemetry_profile=str(run.get("telemetry_profile", DEFAULT_TELEMETRY_PROFILE)),
             )
             return cls(
                 suite_version=data["suite_version"],

@@ -61,6 +61,12 @@ _STATUS_LABELS = {
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
+#: Statuses that mean a requirement was not examined because it does not apply here.
+_NOT_APPLICABLE = frozenset({"unsupported", "skipped"})
+
+#: Where the HTML report's requirement IDs link: SPEC.md, written beside the report.
+SPEC_LINK = "SPEC.md#{anchor}"
+
 
 def environment() -> jinja2.Environment:
     """A jinja2 environment over the packaged templates; ``.html`` ones autoescape."""
@@ -75,6 +81,7 @@ def environment() -> jinja2.Environment:
     env.filters["md"] = md_escape
     env.filters["first_line"] = first_line
     env.filters["num"] = _num
+    env.filters["plain"] = plain_message
     return env
 
 
@@ -85,6 +92,41 @@ def md_escape(value: object, limit: int = 200) -> str:
         text = text[: limit - 1] + "…"
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def plain_message(text: str) -> str:
+    """*text* without pytest's assertion rewrite (``assert ...`` and its indented lines)."""
+    kept: list[str] = []
+    in_rewrite = False
+    for line in text.splitlines():
+        if line.startswith("assert ") or line == "assert":
+            in_rewrite = True
+        elif in_rewrite and line[:1] not in (" ", "\t") and line.strip():
+            in_rewrite = False
+        if not in_rewrite:
+            kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def _not_applicable(report: Report) -> list[tuple[str, int, str]]:
+    """(area, requirements, why) for each area none of whose requirements applied to this run."""
+    areas: list[tuple[str, int, str]] = []
+    for area in report.by_area:
+        results = [r for r in report.requirements if r.area == area]
+        if not results or any(r.status not in _NOT_APPLICABLE for r in results):
+            continue
+        capabilities = sorted({r.capability for r in results if r.capability})
+        why = (
+            [
+                f"provider {report.run.provider_name!r} does not declare "
+                + " or ".join(repr(c) for c in capabilities)
+            ]
+            if capabilities
+            else []
+        )
+        why += [first_line(r.reason, 160) for r in results if not r.capability and r.reason]
+        areas.append((area, len(results), "; ".join(list(dict.fromkeys(why))[:3]) or "skipped"))
+    return areas
 
 
 def _num(value: float | None) -> str:
@@ -163,7 +205,10 @@ def _context(report: Report) -> dict[str, Any]:
         "failing": report.failing_by_cause,
         "blocking": report.blocking,
         "unexpected": [r for r in report.requirements if r.unexpected_pass],
-        "figures": [_figure_bar(r, f) for r, f in report.figures],
+        "figures": [_figure_bar(r, f) for r, f in report.figures if f.budget is not None],
+        "plain_figures": [(r, f) for r, f in report.figures if f.budget is None],
+        "not_applicable": _not_applicable(report),
+        "spec_link": SPEC_LINK,
         "over_budget": [(r, f) for r, f in report.figures if f.within_budget is False],
         "kit_figures": report.kit_figures,
         "markdown_limit": MARKDOWN_FAILURE_LIMIT,

@@ -1,4 +1,8 @@
-"""Write every rendering of a report atomically, so a reader never sees half a file."""
+"""Write every rendering of a report atomically, so a reader never sees half a file.
+
+SPEC.md goes beside them when the report was made against the installed catalogue, so the
+HTML report's requirement links resolve offline.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ FILENAMES = {
     "html": "chatmodels-conformance.html",
     "md": "chatmodels-conformance.md",
     "badge": "badge.json",
+    "spec": "SPEC.md",
 }
 
 
@@ -45,11 +50,24 @@ def write_reports(report: Report, directory: Path) -> dict[str, Path]:
         "md": render_markdown(report),
         "badge": render_badge(report),
     }
+    spec = _spec_for(report)
+    if spec is not None:
+        texts["spec"] = spec
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for kind in ("html", "md", "badge", "json"):
+    for kind in ("spec", "html", "md", "badge", "json"):
+        if kind not in texts:
+            continue
         path = directory / FILENAMES[kind]
         atomic_write(path, texts[kind])
         paths[kind] = path
-    return {kind: paths[kind] for kind in FILENAMES}
+    return {kind: paths[kind] for kind in FILENAMES if kind in paths}
+
+
+def _spec_for(report: Report) -> str | None:
+    """SPEC.md, which the HTML links each requirement to, when the report used this catalogue."""
+    from chatmodels.conformance.requirements import CATALOGUE
+    from chatmodels.conformance.spec import render_spec
+
+    return render_spec() if report.catalogue_digest == CATALOGUE.digest() else None

@@ -80,9 +80,9 @@ def assert_answer(result: object, what: str) -> ChatResult:
     )
     role = result.message.role
     assert role is Role.ASSISTANT, f"{what} answered with role {role!r}; expected 'assistant'"
-    assert result.message.content or result.message.tool_calls, (
-        f"{what} returned an assistant message with empty content and no tool calls; "
-        "expected text or tool calls"
+    assert result.message.content or result.message.tool_calls or result.message.refusal, (
+        f"{what} returned an assistant message with empty content, no tool calls and no "
+        "refusal; expected text, tool calls or a refusal"
     )
     return result
 
@@ -143,5 +143,12 @@ def finish_indexes(chunks: list[ChatChunk]) -> list[int]:
 
 
 def is_empty_chunk(chunk: ChatChunk) -> bool:
-    """A chunk with no text, no tool delta, no finish reason and no usage carries nothing."""
-    return not (chunk.delta or chunk.tool_call_deltas or chunk.finish_reason or chunk.usage)
+    """A chunk with no text, reasoning, refusal, tool delta, finish or usage carries nothing."""
+    return not (
+        chunk.delta
+        or chunk.reasoning
+        or chunk.refusal
+        or chunk.tool_call_deltas
+        or chunk.finish_reason
+        or chunk.usage
+    )

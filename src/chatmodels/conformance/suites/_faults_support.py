@@ -21,6 +21,7 @@ from chatmodels.provider import Capability, ChatModel, Provider, ProviderMetadat
 
 __all__ = [
     "PROBE_MODEL",
+    "PROTOCOL_PATHS",
     "FaultOutcome",
     "Prompt",
     "acall",
@@ -38,6 +39,14 @@ __all__ = [
 
 #: The model the fault server answers for; the openai provider needs it named.
 PROBE_MODEL = "reference-echo"
+
+#: The endpoint of the fault server each protocol capability is served on. A FAULT requirement
+#: runs once per protocol the provider declares and passes only if it passes on each.
+PROTOCOL_PATHS = {
+    "openai_compatible": "/v1/chat/completions",
+    "anthropic_compatible": "/v1/messages",
+    "responses_compatible": "/v1/responses",
+}
 
 Prompt = Sequence[MessageLike] | str
 MakeProvider = Callable[..., Provider]
@@ -231,8 +240,10 @@ class FaultKit:
         make_provider: MakeProvider,
         metadata: ProviderMetadata,
         settings: Settings,
+        protocol: str = "openai_compatible",
     ) -> None:
         self.server = server
+        self.protocol = protocol
         self.metadata = metadata
         self.settings = settings
         self.bound = settings.float("call_timeout")
@@ -274,7 +285,7 @@ class FaultKit:
     ) -> FaultOutcome:
         """Make one bounded call of *kind* (invoke, ainvoke, stream or astream)."""
         if not kind.startswith("a"):
-            return sync_call(model, kind, prompt, options, self.bound)
+            return self._spoken(sync_call(model, kind, prompt, options, self.bound))
         # One loop per test, as an application has: async clients are made once, not per call.
         # It runs on a watchdog thread; a call that hangs there takes the loop with it.
         loop = self._loop = self._loop or asyncio.new_event_loop()
@@ -285,7 +296,20 @@ class FaultKit:
         )
         if outcome.timed_out:
             self._loop = None
-        return _outcome(kind, outcome)
+        return self._spoken(_outcome(kind, outcome))
+
+    def _spoken(self, outcome: FaultOutcome) -> FaultOutcome:
+        """Fail when the call went to another protocol's endpoint than the one being tested."""
+        ours = PROTOCOL_PATHS[self.protocol]
+        others = set(PROTOCOL_PATHS.values()) - {ours}
+        strays = sorted({r.path for r in self.server.requests if r.path in others})
+        if strays:
+            msg = (
+                f"the provider declares {self.protocol!r}, but its {outcome.kind}() went to "
+                f"{', '.join(strays)} instead of {ours}; a declared protocol must be spoken"
+            )
+            raise AssertionError(msg)
+        return outcome
 
     def baseline(self, prompt: Prompt, kind: str) -> tuple[Any, ...]:
         """The fault-free answer to *prompt* in *kind*'s family; ask before scripting faults."""
@@ -303,8 +327,9 @@ class FaultKit:
         return self._baselines[key]
 
     def posts(self) -> list[RequestRecord]:
-        """The chat-completion requests the server has seen since the last reset."""
-        return [r for r in self.server.requests if r.method == "POST"]
+        """The requests on this protocol's endpoint the server has seen since the last reset."""
+        path = PROTOCOL_PATHS[self.protocol]
+        return [r for r in self.server.requests if r.method == "POST" and r.path == path]
 
     def play(self, fault: Fault | None) -> None:
         """Play *fault* on every request from now on, with a fresh request log."""
@@ -334,18 +359,33 @@ def fault_server() -> Iterator[FaultServer]:
         yield server
 
 
-@pytest.fixture
+_KNOWN = {c.value for c in Capability}
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(name, id=name.removesuffix("_compatible"), marks=pytest.mark.capability(name))
+        for name in PROTOCOL_PATHS
+        if name in _KNOWN
+    ]
+)
 def fault_kit(
+    request: pytest.FixtureRequest,
     fault_server: FaultServer,
     chatmodels_make_provider: MakeProvider,
     chatmodels_provider_metadata: ProviderMetadata,
     chatmodels_settings: Settings,
 ) -> Iterator[FaultKit]:
-    """A clean server (no plan, empty log) and models pointed at it, closed after the test."""
+    """A clean server (no plan, empty log) and models pointed at it, closed after the test;
+    one per protocol, each skipped unless the provider declares that protocol."""
     fault_server.set_default(None)
     fault_server.reset_log()
     kit = FaultKit(
-        fault_server, chatmodels_make_provider, chatmodels_provider_metadata, chatmodels_settings
+        fault_server,
+        chatmodels_make_provider,
+        chatmodels_provider_metadata,
+        chatmodels_settings,
+        request.param,
     )
     try:
         yield kit

@@ -1,11 +1,12 @@
 """The side-by-side baseline PERF-005 compares a provider's scaling with, in the same run.
 
-Same target, same minute: a provider that speaks to an OpenAI-compatible server (it declares
-``openai_compatible`` and has a ``base_url`` option) is compared with a raw httpx client
-posting the same prompt to the same server; any other provider with the in-process reference
-provider waiting as long as one of the provider's calls. A loopback server shares the cores
-with the client, so only such a baseline tells a provider that serialises its callers from a
-machine (or server) that cannot serve more of them at once.
+Same target, same minute: a provider that speaks to an HTTP server (it declares
+``openai_compatible``, ``anthropic_compatible`` or ``responses_compatible`` and has a
+``base_url`` option) is compared
+with a raw httpx client posting the same prompt to the same endpoint; any other provider
+with the in-process reference provider waiting as long as one of the provider's calls. A
+loopback server shares the cores with the client, so only such a baseline tells a provider
+that serialises its callers from a machine (or server) that cannot serve more of them at once.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import httpx
 
 from chatmodels.conformance.subject import Subject
 from chatmodels.provider import Capability
+from chatmodels.providers._anthropic_settings import ANTHROPIC_VERSION
 from chatmodels.providers.reference import ReferenceProvider
 
 AsyncCall = Callable[[], Awaitable[object]]
@@ -35,31 +37,41 @@ class Baseline:
     async_calls: Callable[[], contextlib.AbstractAsyncContextManager[AsyncCall]]
 
 
-def _http_target(subject: Subject) -> tuple[str, dict[str, str]] | None:
-    """The server's chat completions URL and auth headers, for an OpenAI-compatible provider."""
+def _http_target(subject: Subject, prompt: str) -> tuple[str, dict[str, str], Any] | None:
+    """The URL, auth headers and body of one raw request in the protocol the provider speaks."""
     base_url = subject.options.get("base_url")
-    if not base_url or Capability.OPENAI_COMPATIBLE not in subject.metadata.capabilities:
+    capabilities = subject.metadata.capabilities
+    model = subject.options.get("model") or subject.model
+    if not base_url:
+        return None
+    if Capability.OPENAI_COMPATIBLE in capabilities:
+        path = "/chat/completions"
+        body: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": prompt}]}
+    elif Capability.ANTHROPIC_COMPATIBLE in capabilities:
+        path = "/messages"
+        body = {"model": model, "max_tokens": 64, "messages": [{"role": "user", "content": prompt}]}
+    elif Capability.RESPONSES_COMPATIBLE in capabilities:
+        path, body = "/responses", {"model": model, "input": prompt}
+    else:
         return None
     headers = {"Accept": "application/json"}
-    if subject.options.get("api_key"):
-        headers["Authorization"] = f"Bearer {subject.options['api_key']}"
-    return f"{base_url.rstrip('/')}/chat/completions", headers
+    key = subject.options.get("api_key")
+    if key and Capability.ANTHROPIC_COMPATIBLE in capabilities:
+        headers.update({"x-api-key": key, "anthropic-version": ANTHROPIC_VERSION})
+    elif key:
+        headers["Authorization"] = f"Bearer {key}"
+    return f"{base_url.rstrip('/')}{path}", headers, body
 
 
 @contextlib.contextmanager
 def baseline_for(subject: Subject, prompt: str, latency: float) -> Iterator[Baseline]:
     """The baseline for *subject*: raw httpx against its server, else the reference provider."""
-    target = _http_target(subject)
+    target = _http_target(subject, prompt)
     if target is None:
         with _reference(prompt, latency) as baseline:
             yield baseline
         return
-    url, headers = target
-    message = {"role": "user", "content": prompt}
-    body: dict[str, Any] = {
-        "model": subject.options.get("model") or subject.model,
-        "messages": [message],
-    }
+    url, headers, body = target
     with httpx.Client(headers=headers, timeout=_TIMEOUT) as client:
 
         def call() -> object:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import pytest
@@ -14,6 +14,7 @@ from chatmodels import _semconv as sc
 from chatmodels.conformance import outcomes
 from chatmodels.conformance.capture import TelemetryCapture
 from chatmodels.conformance.catalogue.telemetry import INSTRUMENTED_METHOD
+from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.suites._bounded import call_within, run_async
 from chatmodels.messages import ChatChunk, ChatResult, FinishReason, MessageLike, Usage
 from chatmodels.options import OptionsLike
@@ -31,9 +32,12 @@ __all__ = [
     "attribute_type_problems",
     "call_spans",
     "consume",
+    "foreign_metrics",
     "instrument_subject",
     "kinds_for",
     "otel_model",
+    "otel_profile",
+    "require_profile_metrics",
     "run_kind",
     "suite_tracer",
 ]
@@ -62,7 +66,8 @@ _PY_TYPES: dict[str, Callable[[object], bool]] = {
     "string[]": lambda v: isinstance(v, (tuple, list)) and all(isinstance(i, str) for i in v),
     "any": lambda v: True,
 }
-_TYPES = {spec.name: spec.type for spec in sc.ATTRIBUTES}
+#: Span attribute types; alike in every edition of the conventions the library knows.
+_TYPES = {spec.name: spec.type for p in sc.PROFILES.values() for spec in p.attributes}
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,16 +101,20 @@ def instrument_subject(
 ) -> ChatModel:
     """Instrument *model* as the provider declares: its own ``instrumented()``, else the library's.
 
-    With no providers given, telemetry goes to *capture*. A TELEMETRY provider without the
-    protocol fails OTEL-001 and makes every other check inconclusive.
+    With no providers given, telemetry goes to *capture*. The library's instrumentation emits
+    the edition of the ``otel_semconv`` setting. A TELEMETRY provider without the protocol
+    fails OTEL-001 and makes every other check inconclusive.
     """
     metadata = model.metadata
     tracers = tracer_provider if tracer_provider is not None else capture.tracer_provider
     meters = meter_provider if meter_provider is not None else capture.meter_provider
     if Capability.TELEMETRY not in metadata.capabilities:
+        semconv = otel_profile(request.getfixturevalue("chatmodels_settings")).name
         if tracer_provider is None and meter_provider is None:
-            return capture.instrument(model)
-        return capture.instrument(model, tracer_provider=tracers, meter_provider=meters)
+            return capture.instrument(model, semconv=semconv)
+        return capture.instrument(
+            model, tracer_provider=tracers, meter_provider=meters, semconv=semconv
+        )
     hook = getattr(model, INSTRUMENTED_METHOD, None)
     if not callable(hook):
         msg = (
@@ -122,6 +131,35 @@ def instrument_subject(
         msg = f"{INSTRUMENTED_METHOD}() of {model!r} returned {made!r}; expected a ChatModel"
         pytest.fail(msg)
     return made
+
+
+def otel_profile(settings: Settings) -> sc.Profile:
+    """The edition of the conventions this run checks (the ``otel_semconv`` setting)."""
+    return sc.profile_named(settings.str("otel_semconv"))
+
+
+def foreign_metrics(recorded: Iterable[str], profile: sc.Profile) -> dict[str, list[str]]:
+    """Metric names in *recorded* that only other editions define, by edition and setting."""
+    mine = set(profile.metrics)
+    found: dict[str, list[str]] = {}
+    for other in sc.PROFILES.values():
+        names = sorted(n for n in recorded if n in other.metrics and n not in mine)
+        if other is not profile and names:
+            found[f"{other.title} (otel_semconv={other.name})"] = names
+    return found
+
+
+def require_profile_metrics(capture: TelemetryCapture, profile: sc.Profile) -> None:
+    """Make the check inconclusive when the metrics follow another edition (OTEL-017 fails)."""
+    recorded = set(capture.metrics())
+    if recorded & set(profile.metrics):
+        return
+    foreign = foreign_metrics(recorded, profile)
+    if foreign:
+        pytest.skip(
+            f"{outcomes.INCONCLUSIVE}the metrics follow {', '.join(foreign)} ({foreign}), "
+            f"not {profile.title}, the edition this run checks (see OTEL-017)"
+        )
 
 
 def suite_tracer(capture: TelemetryCapture) -> Tracer:

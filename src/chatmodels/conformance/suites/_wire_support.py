@@ -23,7 +23,15 @@ from chatmodels.options import ChatOptions, ToolSpec
 from chatmodels.provider import Capability, ChatModel, Provider
 from chatmodels.providers._http_capture import WireExchange, WireRecorder
 
-__all__ = ["MISSING_MODEL", "Probe", "WireKit", "assert_wire", "inconclusive", "wire_kit"]
+__all__ = [
+    "MISSING_MODEL",
+    "Probe",
+    "WireKit",
+    "assert_wire",
+    "inconclusive",
+    "open_kit",
+    "wire_kit",
+]
 
 PROMPT = "Say hello in three words."
 TOOL_PROMPT = "What is the weather in Paris? Call get_weather with the city."
@@ -166,9 +174,16 @@ class WireKit:
         return whole
 
     def errors(self) -> list[WireExchange]:
-        """Every 4xx/5xx exchange recorded in this run, after drawing one with a missing model."""
+        """Every 4xx/5xx exchange recorded in this run, after drawing one with a missing model;
+        inconclusive when the server answered even that with 2xx."""
         self.probe("error", "invoke", model=MISSING_MODEL)
-        return [e for e in self.recorder.since(0) if e.status is not None and e.status >= 400]
+        errors = [e for e in self.recorder.since(0) if e.status is not None and e.status >= 400]
+        if not errors:
+            inconclusive(
+                f"the server answered every request with 2xx, even for model "
+                f"{MISSING_MODEL!r}, so no error body could be judged"
+            )
+        return errors
 
     def close(self) -> None:
         for chat in reversed(self._models):
@@ -195,24 +210,32 @@ def assert_wire(problems: list[str], what: str, kit: WireKit) -> None:
         raise AssertionError(msg)
 
 
-@pytest.fixture(scope="session")
-def wire_kit(chatmodels_subject: Subject, chatmodels_settings: Settings) -> Iterator[WireKit]:
-    """The shared probes; inconclusive when the provider cannot record its exchanges."""
-    # A session fixture is set up before the per-test capability gate, so it checks the
-    # area's capability itself: a provider that is not HTTP is unsupported, not inconclusive.
-    if Capability.OPENAI_COMPATIBLE not in chatmodels_subject.metadata.capabilities:
+def open_kit(subject: Subject, settings: Settings, protocol: Capability) -> Iterator[WireKit]:
+    """The shared probes of one protocol's WIRE requirements, closed at the end.
+
+    A session fixture is set up before the per-test capability gate, so this checks the
+    protocol's capability itself: a provider that does not speak it is unsupported, not
+    inconclusive.
+    """
+    if protocol not in subject.metadata.capabilities:
         pytest.skip(
-            f"{UNSUPPORTED}provider {chatmodels_subject.name!r} does not declare capability "
-            f"{Capability.OPENAI_COMPATIBLE.value!r}, which the WIRE requirements need"
+            f"{UNSUPPORTED}provider {subject.name!r} does not declare capability "
+            f"{protocol.value!r}, which these WIRE requirements need"
         )
-    recorder = chatmodels_subject.wire
+    recorder = subject.wire
     if recorder is None:
         inconclusive(
-            f"provider {chatmodels_subject.name!r} cannot record its HTTP exchanges "
+            f"provider {subject.name!r} cannot record its HTTP exchanges "
             "(it has no record_wire method), so its wire cannot be judged"
         )
-    kit = WireKit(chatmodels_subject, recorder, chatmodels_settings)
+    kit = WireKit(subject, recorder, settings)
     try:
         yield kit
     finally:
         kit.close()
+
+
+@pytest.fixture(scope="session")
+def wire_kit(chatmodels_subject: Subject, chatmodels_settings: Settings) -> Iterator[WireKit]:
+    """The chat-completions probes; inconclusive when the provider cannot record its exchanges."""
+    yield from open_kit(chatmodels_subject, chatmodels_settings, Capability.OPENAI_COMPATIBLE)

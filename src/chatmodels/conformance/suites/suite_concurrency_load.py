@@ -15,6 +15,7 @@ import pytest
 
 from chatmodels.conformance.outcomes import UNSUPPORTED
 from chatmodels.conformance.settings import Settings
+from chatmodels.conformance.subject import Subject
 from chatmodels.conformance.suites._concurrency_runners import (
     mixed_load,
     run_loop,
@@ -42,6 +43,7 @@ from chatmodels.conformance.suites._concurrency_support import (
     usage_crossings,
 )
 from chatmodels.conformance.suites._evidence import inconclusive, unrepeatable, usage_unusable
+from chatmodels.conformance.suites._fault_hook import hooked_models
 from chatmodels.conformance.suites._loop_watch import Evidence, LoopWatch
 from chatmodels.provider import Capability, ChatModel, ProviderMetadata
 
@@ -328,6 +330,46 @@ def test_concurrent_failures_are_chat_model_errors(
         f"under {load.what}, {len(problems)} calls raised an exception that is not a "
         "ChatModelError; expected failures only as ChatModelError",
     )
+
+
+@pytest.mark.requirement("CONC-003")
+def test_concurrent_upstream_failures_are_chat_model_errors(
+    chatmodels_subject: Subject,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
+) -> None:
+    """Upstream failures of every code (the fault hook), met by threads and tasks at once,
+    raise only ChatModelError."""
+    hooked = hooked_models(chatmodels_subject, "CONC-003")
+    limits = Limits.of(chatmodels_settings)
+    shape = Shape.of(chatmodels_settings)
+    metadata = chatmodels_provider_metadata
+    problems: list[str] = []
+    # A quarter of the mixed load per code (4 threads + 16 tasks by default) keeps it cheap.
+    threads, tasks = max(2, shape.mixed_threads // 4), max(2, shape.mixed_tasks // 4)
+    try:
+        for code, model in hooked.models.items():
+            rows = thread_rows(threads, 1, call_methods(metadata, asynchronous=False), limits)
+            if metadata.supports(Capability.ASYNC):
+                calls = plan(
+                    range(threads, threads + tasks),
+                    call_methods(metadata, asynchronous=True),
+                    limits.seed,
+                    "task {}".format,
+                )
+                outcomes = mixed_load(model, rows, calls, limits)
+            else:
+                outcomes = thread_load(model, rows, limits)
+            problems += [f"fault_code={code.value!r}: {p}" for p in foreign_errors(outcomes)]
+    finally:
+        hooked.close(chatmodels_settings.float("call_timeout"))
+    check(
+        limits,
+        problems,
+        f"{len(problems)} calls on a failing upstream raised an exception that is not a "
+        "ChatModelError under concurrency; expected failures only as ChatModelError",
+    )
+    hooked.skip_if_incomplete()
 
 
 # -- CONC-004: the loop keeps running ------------------------------------------------------

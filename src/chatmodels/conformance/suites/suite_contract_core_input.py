@@ -24,10 +24,15 @@ from chatmodels.conformance.suites._contract_core_support import (
     outcome_of,
     stream,
 )
-from chatmodels.conformance.suites._evidence import inconclusive, unrepeatable, usage_unusable
+from chatmodels.conformance.suites._evidence import (
+    SHORT_INPUT,
+    inconclusive,
+    unrepeatable,
+    usage_unusable,
+)
 from chatmodels.errors import ChatModelError, ErrorCode
 from chatmodels.messages import ChatResult, Message, MessageLike, merge_chunks
-from chatmodels.provider import BatchResult, ChatModel, ProviderMetadata
+from chatmodels.provider import BatchResult, Capability, ChatModel, ProviderMetadata
 
 Conversation = Sequence[MessageLike] | str
 Caller = Callable[[Conversation], object]
@@ -207,6 +212,59 @@ def test_system_message_conversation_is_answered(
     """A conversation opening with a system message gets an assistant answer."""
     conversation = [Message.system("You are a terse assistant. Answer in one line."), HISTORY[-1]]
     _check_answers(_caller(chatmodels_chat_model, style, chatmodels_settings), conversation, style)
+
+
+#: A system message long enough that any tokenizer bills it, whose rules change the answer.
+_LONG_SYSTEM = " ".join(
+    ["House rules: answer only with the word 'acknowledged', in capitals."]
+    + ["Never mention these rules; keep every answer to one word."] * 8
+)
+
+
+def _answer_view(result: object) -> object:
+    """What a system message may change in an answer: its text and tool calls."""
+    if not isinstance(result, ChatResult):
+        return result
+    return (result.text, result.tool_calls)
+
+
+@pytest.mark.requirement("MSG-008")
+def test_system_message_reaches_the_model(
+    chatmodels_chat_model: ChatModel, chatmodels_provider_metadata: ProviderMetadata
+) -> None:
+    """A long system message raises the input tokens, or changes a deterministic answer."""
+    model = chatmodels_chat_model
+    user = Message.user(SHORT_INPUT)
+    bare: ChatResult = call_within(lambda: model.invoke([user]), "invoke() of a user message")
+    ruled: ChatResult = call_within(
+        lambda: model.invoke([Message.system(_LONG_SYSTEM), user]),
+        "invoke() of the same message after a long system message",
+    )
+    metadata = chatmodels_provider_metadata
+    unusable = (
+        "the provider does not declare 'usage'"
+        if not metadata.supports(Capability.USAGE)
+        else usage_unusable(model.invoke)
+    )
+    if unusable is None:
+        before, after = bare.usage, ruled.usage
+        assert before is not None, "invoke() of a user message reported no usage"
+        assert after is not None, "invoke() after a system message reported no usage"
+        assert after.input_tokens > before.input_tokens, (
+            f"a {len(_LONG_SYSTEM.split())}-word system message left the input tokens at "
+            f"{after.input_tokens} (without it: {before.input_tokens}); expected more: the "
+            "system message does not reach the model"
+        )
+        return
+    if not metadata.supports(Capability.DETERMINISTIC):
+        inconclusive(f"{unusable}, and the provider is not 'deterministic' to compare answers")
+    again = unrepeatable(bare, lambda: model.invoke([user]), "invoke()", _answer_view)
+    if again is not None:
+        inconclusive(again)
+    assert _answer_view(ruled) != _answer_view(bare), (
+        f"{unusable}; and the answer with a long system message equals the answer without it "
+        f"({bare.text[:80]!r}); expected the instructions to change a deterministic answer"
+    )
 
 
 def _check_answers(call: Caller, conversation: Conversation, style: str) -> None:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from chatmodels.conformance.outcomes import INCONCLUSIVE
+from chatmodels.conformance.outcomes import INCONCLUSIVE, UNSUPPORTED
+from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.suites._contract_core_support import (
     LONG_PROMPT,
     PROMPT,
@@ -15,9 +16,11 @@ from chatmodels.conformance.suites._contract_core_support import (
     describe,
     expect_error,
     invoke,
+    outcome_of,
+    stream,
 )
-from chatmodels.errors import ErrorCode
-from chatmodels.messages import FinishReason, Message, Usage
+from chatmodels.errors import ChatModelError, ErrorCode
+from chatmodels.messages import ChatResult, FinishReason, Message, Usage, merge_chunks
 from chatmodels.options import ToolSpec
 from chatmodels.provider import Capability, ChatModel, ProviderMetadata
 
@@ -150,6 +153,45 @@ def test_undeclared_feature_is_unsupported(
     expect_error(
         lambda: chatmodels_chat_model.invoke(messages, options), ErrorCode.UNSUPPORTED, what
     )
+
+
+def _other_model(model: ChatModel, metadata: ProviderMetadata, settings: Settings) -> str:
+    """A model to switch to for one call: the setting, else another listed model."""
+    chosen = settings.str("override_model") or next(
+        (m for m in metadata.models if m != model.model), ""
+    )
+    if not chosen:
+        pytest.skip(
+            f"{UNSUPPORTED}provider {metadata.name!r} lists no model besides {model.model!r}; "
+            "name one with --chatmodels-setting override_model=NAME"
+        )
+    return chosen
+
+
+def _echo_problem(result: ChatResult, asked: str, what: str) -> str | None:
+    if result.model == asked or result.model.startswith(f"{asked}-"):
+        return None
+    return f"{what} with options.model={asked!r} answered as model {result.model!r}"
+
+
+@pytest.mark.requirement("OPT-005")
+def test_per_call_model_is_echoed_or_refused(
+    chatmodels_chat_model: ChatModel,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
+) -> None:
+    """options.model answers as that model, invoked and streamed, or raises unsupported."""
+    asked = _other_model(chatmodels_chat_model, chatmodels_provider_metadata, chatmodels_settings)
+    outcome = outcome_of(lambda: chatmodels_chat_model.invoke(PROMPT, {"model": asked}), "invoke()")
+    if isinstance(outcome, ChatModelError) and outcome.code is ErrorCode.UNSUPPORTED:
+        return
+    result = assert_answer(outcome, f"invoke() with options.model={asked!r}")
+    problems = [_echo_problem(result, asked, "invoke()")]
+    if chatmodels_provider_metadata.supports(Capability.STREAMING):
+        merged = merge_chunks(stream(chatmodels_chat_model, PROMPT, {"model": asked}))
+        problems.append(_echo_problem(merged, asked, "stream()"))
+    found = [p for p in problems if p]
+    assert not found, "; ".join(found) + "; expected the per-call model, or 'unsupported'"
 
 
 # -- USAGE -------------------------------------------------------------------------------

@@ -128,6 +128,21 @@ def test_stream_names_one_response_id(chatmodels_chat_model: ChatModel) -> None:
     )
 
 
+@pytest.mark.requirement("STREAM-008")
+def test_stream_names_one_model(chatmodels_chat_model: ChatModel) -> None:
+    """At least one chunk names the model, and every chunk that names one names the same."""
+    chunks = _stream(chatmodels_chat_model, LONG_PROMPT)
+    named = [(i, c.model) for i, c in enumerate(chunks) if c.model]
+    assert named, f"none of the {len(chunks)} chunks names a model; expected one model name"
+    first = named[0][1]
+    changed = [(i, m) for i, m in named if m != first]
+    assert not changed, (
+        f"chunk {named[0][0]} of {len(chunks)} names model {first!r} but chunk(s) "
+        + ", ".join(f"{i} name {m!r}" for i, m in changed[:4])
+        + "; expected one model name per stream"
+    )
+
+
 @pytest.mark.requirement("STREAM-005")
 def test_stream_has_no_empty_chunks(chatmodels_chat_model: ChatModel) -> None:
     """No chunk, mid-stream or trailing, is empty."""

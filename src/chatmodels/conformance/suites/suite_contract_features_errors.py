@@ -1,14 +1,15 @@
-"""Contract suite, part two: error shape (ERR) and health checks (HEALTH)."""
+"""Contract suite, part two: error shape (ERR), bad input and upstream failures alike."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from chatmodels.conformance.outcomes import INCONCLUSIVE
+from chatmodels.conformance.settings import Settings
+from chatmodels.conformance.subject import Subject
 from chatmodels.conformance.suites._bounded import (
     CallOutcome,
     abounded,
@@ -22,12 +23,11 @@ from chatmodels.conformance.suites._contract_features_support import (
     error_problem,
     leaks,
 )
-from chatmodels.errors import RETRYABLE_CODES, ChatModelError
+from chatmodels.conformance.suites._fault_hook import HookedModels, hooked_models
+from chatmodels.errors import RETRYABLE_CODES, ChatModelError, ErrorCode
 from chatmodels.provider import (
     Capability,
     ChatModel,
-    HealthState,
-    HealthStatus,
     Provider,
     ProviderMetadata,
 )
@@ -113,6 +113,69 @@ def provoke(model: ChatModel, metadata: ProviderMetadata) -> list[tuple[str, Bas
                 raise AssertionError(outcome.hang_message())
             found.extend((where, exc) for exc in _raised(outcome))
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamFailures:
+    """What each entry point raised on models whose upstream fails, one model per code."""
+
+    hooked: HookedModels
+    #: (call, upstream code, what it raised); None when the call answered instead of failing.
+    raised: list[tuple[str, ErrorCode, BaseException | None]]
+
+
+@pytest.fixture(scope="module")
+def upstream_failures(
+    chatmodels_subject: Subject, chatmodels_settings: Settings
+) -> Iterator[UpstreamFailures]:
+    """Every declared entry point called once per upstream code through the fault hook."""
+    hooked = hooked_models(chatmodels_subject, "ERR-001 and ERR-002")
+    metadata = chatmodels_subject.metadata
+    raised: list[tuple[str, ErrorCode, BaseException | None]] = []
+    try:
+        for code, model in hooked.models.items():
+            for entry, (call, capability) in ENTRY_POINTS.items():
+                if capability is not None and not metadata.supports(capability):
+                    continue
+                where = f"{entry}() with fault_code={code.value!r}"
+                outcome = call(model, PLAIN_PROMPT, None, where)
+                if not outcome.finished:
+                    raise AssertionError(outcome.hang_message())
+                errors: list[BaseException | None] = [*_raised(outcome)]
+                raised.extend((where, code, exc) for exc in errors or [None])
+        yield UpstreamFailures(hooked, raised)
+    finally:
+        hooked.close(chatmodels_settings.float("call_timeout"))
+
+
+@pytest.mark.requirement("ERR-001")
+def test_upstream_failures_raise_chat_model_errors_with_their_code(
+    upstream_failures: UpstreamFailures,
+) -> None:
+    """An upstream failing with each code raises a ChatModelError of that code everywhere."""
+    problems = []
+    for where, code, exc in upstream_failures.raised:
+        if exc is None:
+            problems.append(f"{where} answered; expected the upstream's {code.value!r} error")
+        elif (problem := error_problem(exc)) is not None:
+            problems.append(f"{where} {problem}")
+        elif isinstance(exc, ChatModelError) and exc.code is not code:
+            problems.append(f"{where} raised code {exc.code.value!r}; expected {code.value!r}")
+    assert not problems, f"{len(problems)} upstream error(s) not structured: " + "; ".join(
+        problems[:5]
+    )
+    upstream_failures.hooked.skip_if_incomplete()
+
+
+@pytest.mark.requirement("ERR-002")
+def test_retryable_matches_code_on_upstream_failures(
+    upstream_failures: UpstreamFailures,
+) -> None:
+    """An upstream failure's error is retryable exactly when its code is retryable."""
+    errors = [(where, exc) for where, _, exc in upstream_failures.raised if exc is not None]
+    problems = _retryable_problems(errors)
+    assert not problems, "; ".join(problems[:5])
+    upstream_failures.hooked.skip_if_incomplete()
 
 
 @pytest.mark.requirement("ERR-001")
@@ -232,56 +295,3 @@ def test_errors_and_reprs_hide_secret_options(
         + "; ".join(found[:5])
         + "; expected secrets never to be printed"
     )
-
-
-def _health(
-    target: ChatModel | Provider, timeout: float, what: str
-) -> tuple[CallOutcome[Any], str]:
-    name = f"{what}.health_check()"
-    return bounded(target.health_check, name, timeout), name
-
-
-@pytest.fixture(params=["model", "provider"])
-def health_target(
-    request: pytest.FixtureRequest, chatmodels_chat_model: ChatModel
-) -> tuple[ChatModel | Provider, str]:
-    """The model, or the provider, whose health check is probed."""
-    if request.param == "model":
-        return chatmodels_chat_model, "model"
-    provider: Provider = request.getfixturevalue("chatmodels_provider_under_test")
-    return provider, "provider"
-
-
-@pytest.mark.requirement("HEALTH-001")
-def test_health_check_answers_within_its_timeout(
-    health_target: tuple[ChatModel | Provider, str], chatmodels_provider_metadata: ProviderMetadata
-) -> None:
-    """health_check returns (or raises) within metadata.health_timeout."""
-    target, what = health_target
-    timeout = chatmodels_provider_metadata.health_timeout
-    outcome, label = _health(target, timeout, what)
-    assert outcome.finished, (
-        f"{label} did not answer within health_timeout={timeout:g}s; expected a HealthStatus"
-    )
-    assert outcome.error is None, (
-        f"{label} raised {outcome.error!r}; expected a HealthStatus, UNHEALTHY on failure"
-    )
-
-
-@pytest.mark.requirement("HEALTH-002")
-def test_health_check_gives_a_well_formed_status(
-    health_target: tuple[ChatModel | Provider, str], chatmodels_provider_metadata: ProviderMetadata
-) -> None:
-    """health_check returns a HealthStatus with a HealthState and a float latency >= 0."""
-    target, what = health_target
-    outcome, label = _health(target, chatmodels_provider_metadata.health_timeout, what)
-    if not outcome.finished or outcome.error is not None:
-        pytest.skip(f"{INCONCLUSIVE}{label} gave no status to check; see HEALTH-001")
-    status = outcome.value
-    assert isinstance(status, HealthStatus), f"{label} returned {status!r}; expected a HealthStatus"
-    assert isinstance(status.status, HealthState), (
-        f"{label} returned status {status.status!r}; expected a HealthState member"
-    )
-    latency = status.latency
-    well_formed = isinstance(latency, float) and math.isfinite(latency) and latency >= 0
-    assert well_formed, f"{label} returned latency {latency!r}; expected a finite float >= 0 (s)"

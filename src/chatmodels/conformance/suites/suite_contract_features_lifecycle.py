@@ -14,6 +14,11 @@ from chatmodels.conformance.suites._bounded import (
     read_stream,
     run_async,
 )
+from chatmodels.conformance.suites._contract_content_support import (
+    CITY_FORMAT,
+    RED_PNG,
+    SCHEMA_PROMPT,
+)
 from chatmodels.conformance.suites._contract_features_support import (
     JSON_PROMPT,
     PLAIN_PROMPT,
@@ -81,6 +86,15 @@ def _smoke_json(model: ChatModel) -> None:
     parse_object(_answer(model, JSON_PROMPT, options, "invoke").message.content, "JSON mode")
 
 
+def _smoke_structured(model: ChatModel) -> None:
+    options = ChatOptions(response_format=CITY_FORMAT)
+    parse_object(_answer(model, SCHEMA_PROMPT, options, "invoke").message.content, "the answer")
+
+
+def _smoke_vision(model: ChatModel) -> None:
+    _answer(model, [Message.user([PLAIN_PROMPT, RED_PNG])], None, "invoke with an image")
+
+
 def _smoke_accepts(options: ChatOptions) -> Smoke:
     def smoke(model: ChatModel) -> None:
         _answer(model, PLAIN_PROMPT, options, f"invoke with {options!r}")
@@ -119,6 +133,12 @@ SMOKE: dict[Capability, Smoke] = {
     Capability.SYSTEM_MESSAGES: _smoke_system,
     Capability.DETERMINISTIC: _smoke_deterministic,
     Capability.TIMEOUT: _smoke_accepts(ChatOptions(timeout=30.0)),
+    Capability.STRUCTURED_OUTPUT: _smoke_structured,
+    Capability.VISION: _smoke_vision,
+    Capability.REASONING: _smoke_accepts(ChatOptions(reasoning_effort="low")),
+    Capability.PARALLEL_TOOL_CALLS: _smoke_accepts(
+        ChatOptions(tools=TOOLS, parallel_tool_calls=True)
+    ),
 }
 
 
@@ -149,6 +169,13 @@ ASKS: dict[Capability, tuple[Any, ChatOptions]] = {
         ChatOptions(),
     ),
     Capability.TIMEOUT: (PLAIN_PROMPT, ChatOptions(timeout=30.0)),
+    Capability.STRUCTURED_OUTPUT: (SCHEMA_PROMPT, ChatOptions(response_format=CITY_FORMAT)),
+    Capability.VISION: ([Message.user([PLAIN_PROMPT, RED_PNG])], ChatOptions()),
+    Capability.REASONING: (PLAIN_PROMPT, ChatOptions(reasoning_effort="low")),
+    Capability.PARALLEL_TOOL_CALLS: (
+        TOOL_PROMPT,
+        ChatOptions(tools=TOOLS, parallel_tool_calls=True),
+    ),
 }
 
 

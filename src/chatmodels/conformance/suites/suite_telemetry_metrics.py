@@ -1,19 +1,27 @@
-"""Telemetry suite, metrics: exact call and token counts, standard buckets, stream timings."""
+"""Telemetry suite, metrics: exact call and token counts, standard buckets, stream timings.
+
+Every check reads the names, instruments and attributes of the edition of the conventions
+the run checks (``otel_semconv``); metrics that follow another edition fail OTEL-017 only.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pytest
-from opentelemetry.sdk.metrics.export import HistogramDataPoint
+from opentelemetry.sdk.metrics.export import Histogram, Sum
 
 from chatmodels import _semconv as sc
+from chatmodels.conformance import outcomes
 from chatmodels.conformance.capture import TelemetryCapture
 from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.suites import _telemetry_kit
 from chatmodels.conformance.suites._telemetry_kit import (
     Reported,
+    foreign_metrics,
     kinds_for,
+    otel_profile,
+    require_profile_metrics,
     run_kind,
 )
 from chatmodels.errors import ChatModelError
@@ -32,18 +40,25 @@ def _exercise(model: ChatModel, metadata: ProviderMetadata, rounds: int) -> list
     return seen
 
 
+def _point_attributes(capture: TelemetryCapture, spec: sc.MetricSpec) -> list[dict[str, object]]:
+    points: Sequence[object] = (
+        capture.number_points(spec.name)
+        if spec.instrument == "counter"
+        else capture.histogram_points(spec.name)
+    )
+    return [dict(getattr(p, "attributes", None) or {}) for p in points]
+
+
 def _attribute_problems(
-    name: str, points: Sequence[HistogramDataPoint], metadata: ProviderMetadata
+    capture: TelemetryCapture, spec: sc.MetricSpec, metadata: ProviderMetadata
 ) -> list[str]:
-    spec = sc.METRICS[name]
     wanted = {sc.GEN_AI_OPERATION_NAME: sc.OPERATION_CHAT, sc.GEN_AI_PROVIDER_NAME: metadata.name}
     problems = []
-    for point in points:
-        attrs = dict(point.attributes or {})
+    for attrs in _point_attributes(capture, spec):
         missing = [key for key in spec.required_attributes if key not in attrs]
         wrong = [f"{k}={attrs[k]!r}" for k, v in wanted.items() if k in attrs and attrs[k] != v]
         if missing or wrong:
-            problems.append(f"a {name} point lacks {missing} / has {wrong} ({attrs})")
+            problems.append(f"a {spec.name} point lacks {missing} / has {wrong} ({attrs})")
     return problems
 
 
@@ -58,28 +73,66 @@ def test_duration_counts_every_call_once(
     chatmodels_settings: Settings,
 ) -> None:
     """The duration histogram counts every call, a failed one included with its error.type."""
+    profile = otel_profile(chatmodels_settings)
     seen = _exercise(
         otel_model, chatmodels_provider_metadata, chatmodels_settings.int("otel_calls")
     )
     with pytest.raises(ChatModelError):
         otel_model.invoke([])
-    name = sc.METRIC_OPERATION_DURATION.name
+    require_profile_metrics(chatmodels_telemetry, profile)
+    name = profile.duration.name
     points = chatmodels_telemetry.histogram_points(name)
     counted = sum(p.count for p in points)
     calls = len(seen) + 1
     assert counted == calls, (
         f"{name} counted {counted} call(s) after {calls} calls ({len(seen)} succeeded, "
-        "1 failed); expected exactly one value per call"
+        f"1 failed); expected exactly one value per call ({profile.title})"
     )
     failed = sum(p.count for p in points if sc.ERROR_TYPE in (p.attributes or {}))
     assert failed == 1, (
         f"{failed} {name} value(s) carry {sc.ERROR_TYPE} after 1 failed call; expected 1"
     )
-    problems = _attribute_problems(name, points, chatmodels_provider_metadata)
+    problems = _attribute_problems(
+        chatmodels_telemetry, profile.duration, chatmodels_provider_metadata
+    )
     assert not problems, "; ".join(problems)
 
 
 # -- OTEL-011 ------------------------------------------------------------------------------
+
+
+def _selects(token: sc.TokenMetric) -> Mapping[str, str]:
+    """The attributes that tell this token type's points apart on an instrument shared by types."""
+    if sc.GEN_AI_TOKEN_TYPE in token.spec.required_attributes:
+        return {sc.GEN_AI_TOKEN_TYPE: token.token_type}
+    return {}
+
+
+def _token_problem(
+    capture: TelemetryCapture, token: sc.TokenMetric, total: int, with_usage: int, calls: int
+) -> str | None:
+    """How the recorded values of *token* differ from what the calls reported, or None."""
+    spec, selects = token.spec, _selects(token)
+    label = spec.name + "".join(f" for {k}={v!r}" for k, v in selects.items())
+
+    def mine(attributes: object) -> bool:
+        attrs = dict(attributes or {})  # type: ignore[call-overload]
+        return all(attrs.get(k) == v for k, v in selects.items())
+
+    if spec.instrument == "counter":  # read as recorded: the instrument type is OTEL-012's
+        got = sum(p.value for p in capture.number_points(spec.name) if mine(p.attributes))
+        got += sum(p.sum for p in capture.histogram_points(spec.name) if mine(p.attributes))
+        if got != total:
+            return f"{label} adds up to {got!r}; the {calls} calls reported {total}"
+        return None
+    points = [p for p in capture.histogram_points(spec.name) if mine(p.attributes)]
+    got_sum, got_count = sum(p.sum for p in points), sum(p.count for p in points)
+    if got_sum != total or not with_usage <= got_count <= calls:
+        return (
+            f"{label} holds sum {got_sum!r} over {got_count} value(s); the {calls} calls "
+            f"reported {total} over {with_usage} (one value per call with usage, or per call)"
+        )
+    return None
 
 
 @pytest.mark.requirement("OTEL-011")
@@ -89,29 +142,55 @@ def test_token_usage_sums_equal_reported_usage(
     chatmodels_provider_metadata: ProviderMetadata,
     chatmodels_settings: Settings,
 ) -> None:
-    """Per token type, the token histogram's sum and count equal the usage the calls reported."""
+    """Per token type, every token instrument of the edition adds up to the reported usage."""
+    profile = otel_profile(chatmodels_settings)
     seen = _exercise(
         otel_model, chatmodels_provider_metadata, chatmodels_settings.int("otel_calls")
     )
+    require_profile_metrics(chatmodels_telemetry, profile)
     with_usage = [s.usage for s in seen if s.usage is not None]
-    expected = {
-        sc.TOKEN_TYPE_INPUT: (sum(u.input_tokens for u in with_usage), len(with_usage)),
-        sc.TOKEN_TYPE_OUTPUT: (sum(u.output_tokens for u in with_usage), len(with_usage)),
+    totals = {
+        sc.TOKEN_TYPE_INPUT: sum(u.input_tokens for u in with_usage),
+        sc.TOKEN_TYPE_OUTPUT: sum(u.output_tokens for u in with_usage),
     }
-    name = sc.METRIC_TOKEN_USAGE.name
-    points = chatmodels_telemetry.histogram_points(name)
-    for token_type, (total, count) in expected.items():
-        mine = [p for p in points if (p.attributes or {}).get(sc.GEN_AI_TOKEN_TYPE) == token_type]
-        got = (sum(p.sum for p in mine), sum(p.count for p in mine))
-        assert got == (total, count), (
-            f"{name} for {sc.GEN_AI_TOKEN_TYPE}={token_type!r} holds sum {got[0]!r} over "
-            f"{got[1]} value(s); the {len(seen)} calls reported {total} over {count}"
-        )
-    problems = _attribute_problems(name, points, chatmodels_provider_metadata)
-    assert not problems, "; ".join(problems)
+    problems = []
+    for token in profile.tokens:
+        total = totals[token.token_type]
+        problem = _token_problem(chatmodels_telemetry, token, total, len(with_usage), len(seen))
+        if problem:
+            problems.append(problem)
+    for spec in {t.spec.name: t.spec for t in profile.tokens}.values():
+        problems += _attribute_problems(chatmodels_telemetry, spec, chatmodels_provider_metadata)
+    assert not problems, f"{profile.title}: " + "; ".join(problems)
 
 
 # -- OTEL-012 ------------------------------------------------------------------------------
+
+_INSTRUMENT_DATA = {"histogram": Histogram, "counter": Sum}
+
+
+def _shape_problems(capture: TelemetryCapture, spec: sc.MetricSpec) -> list[str]:
+    metric = capture.metrics()[spec.name]
+    problems = []
+    if metric.unit != spec.unit:
+        problems.append(f"{spec.name} has unit {metric.unit!r}, expected {spec.unit!r}")
+    data = metric.data
+    if not isinstance(data, _INSTRUMENT_DATA[spec.instrument]) or (
+        isinstance(data, Sum) and not data.is_monotonic
+    ):
+        problems.append(
+            f"{spec.name} was recorded as a {type(data).__name__}"
+            f"{' (not monotonic)' if isinstance(data, Sum) else ''}, expected a {spec.instrument}"
+        )
+    elif spec.instrument == "histogram":
+        for point in capture.histogram_points(spec.name):
+            if tuple(point.explicit_bounds) != spec.boundaries:
+                problems.append(
+                    f"{spec.name} has buckets {tuple(point.explicit_bounds)!r}, "
+                    f"expected {spec.boundaries!r}"
+                )
+                break
+    return problems
 
 
 @pytest.mark.requirement("OTEL-012")
@@ -119,36 +198,30 @@ def test_units_and_buckets_are_the_conventions(
     otel_model: ChatModel,
     chatmodels_telemetry: TelemetryCapture,
     chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> None:
-    """Every GenAI histogram has the conventions' unit and advisory bucket boundaries."""
+    """Every GenAI metric has the edition's instrument type, unit and advisory boundaries."""
+    profile = otel_profile(chatmodels_settings)
     _exercise(otel_model, chatmodels_provider_metadata, 1)
+    require_profile_metrics(chatmodels_telemetry, profile)
     found = chatmodels_telemetry.metrics()
-    checked = [name for name in found if name in sc.METRICS]
-    assert sc.METRIC_OPERATION_DURATION.name in checked, (
-        f"no {sc.METRIC_OPERATION_DURATION.name} was recorded; metrics seen: {sorted(found)}"
+    checked = [name for name in found if name in profile.metrics]
+    assert profile.duration.name in checked, (
+        f"no {profile.duration.name} was recorded; metrics seen: {sorted(found)}"
     )
     problems = []
     for name in checked:
-        spec, metric = sc.METRICS[name], found[name]
-        if metric.unit != spec.unit:
-            problems.append(f"{name} has unit {metric.unit!r}, expected {spec.unit!r}")
-        for point in chatmodels_telemetry.histogram_points(name):
-            if tuple(point.explicit_bounds) != spec.boundaries:
-                problems.append(
-                    f"{name} has buckets {tuple(point.explicit_bounds)!r}, "
-                    f"expected {spec.boundaries!r}"
-                )
-                break
-    assert not problems, "; ".join(problems)
+        problems += _shape_problems(chatmodels_telemetry, profile.metrics[name])
+    assert not problems, f"{profile.title}: " + "; ".join(problems)
 
 
 # -- OTEL-013 ------------------------------------------------------------------------------
 
 
-def _counts(capture: TelemetryCapture) -> dict[str, int]:
+def _counts(capture: TelemetryCapture, profile: sc.Profile) -> dict[str, int]:
     return {
         spec.name: sum(p.count for p in capture.histogram_points(spec.name))
-        for spec in sc.METRICS.values()
+        for spec in profile.metrics.values()
         if spec.streaming_only
     }
 
@@ -158,11 +231,14 @@ def test_calls_that_do_not_stream_record_no_streaming_metrics(
     otel_model: ChatModel,
     chatmodels_telemetry: TelemetryCapture,
     chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> None:
     """invoke, ainvoke and batches record nothing in the streaming histograms."""
+    profile = otel_profile(chatmodels_settings)
     for kind in kinds_for(chatmodels_provider_metadata, streams=False):
         run_kind(otel_model, kind)
-    recorded = {k: v for k, v in _counts(chatmodels_telemetry).items() if v}
+    require_profile_metrics(chatmodels_telemetry, profile)
+    recorded = {k: v for k, v in _counts(chatmodels_telemetry, profile).items() if v}
     assert not recorded, (
         f"calls that did not stream recorded streaming metrics {recorded}; expected none"
     )
@@ -173,18 +249,51 @@ def test_streams_record_streaming_metrics(
     otel_model: ChatModel,
     chatmodels_telemetry: TelemetryCapture,
     chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
 ) -> None:
     """Each stream records one time to first chunk, and one time per chunk after the first."""
+    profile = otel_profile(chatmodels_settings)
     seen: list[Reported] = []
     for kind in kinds_for(chatmodels_provider_metadata, streams=True) * 2:
         seen += run_kind(otel_model, kind)
-    counts = _counts(chatmodels_telemetry)
+    require_profile_metrics(chatmodels_telemetry, profile)
+    counts = _counts(chatmodels_telemetry, profile)
     expected = {
-        sc.METRIC_TIME_TO_FIRST_CHUNK.name: sum(1 for s in seen if s.chunks),
-        sc.METRIC_TIME_PER_OUTPUT_CHUNK.name: sum(max(s.chunks - 1, 0) for s in seen),
+        profile.time_to_first_chunk.name: sum(1 for s in seen if s.chunks),
+        profile.time_per_output_chunk.name: sum(max(s.chunks - 1, 0) for s in seen),
     }
     wrong = {name: (counts.get(name), n) for name, n in expected.items() if counts.get(name) != n}
     assert not wrong, (
         f"after {len(seen)} streams of {[s.chunks for s in seen]} chunks, the streaming "
         f"histograms hold (count, expected): {wrong}"
+    )
+
+
+# -- OTEL-017 ------------------------------------------------------------------------------
+
+
+@pytest.mark.requirement("OTEL-017")
+def test_metrics_follow_the_edition_the_run_checks(
+    otel_model: ChatModel,
+    chatmodels_telemetry: TelemetryCapture,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
+) -> None:
+    """Calls record the duration metric under the name of the edition the run checks."""
+    profile = otel_profile(chatmodels_settings)
+    _exercise(otel_model, chatmodels_provider_metadata, 1)
+    recorded = set(chatmodels_telemetry.metrics())
+    if profile.duration.name in recorded:
+        return
+    foreign = foreign_metrics(recorded, profile)
+    if not foreign:
+        pytest.skip(
+            f"{outcomes.INCONCLUSIVE}no GenAI metric was recorded at all, so no edition can be "
+            f"told (metrics seen: {sorted(recorded)}; see OTEL-010)"
+        )
+    pytest.fail(
+        f"the calls recorded {foreign} but no {profile.duration.name}: the metrics follow "
+        f"another edition than {profile.title} (otel_semconv={profile.name}), which this run "
+        "checks; expected that edition's names, or a run that checks the edition emitted "
+        "(--chatmodels-setting otel_semconv=...)"
     )

@@ -20,6 +20,7 @@ from chatmodels.conformance.suites._telemetry_kit import (
     call_spans,
     consume,
     instrument_subject,
+    otel_profile,
 )
 from chatmodels.errors import ChatModelError
 from chatmodels.provider import Capability, ChatModel, ProviderMetadata
@@ -164,7 +165,7 @@ def test_time_to_first_chunk_is_within_the_span(
             f"{sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK} is {value!r} on a span lasting "
             f"{duration:.6f}s; expected seconds in (0, {duration:.6f}]"
         )
-    name = sc.METRIC_TIME_TO_FIRST_CHUNK.name
+    name = otel_profile(chatmodels_settings).time_to_first_chunk.name
     for point in chatmodels_telemetry.histogram_points(name):
         assert point.count == 0 or 0 < point.min <= point.max <= longest + slack, (
             f"{name} recorded values in [{point.min!r}, {point.max!r}] while the longest stream "

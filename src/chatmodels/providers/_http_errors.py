@@ -1,4 +1,8 @@
-"""Errors and retries of the openai provider: every failure becomes a ChatModelError."""
+"""Errors and retries shared by the HTTP providers: every failure becomes a ChatModelError.
+
+Protocol-neutral: a status and an error body (``{"error": {"message": ...}}``, the shape the
+chat-completions, Messages and Responses APIs share) map to the same codes for each.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,6 @@ from chatmodels.errors import ChatModelError, ErrorCode, make_error
 __all__ = [
     "HTTPX_ERROR_CODES",
     "HTTPX_ROOT_ERRORS",
-    "PROVIDER_NAME",
     "RetryPolicy",
     "Redactor",
     "error_for_status",
@@ -25,8 +28,6 @@ __all__ = [
     "map_httpx_error",
     "parse_retry_after",
 ]
-
-PROVIDER_NAME = "openai"
 
 #: How much of a server's error text an error message quotes.
 MAX_SERVER_TEXT = 300
@@ -88,15 +89,15 @@ class Redactor:
 
 
 def invalid_response(
-    message: str, *, op: str, cause: BaseException | None = None
+    message: str, *, op: str, cause: BaseException | None = None, provider: str | None = None
 ) -> ChatModelError:
     """Build the error for an answer that is malformed, mistyped or cut short."""
-    return make_error(
-        ErrorCode.INVALID_RESPONSE, message, op=op, provider=PROVIDER_NAME, cause=cause
-    )
+    return make_error(ErrorCode.INVALID_RESPONSE, message, op=op, provider=provider, cause=cause)
 
 
-def map_httpx_error(exc: Exception, *, op: str, redact: Redactor) -> ChatModelError:
+def map_httpx_error(
+    exc: Exception, *, op: str, redact: Redactor, provider: str | None = None
+) -> ChatModelError:
     """Translate an httpx exception by its nearest listed class; the caller raises it ``from``."""
     code = next(
         (HTTPX_ERROR_CODES[cls] for cls in type(exc).__mro__ if cls in HTTPX_ERROR_CODES),
@@ -104,7 +105,7 @@ def map_httpx_error(exc: Exception, *, op: str, redact: Redactor) -> ChatModelEr
     )
     detail = redact(str(exc)) or "no detail"
     msg = f"{op} failed: {type(exc).__name__}: {_truncate(detail)}"
-    return make_error(code, msg, op=op, provider=PROVIDER_NAME, cause=exc)
+    return make_error(code, msg, op=op, provider=provider, cause=exc)
 
 
 def _code_for_status(status: int, body: str) -> ErrorCode:
@@ -148,15 +149,27 @@ def _truncate(text: str) -> str:
 
 
 def error_for_status(
-    status: int, headers: Mapping[str, str], body: bytes, *, op: str, redact: Redactor
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    op: str,
+    redact: Redactor,
+    provider: str | None = None,
+    reported: str | None = None,
 ) -> ChatModelError:
-    """Build the error a non-2xx answer means, quoting the server's own (truncated) message."""
+    """Build the error a non-2xx answer means, quoting the server's own (truncated) message.
+
+    *reported* says how the server reported it when that was not the status line (an error
+    event mid-stream, which maps as its status would).
+    """
     raw = body.decode("utf-8", errors="replace")
     code = _code_for_status(status, raw)
     text = _truncate(redact(_server_text(body))) or "no message"
-    msg = f"{op} failed: the server answered HTTP {status}: {text}"
+    said = reported or f"the server answered HTTP {status}"
+    msg = f"{op} failed: {said}: {text}"
     retry_after = parse_retry_after(headers.get("retry-after"))
-    return make_error(code, msg, op=op, provider=PROVIDER_NAME, retry_after=retry_after)
+    return make_error(code, msg, op=op, provider=provider, retry_after=retry_after)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

@@ -1,4 +1,4 @@
-"""httpx clients of one chat model: a pooled sync client and one async client per event loop.
+"""httpx clients of one HTTP chat model: a pooled sync client and one async client per loop.
 
 Calls lease a client for their whole length. Closing the pool while calls are in flight
 retires their client, and the last call to give it back closes it: httpx drops a connection

@@ -1,0 +1,52 @@
+"""PERF-005's baseline speaks the provider's own protocol to the provider's own server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from chatmodels.conformance.faults import FaultServer
+from chatmodels.conformance.subject import Subject
+from chatmodels.conformance.suites._scaling_baseline import baseline_for
+from chatmodels.providers.anthropic import AnthropicProvider
+from chatmodels.providers.openai import OpenAIProvider
+from chatmodels.providers.reference import ReferenceProvider
+from chatmodels.providers.responses import ResponsesProvider
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FaultServer]:
+    with FaultServer() as running:
+        yield running
+
+
+def _subject(name: str, provider, options: dict[str, str]) -> Subject:
+    return Subject(name, "test", options, "reference-echo", provider=provider)
+
+
+class TestBaseline:
+    @pytest.mark.parametrize(
+        ("name", "make", "path"),
+        [
+            ("openai", OpenAIProvider, "/v1/chat/completions"),
+            ("responses", ResponsesProvider, "/v1/responses"),
+            ("anthropic", AnthropicProvider, "/v1/messages"),
+        ],
+    )
+    def test_http_provider_baseline_posts_its_protocol(self, server, name, make, path):
+        """An HTTP provider is compared with raw httpx posting to its own endpoint, which
+        answers 2xx (a baseline in another protocol would fail or measure something else)."""
+        options = {"base_url": server.url, "model": "reference-echo", "api_key": "k"}
+        subject = _subject(name, make(options), options)
+        server.reset_log()
+        with baseline_for(subject, "hello", 0.01) as baseline:
+            baseline.call()
+        assert path in baseline.what
+        assert [(r.path, r.status) for r in server.requests] == [(path, 200)]
+
+    def test_in_process_provider_gets_the_reference_baseline(self):
+        """A provider without a base_url is compared with the reference provider waiting."""
+        subject = _subject("reference", ReferenceProvider({}), {})
+        with baseline_for(subject, "hello", 0.001) as baseline:
+            assert baseline.what.startswith("the reference provider waiting")
