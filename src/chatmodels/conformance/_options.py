@@ -1,4 +1,7 @@
-"""The plugin's command-line options and ini keys, and the parsers that validate them."""
+"""The plugin's command-line flags and ini keys, and the parsers that validate them.
+
+"Options" elsewhere means chat options or provider options (see ARCHITECTURE.md, Words).
+"""
 
 from __future__ import annotations
 

@@ -345,14 +345,14 @@ def test_concurrent_upstream_failures_are_chat_model_errors(
     shape = Shape.of(chatmodels_settings)
     metadata = chatmodels_provider_metadata
     problems: list[str] = []
+    # A quarter of the mixed load per code (4 threads + 16 tasks by default) keeps it cheap.
+    threads, tasks = max(2, shape.mixed_threads // 4), max(2, shape.mixed_tasks // 4)
     try:
         for code, model in hooked.models.items():
-            rows = thread_rows(
-                shape.mixed_threads, 1, call_methods(metadata, asynchronous=False), limits
-            )
+            rows = thread_rows(threads, 1, call_methods(metadata, asynchronous=False), limits)
             if metadata.supports(Capability.ASYNC):
                 calls = plan(
-                    range(shape.mixed_threads, shape.mixed_threads + shape.mixed_tasks),
+                    range(threads, threads + tasks),
                     call_methods(metadata, asynchronous=True),
                     limits.seed,
                     "task {}".format,
