@@ -326,6 +326,19 @@ class SharedRetryBody(_Broken):
     model_class = _SharedRetryBody
 
 
+class _RetryBackoffHangs(OpenAIChatModel):
+    def _retry_wait(
+        self, attempt: int, error: ChatModelError, deadline: float | None
+    ) -> float | None:
+        return 60.0  # a backoff that ignores the call's deadline; daemon threads outlive it
+
+
+class RetryBackoffHangs(_Broken):
+    """Backs off a minute before each retry, whatever the deadline: calls that retry hang."""
+
+    model_class = _RetryBackoffHangs
+
+
 class _LeaksApiKey(OpenAIChatModel):
     def _map(self, exc: Exception, op: str) -> ChatModelError:
         error = super()._map(exc, op)

@@ -6,8 +6,12 @@ breaks; the factories are made by the scaffold of ``broken_contract_features``.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import Sequence
+import queue
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
 
 from broken_contract_features import _provider
 from broken_faults import _Broken
@@ -114,3 +118,60 @@ class DurationInMsCapture(ShimCapture):
 
     def record(self, name: str, value: float, attrs: Attributes) -> list[tuple[float, Attributes]]:
         return [(value * 1000.0 if name in _DURATIONS else value, attrs)]
+
+
+# -- CONC-014 --------------------------------------------------------------------------------
+
+#: Seconds the producer takes per chunk, as an upstream would send them.
+_PRODUCE_EVERY = 0.05
+
+
+class _ProducerOutlivesConsumer(ReferenceChatModel):
+    """Streams through a producer task (a thread for sync) that reads the whole answer even
+    after its consumer is cancelled or closed: the work nobody reads is still paid for."""
+
+    def _stream(self, messages: tuple[Message, ...], options: ChatOptions) -> Iterator[ChatChunk]:
+        chunks = self._chunks(self._answer(messages, options), options)
+        box: queue.Queue[ChatChunk] = queue.Queue()
+
+        def produce() -> None:
+            for chunk in chunks:
+                time.sleep(_PRODUCE_EVERY)
+                box.put(chunk)
+
+        threading.Thread(target=produce, name="producer", daemon=True).start()
+        return (box.get() for _ in chunks)
+
+    def _astream(
+        self, messages: tuple[Message, ...], options: ChatOptions
+    ) -> AsyncIterator[ChatChunk]:
+        chunks = self._chunks(self._answer(messages, options), options)
+
+        async def relay() -> AsyncIterator[ChatChunk]:
+            box: asyncio.Queue[ChatChunk] = asyncio.Queue()
+
+            async def produce() -> None:
+                for chunk in chunks:
+                    await asyncio.sleep(_PRODUCE_EVERY)
+                    await box.put(chunk)
+
+            _PRODUCERS.add(asyncio.ensure_future(produce()))
+            for _ in chunks:
+                yield await box.get()
+
+        return relay()
+
+
+#: Strong references to the producer tasks, as a provider's task set would keep them.
+_PRODUCERS: set[asyncio.Future[None]] = set()
+
+ProducerOutlivesConsumer = _provider(_ProducerOutlivesConsumer)
+
+
+class _SyncProducerOutlivesConsumer(_ProducerOutlivesConsumer):
+    """Only the sync path keeps producing; the async one is the reference's."""
+
+    _astream = ReferenceChatModel._astream
+
+
+SyncProducerOutlivesConsumer = _provider(_SyncProducerOutlivesConsumer)

@@ -59,6 +59,7 @@ CASES = [
     _case("FAULT-012", "TrimsConversationOnRetry", frozenset(), pytest.mark.catches("FAULT-012")),
     _case("FAULT-013", "RejectsHugeBodies", frozenset(), pytest.mark.catches("FAULT-013")),
     _case("FAULT-014", "SharedRetryBody", frozenset(), pytest.mark.catches("FAULT-014")),
+    _case("FAULT-014", "RetryBackoffHangs", frozenset(), pytest.mark.catches("FAULT-014")),
     _case("FAULT-015", "LeaksApiKey", frozenset(), pytest.mark.catches("FAULT-015")),
     _case("FAULT-016", "NeverRetries", frozenset(), pytest.mark.catches("FAULT-016")),
 ]
@@ -74,6 +75,18 @@ class TestCatchesFaults:
             f"broken_faults:{broken}", *OPTIONS, *latency, "--chatmodels-requirements", only
         )
         run.assert_caught(requirement_id, also=also)
+
+    def test_a_load_that_stops_progressing_is_a_hang(self, run_conformance):
+        """Calls stuck in a backoff past their deadline fail FAULT-014 once progress stops."""
+        run = run_conformance(
+            "broken_faults:RetryBackoffHangs",
+            *OPTIONS,
+            *("--chatmodels-setting", "fault_conc_timeout=3"),
+            *("--chatmodels-requirements", "FAULT-014"),
+        )
+        assert run.statuses == {"FAULT-014": "failed"}, run.statuses
+        message = "".join(run.messages["FAULT-014"])
+        assert "made no progress for 3s" in message, message
 
     def test_every_requirement_has_a_catching_case(self):
         """Each FAULT requirement has at least one broken provider that fails it."""

@@ -86,6 +86,22 @@ class TestCatchesGaps:
         )
         run.assert_caught("OTEL-018")
 
+    @pytest.mark.catches("CONC-014")
+    @pytest.mark.parametrize(
+        ("broken", "left"),
+        [
+            ("ProducerOutlivesConsumer", "task(s) still ran on the loop"),
+            ("SyncProducerOutlivesConsumer", "more thread(s) than before"),
+        ],
+    )
+    def test_producers_outliving_their_consumers_are_caught(
+        self, run_conformance, broken: str, left: str
+    ) -> None:
+        """A producer task or thread still reading an abandoned stream fails CONC-014."""
+        run = run_conformance(f"broken_gaps:{broken}", "--chatmodels-requirements", "CONC-014")
+        run.assert_caught("CONC-014")
+        assert left in run.messages["CONC-014"][0]
+
     @pytest.mark.catches("HEALTH-003")
     def test_healthy_after_close_is_caught(self, run_conformance) -> None:
         """A health check that ignores close() fails HEALTH-003 alone."""

@@ -39,8 +39,6 @@ def certify_args(base_url: str, report_dir: Path, provider: str = "openai") -> l
         "model=reference-echo",
         "--chatmodels-option",
         "deterministic=true",
-        "--chatmodels-option",
-        "capabilities=+vision,+reasoning",
         "--chatmodels-setting",
         "override_model=reference-echo-alt",
         "--chatmodels-suite",
@@ -51,6 +49,8 @@ def certify_args(base_url: str, report_dir: Path, provider: str = "openai") -> l
     ]
     for setting in SETTINGS:
         args += ["--chatmodels-setting", setting]
+    if provider == "openai":  # it maps images and reasoning; the server's reference has both
+        args += ["--chatmodels-option", "capabilities=+vision,+reasoning"]
     return args
 
 

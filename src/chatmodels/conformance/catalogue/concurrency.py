@@ -112,6 +112,16 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         "Containers build a shared model once while workers create their own; a provider "
         "whose model creation races hands one model to two owners.",
     ),
+    Requirement(
+        "CONC-014",
+        MUST,
+        "After streams are cancelled or closed early, and conc_cancel_grace seconds, no task "
+        "of the provider is left on the loop and the thread count is back at its baseline",
+        "A producer task or thread that keeps reading an abandoned answer pays for tokens "
+        "nobody reads and holds its connection; under steady cancellations they pile up until "
+        "the process runs out of connections, threads or memory.",
+        Capability.CANCELLATION,
+    ),
 )
 
 SETTINGS: tuple[Setting, ...] = (
@@ -135,6 +145,13 @@ SETTINGS: tuple[Setting, ...] = (
         "conc_timeout",
         30.0,
         "Seconds any concurrency test may run before it fails as hung.",
+        unit="s",
+    ),
+    Setting(
+        "conc_cancel_grace",
+        2.0,
+        "Seconds CONC-014 waits for a provider's work on abandoned streams to stop; ample on a "
+        "busy machine, far shorter than a whole answer of a provider that keeps producing.",
         unit="s",
     ),
     Setting("conc_seed", 0, "Seed of every random choice, quoted in failures for re-runs."),

@@ -303,7 +303,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "timeout_slack",
         0.5,
-        "Seconds a call may overrun its per-call timeout before TIMEOUT-* fail it.",
+        "Seconds a call may overrun its per-call timeout, beyond the time its thread waited "
+        "for a CPU, before TIMEOUT-* fail it.",
         unit="s",
     ),
     Setting(

@@ -166,7 +166,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("fault_seed", 0, "Seed of the server's random faults in FAULT-014."),
     Setting(
-        "fault_conc_timeout", 30.0, "Seconds FAULT-014 may run before it fails as hung.", unit="s"
+        "fault_conc_timeout",
+        30.0,
+        "Seconds without progress (no call ending, no request reaching the server) after which "
+        "FAULT-014 fails as hung; a load still progressing after 4 times this is inconclusive.",
+        unit="s",
     ),
     Setting(
         "fault_client_timeout",

@@ -18,7 +18,7 @@ from ._fault import Fault
 from ._messages_defects import MESSAGES_WIRE_DEFECTS, defect_error, defect_events
 from ._messages_json import error_body, message_events, message_json, parse_messages_request
 from ._openai_json import BadRequest
-from ._replies import STATUS_FOR_CODE, event_frame, play_early, send_body, send_frames, shaped
+from ._replies import STATUS_FOR_CODE, play_early, send_body, send_typed_events, shaped
 
 __all__ = ["MessagesEndpoint"]
 
@@ -91,15 +91,4 @@ class MessagesEndpoint:
             # The content so far, then the error where message_delta and message_stop belong.
             last_stop = max(i for i, e in enumerate(events) if e["type"] == "content_block_stop")
             events = [*events[:last_stop], {"type": "error", "error": dict(_OVERLOADED)}]
-        if fault.kind == "huge_body":
-            events[0]["x_padding"] = "x" * fault.size
-        if fault.kind == "wire":
-            events = defect_events(fault.defect, events)
-        cut = fault.kind == "cut_stream"
-        content_events = len(events) - 1
-        return await send_frames(
-            request,
-            [event_frame(event) for event in events],
-            fault,
-            cut_at=min(fault.after_chunks, content_events) if cut else None,
-        )
+        return await send_typed_events(request, events, fault, defect_events)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -24,6 +24,7 @@ __all__ = [
     "play_early",
     "send_body",
     "send_frames",
+    "send_typed_events",
     "shaped",
 ]
 
@@ -61,6 +62,27 @@ def event_frame(event: dict[str, Any]) -> bytes:
     """One SSE frame named by the event's own ``type`` (Messages and Responses both send that)."""
     data = json.dumps(event, ensure_ascii=False)
     return f"event: {event['type']}\ndata: {data}\n\n".encode()
+
+
+async def send_typed_events(
+    request: web.Request,
+    events: list[dict[str, Any]],
+    fault: Fault,
+    defect: Callable[[str, list[dict[str, Any]]], list[dict[str, Any]]],
+) -> web.StreamResponse:
+    """Send events named by their ``type`` (Messages, Responses): padded, broken by the
+    protocol's *defect* rewrite, or cut before the last, as the fault says."""
+    if fault.kind == "huge_body":
+        events[0]["x_padding"] = "x" * fault.size
+    if fault.kind == "wire":
+        events = defect(fault.defect, events)
+    cut = fault.kind == "cut_stream"
+    return await send_frames(
+        request,
+        [event_frame(event) for event in events],
+        fault,
+        cut_at=min(fault.after_chunks, len(events) - 1) if cut else None,
+    )
 
 
 def bad_request(exc: BadRequest) -> web.Response:

@@ -20,10 +20,9 @@ from ._replies import (
     STATUS_FOR_CODE,
     bad_request,
     error_response,
-    event_frame,
     play_early,
     send_body,
-    send_frames,
+    send_typed_events,
     shaped,
 )
 from ._responses_defects import RESPONSES_WIRE_DEFECTS, defect_events, end_as, end_response
@@ -87,15 +86,4 @@ class ResponsesEndpoint:
             return replaced
         if fault.kind in _ENDS:
             events = end_as(events, _ENDS[fault.kind])
-        if fault.kind == "huge_body":
-            events[0]["x_padding"] = "x" * fault.size
-        if fault.kind == "wire":
-            events = defect_events(fault.defect, events)
-        cut = fault.kind == "cut_stream"
-        content_events = len(events) - 1
-        return await send_frames(
-            request,
-            [event_frame(event) for event in events],
-            fault,
-            cut_at=min(fault.after_chunks, content_events) if cut else None,
-        )
+        return await send_typed_events(request, events, fault, defect_events)

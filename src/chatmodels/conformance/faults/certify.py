@@ -21,6 +21,11 @@ __all__ = ["CERTIFIED", "HTTP_LOAD", "certify_args", "main"]
 #: The bundled providers the fault server can certify.
 CERTIFIED = ("openai", "anthropic", "responses")
 
+#: Capabilities a provider maps but leaves undeclared, since only some servers have them; the
+#: fault server's reference model sees images and shows reasoning. Only openai maps them to
+#: its protocol (the responses provider sends text parts only, and no reasoning options).
+SERVER_CAPABILITIES = {"openai": "+vision,+reasoning"}
+
 #: The documented lower load for real HTTP providers (see the README).
 HTTP_LOAD = (
     "conc_threads=16",
@@ -42,10 +47,10 @@ def certify_args(base_url: str, provider: str = "openai") -> list[str]:
         f"--chatmodels-option=base_url={base_url}",
         "--chatmodels-option=model=reference-echo",
         "--chatmodels-option=deterministic=true",
-        # the fault server's reference model sees images and shows reasoning
-        "--chatmodels-option=capabilities=+vision,+reasoning",
         "--chatmodels-setting=override_model=reference-echo-alt",
     ]
+    if provider in SERVER_CAPABILITIES:
+        args.append(f"--chatmodels-option=capabilities={SERVER_CAPABILITIES[provider]}")
     args.extend(f"--chatmodels-setting={setting}" for setting in HTTP_LOAD)
     return args
 

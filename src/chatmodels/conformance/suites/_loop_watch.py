@@ -125,6 +125,11 @@ def _runqueue_seconds(path: str | None) -> float | None:
         return None
 
 
+def runqueue_now() -> float | None:
+    """Seconds the calling thread has waited runnable for a CPU so far (Linux), if known."""
+    return _runqueue_seconds(_schedstat_path())
+
+
 class LoopWatch:
     """An async context manager: heartbeat on the running loop plus a stack sampler thread."""
 

@@ -41,13 +41,13 @@ _CALLS_PER_THREAD = 2
 
 def _round(model: ChatModel, metadata: ProviderMetadata, settings: Settings, limits: Limits) -> int:
     """One load of threads and, if the provider is async, tasks; returns the number of calls."""
-    threads = max(4, settings.int("conc_threads") // 4)
+    threads = max(2, settings.int("conc_threads") // 4)
     methods = call_methods(metadata, asynchronous=False)
     rows = thread_rows(threads, _CALLS_PER_THREAD, methods, limits)
     calls = len(thread_load(model, rows, limits))
     if metadata.supports(Capability.ASYNC):
         tasks = plan(
-            range(max(8, settings.int("conc_async_tasks") // 4)),
+            range(max(2, settings.int("conc_async_tasks") // 4)),
             call_methods(metadata, asynchronous=True),
             limits.seed,
             "task {}".format,

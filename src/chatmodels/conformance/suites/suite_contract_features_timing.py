@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pytest
 
@@ -30,6 +31,8 @@ from chatmodels.conformance.suites._contract_features_support import (
     result_problem,
     slow_model,
 )
+from chatmodels.conformance.suites._evidence import inconclusive
+from chatmodels.conformance.suites._loop_watch import runqueue_now
 from chatmodels.errors import ChatModelError, ErrorCode
 from chatmodels.provider import Capability, ChatModel, Provider, ProviderMetadata
 
@@ -43,8 +46,12 @@ SHORT_LATENCY = 0.2
 #: The per-call timeout used on a slowed-down model, and on one that cannot be slowed.
 SLOW_TIMEOUT = 0.05
 FAST_TIMEOUT = 0.001
+#: Past its deadline and slack, a call still gets this long to end before it is judged hung,
+#: so that an ending delayed by a busy machine can be told apart from a missed deadline.
+HANG_GRACE = 5.0
 
 MakeModel = Callable[[float], tuple[ChatModel, bool]]
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -182,13 +189,32 @@ def test_model_works_after_cancellation(
 Timed = Callable[[str, float], CallOutcome[object]]
 
 
-def _check_timeout(call: Timed, timeout: float, slack: float, what: str) -> None:
+def _check_timeout(
+    call: Timed, waits: list[float | None], timeout: float, slack: float, what: str
+) -> None:
+    """Judge one call with a timeout; lateness the call's thread spent waiting for a CPU is the
+    machine's, not the provider's."""
     bound = timeout + slack
-    outcome = call(what, bound)
+    outcome = call(what, bound + HANG_GRACE)
     assert outcome.finished, (
-        f"{what} with timeout={timeout:g}s was still running after {bound:g}s; expected it to "
-        "end at its deadline with code 'timeout'"
+        f"{what} with timeout={timeout:g}s was still running after {bound + HANG_GRACE:g}s; "
+        "expected it to end at its deadline with code 'timeout'"
     )
+    late = outcome.elapsed - bound
+    waited = waits[0] if waits else None
+    if late > 0:
+        if waited is None:
+            inconclusive(
+                f"{what} with timeout={timeout:g}s ended {outcome.elapsed:.2f}s after it "
+                f"started, past its {slack:g}s slack, and this system cannot tell how long the "
+                "call waited for a CPU"
+            )
+        assert late <= waited, (
+            f"{what} with timeout={timeout:g}s ended after {outcome.elapsed:.2f}s, "
+            f"{late:.2f}s past its deadline plus {slack:g}s slack, of which only "
+            f"{waited:.2f}s was spent waiting for a CPU; expected it to end at its deadline "
+            "with code 'timeout'"
+        )
     error = outcome.error
     if error is None:
         return  # it beat its deadline, which a timeout allows
@@ -202,23 +228,47 @@ def _check_timeout(call: Timed, timeout: float, slack: float, what: str) -> None
     raise AssertionError(msg + "; expected a ChatModelError with code 'timeout'")
 
 
-def _timeout_call(model: ChatModel, entry: str, timeout: float) -> Timed:
+def _measured(call: Callable[[], T], waits: list[float | None]) -> Callable[[], T]:
+    """Wrap *call* so the time its thread waits runnable for a CPU lands in *waits*."""
+
+    def run() -> T:
+        before = runqueue_now()
+        try:
+            return call()
+        finally:
+            after = runqueue_now()
+            waits.append(None if before is None or after is None else after - before)
+
+    return run
+
+
+def _timeout_call(model: ChatModel, entry: str, timeout: float, waits: list[float | None]) -> Timed:
     options = {"timeout": timeout}
+
+    def on_loop(main: Callable[[], Awaitable[object]]) -> Callable[[], object]:
+        return _measured(lambda: asyncio.run(_await(main)), waits)
+
     calls: dict[str, Timed] = {
         "invoke": lambda what, bound: bounded(
-            lambda: model.invoke(PLAIN_PROMPT, options), what, bound
+            _measured(lambda: model.invoke(PLAIN_PROMPT, options), waits), what, bound
         ),
         "stream": lambda what, bound: bounded(
-            lambda: read_stream(model.stream(PLAIN_PROMPT, options)), what, bound
+            _measured(lambda: read_stream(model.stream(PLAIN_PROMPT, options)), waits),
+            what,
+            bound,
         ),
-        "ainvoke": lambda what, bound: abounded(
-            lambda: model.ainvoke(PLAIN_PROMPT, options), what, bound
+        "ainvoke": lambda what, bound: bounded(
+            on_loop(lambda: model.ainvoke(PLAIN_PROMPT, options)), what, bound
         ),
-        "astream": lambda what, bound: abounded(
-            lambda: aread_stream(model.astream(PLAIN_PROMPT, options)), what, bound
+        "astream": lambda what, bound: bounded(
+            on_loop(lambda: aread_stream(model.astream(PLAIN_PROMPT, options))), what, bound
         ),
     }
     return calls[entry]
+
+
+async def _await(main: Callable[[], Awaitable[object]]) -> object:
+    return await main()
 
 
 def _run_timeout_case(
@@ -232,9 +282,9 @@ def _run_timeout_case(
         pytest.skip(f"provider {provider_metadata.name!r} does not declare {capability.value!r}")
     model, slowed = model_with_latency(settings.float("timeout_latency"))
     timeout = SLOW_TIMEOUT if slowed else FAST_TIMEOUT
-    _check_timeout(
-        _timeout_call(model, entry, timeout), timeout, settings.float("timeout_slack"), f"{entry}()"
-    )
+    waits: list[float | None] = []
+    call = _timeout_call(model, entry, timeout, waits)
+    _check_timeout(call, waits, timeout, settings.float("timeout_slack"), f"{entry}()")
 
 
 @pytest.mark.requirement("TIMEOUT-001")

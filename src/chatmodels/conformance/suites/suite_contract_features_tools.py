@@ -38,10 +38,13 @@ def _ask_streamed(model: ChatModel, prompt: str, options: ChatOptions) -> ChatRe
 def _tool_answer(
     model: ChatModel, metadata: ProviderMetadata, *, stream: bool = False
 ) -> ChatResult:
-    """Ask for a tool call under 'auto', then forced with 'required' when the provider can."""
+    """Ask for a tool call under 'auto', then forced by naming the tool when the provider can.
+
+    Naming the tool (not 'required', which TOOLS-006 judges) is what a small model follows.
+    """
     choices: list[str | None] = [None]
     if metadata.supports(Capability.TOOL_CHOICE):
-        choices.append("required")
+        choices.append(WEATHER.name)
     ask = _ask_streamed if stream else _ask
     tried = []
     for choice in choices:
