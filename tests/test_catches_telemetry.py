@@ -10,8 +10,9 @@ import pytest
 from opentelemetry.test.globals_test import reset_metrics_globals, reset_trace_globals
 
 from chatmodels.conformance.requirements import CATALOGUE
+from test_catches_gaps import CAUGHT_HERE
 
-OURS = {r.id for r in CATALOGUE if r.area == "OTEL"}
+OURS = {r.id for r in CATALOGUE if r.area == "OTEL"} - CAUGHT_HERE
 catches = pytest.mark.catches
 
 #: (catches mark, broken capture in broken_telemetry, requirements run, documented extra failures)
