@@ -42,7 +42,8 @@ CASES = [
     _case(pytest.mark.catches("BATCH-002"), "BatchFailsFastProvider"),
     _case(pytest.mark.catches("BATCH-003"), "EmptyBatchCrashesProvider"),
     _case(pytest.mark.catches("MSG-001"), "RejectsAssistantTurnsProvider"),
-    _case(pytest.mark.catches("MSG-002"), "RejectsSystemMessagesProvider"),
+    # Refusing system messages also keeps them from the model, which MSG-008 checks.
+    _case(pytest.mark.catches("MSG-002"), "RejectsSystemMessagesProvider", "MSG-008"),
     _case(pytest.mark.catches("MSG-003"), "SplitsUtf8InStreamsProvider"),
     _case(pytest.mark.catches("MSG-004"), "IndexesEmptyConversationProvider"),
     _case(pytest.mark.catches("MSG-005"), "EmptyContentIsValueErrorProvider"),

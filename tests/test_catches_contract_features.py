@@ -7,6 +7,7 @@ import jsonschema  # noqa: F401
 import pytest
 
 from chatmodels.conformance.requirements import CATALOGUE
+from test_catches_gaps import CAUGHT_HERE
 
 AREAS = ("TOOLS", "JSON", "ERR", "HEALTH", "META", "LIFE", "CANCEL", "TIMEOUT", "FUZZ")
 REQUIREMENTS = [r for r in CATALOGUE if r.area in AREAS]
@@ -83,7 +84,9 @@ class TestCatchesContractFeatures:
 
     def test_every_requirement_has_a_case(self) -> None:
         """Each part-two requirement is matched by one broken provider above."""
-        assert sorted(c[0] for c in CASES) == sorted(r.id for r in REQUIREMENTS)
+        assert sorted(c[0] for c in CASES) == sorted(
+            r.id for r in REQUIREMENTS if r.id not in CAUGHT_HERE
+        )
 
     def test_reference_passes_part_two(self, run_conformance) -> None:
         """The reference provider passes every part-two requirement."""

@@ -471,7 +471,9 @@ class TestSettings:
         assert lines[0].split() == ["SETTING", "DEFAULT", "UNIT", "MEANING"]
         rows = {line.split()[0]: line for line in lines[1:]}
         for key, setting in CATALOGUE.settings.items():
-            assert rows[key].split()[1:3] == [str(setting.default).lower(), setting.unit or "-"]
+            value = setting.default
+            default = str(value).lower() if isinstance(value, bool) else str(value) or '""'
+            assert rows[key].split()[1:3] == [default, setting.unit or "-"]
             assert setting.help in rows[key]
             assert all(choice in rows[key] for choice in setting.choices)
         budgeted = [r for r in CATALOGUE if r.budget is not None]

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from chatmodels.conformance.faults import FaultServer
+from chatmodels.conformance.perfstats import CallProfile
 from chatmodels.conformance.subject import Subject
 from chatmodels.conformance.suites._scaling_baseline import baseline_for
 from chatmodels.providers.anthropic import AnthropicProvider
@@ -40,7 +41,7 @@ class TestBaseline:
         options = {"base_url": server.url, "model": "reference-echo", "api_key": "k"}
         subject = _subject(name, make(options), options)
         server.reset_log()
-        with baseline_for(subject, "hello", 0.01) as baseline:
+        with baseline_for(subject, "hello", CallProfile(cpu=0.001, wait=0.01), 16) as baseline:
             baseline.call()
         assert path in baseline.what
         assert [(r.path, r.status) for r in server.requests] == [(path, 200)]
@@ -48,5 +49,5 @@ class TestBaseline:
     def test_in_process_provider_gets_the_reference_baseline(self):
         """A provider without a base_url is compared with the reference provider waiting."""
         subject = _subject("reference", ReferenceProvider({}), {})
-        with baseline_for(subject, "hello", 0.001) as baseline:
+        with baseline_for(subject, "hello", CallProfile(cpu=0.0005, wait=0.02), 16) as baseline:
             assert baseline.what.startswith("the reference provider waiting")

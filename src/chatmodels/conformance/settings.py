@@ -68,7 +68,10 @@ def describe_settings(catalogue: Catalogue) -> list[str]:
 
 
 def _show(value: _Value) -> builtins.str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
+    """A default as typed on the command line; an empty text shows as "" so columns hold."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) or '""'
 
 
 class Settings:
