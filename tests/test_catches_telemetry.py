@@ -12,7 +12,7 @@ from opentelemetry.test.globals_test import reset_metrics_globals, reset_trace_g
 from chatmodels.conformance.requirements import CATALOGUE
 from test_catches_gaps import CAUGHT_HERE
 
-OURS = {r.id for r in CATALOGUE if r.area == "OTEL"} - CAUGHT_HERE
+OURS = {r.id for r in CATALOGUE if r.area == "OTEL"}
 catches = pytest.mark.catches
 
 #: (catches mark, broken capture in broken_telemetry, requirements run, documented extra failures)
@@ -155,7 +155,7 @@ class TestCatchesTelemetry:
     def test_every_requirement_has_a_catching_case(self):
         """Each OTEL requirement has at least one broken instrumentation that fails it."""
         cases = CAPTURE_CASES + PROVIDER_CASES + EDITION_CASES
-        assert {c[0].args[0] for c in cases} == OURS
+        assert {c[0].args[0] for c in cases} == OURS - CAUGHT_HERE
 
     @pytest.mark.parametrize("setting", [SEMCONV, GENAI], ids=["semconv-1.41.1", "genai-0.1.0"])
     def test_reference_passes_the_whole_suite(self, run_conformance, setting):
