@@ -1,12 +1,11 @@
 """The catalogue's rules: every requirement tested and caught, IDs frozen per suite version.
 
-Each failure names the file to edit; ``python tools/regenerate.py`` rewrites the generated
-files (``conformance/SPEC.md``, ``tests/golden_requirements.txt``).
+Each failure names the file to edit; ``python tools/regenerate.py`` rewrites the one generated
+file, ``conformance/SPEC.md``, which also records the suite version and its version digest.
 """
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import pkgutil
 import re
@@ -17,17 +16,15 @@ import pytest
 
 import chatmodels.conformance.catalogue as catalogue_package
 from chatmodels.conformance.requirements import CATALOGUE, SUITE_VERSION, Level
-from chatmodels.conformance.spec import golden_lines, render_spec, suite_tests
+from chatmodels.conformance.spec import recorded_version, render_spec, suite_tests
 
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent
-GOLDEN = TESTS / "golden_requirements.txt"
+SPEC = ROOT / "conformance" / "SPEC.md"
 CATALOGUE_DIR = "src/chatmodels/conformance/catalogue"
 REGENERATE = "python tools/regenerate.py"
 #: Where an area's deliberately broken providers live when not in tests/broken_<area>.py.
 _BROKEN_ELSEWHERE = {"wire": "src/chatmodels/conformance/faults/_wire_defects.py"}
-
-_golden_lines = golden_lines  # the name older instructions import
 
 
 def _area_modules() -> dict[str, str]:
@@ -212,29 +209,27 @@ class TestCatalogue:
         missing = [i for i in CATALOGUE.ids if i not in caught]
         _fail_if([_missing_catch(i) for i in missing])
 
-    def test_ids_and_levels_match_the_golden_list(self) -> None:
-        """Changing an ID, level or capability needs a suite-version bump and a new golden list."""
-        golden = GOLDEN.read_text().splitlines()
-        current = golden_lines()
-        changes = [
-            line
-            for line in difflib.unified_diff(golden, current, "golden", "catalogue", lineterm="")
-            if line[:1] in "+-" and line[:3] not in ("+++", "---")
-        ]
-        if golden[0] == current[0]:
-            hint = (
-                f"the catalogue changed under suite version {SUITE_VERSION}. If this round has "
-                "not bumped it yet, set SUITE_VERSION in src/chatmodels/conformance/"
-                f"requirements.py to the next version; then run: {REGENERATE}"
+    def test_ids_and_levels_match_the_recorded_version(self) -> None:
+        """Changing an ID, level or capability under SPEC.md's suite version needs a bump."""
+        text = SPEC.read_text(encoding="utf-8") if SPEC.exists() else ""
+        recorded = recorded_version(text)
+        if recorded is None:
+            pytest.fail(
+                f"conformance/SPEC.md records no suite version: run {REGENERATE}", pytrace=False
             )
-        else:
-            hint = f"SUITE_VERSION is now {SUITE_VERSION}: run {REGENERATE}"
-        _fail_if([hint, *changes] if changes else [])
+        version, digest = recorded
+        if version == SUITE_VERSION and digest != CATALOGUE.version_digest():
+            pytest.fail(
+                "IDs, levels or capabilities changed under suite version "
+                f"{SUITE_VERSION} (conformance/SPEC.md records another version digest). If this "
+                "round has not bumped it yet, set SUITE_VERSION in src/chatmodels/conformance/"
+                f"requirements.py to the next version; then run: {REGENERATE}",
+                pytrace=False,
+            )
 
     def test_spec_md_is_fresh(self) -> None:
         """conformance/SPEC.md is what `chatmodels-conformance spec` renders now."""
-        spec = ROOT / "conformance" / "SPEC.md"
-        current = spec.read_text(encoding="utf-8") if spec.exists() else ""
+        current = SPEC.read_text(encoding="utf-8") if SPEC.exists() else ""
         if current != render_spec():
             pytest.fail(f"conformance/SPEC.md is stale: run {REGENERATE}", pytrace=False)
 

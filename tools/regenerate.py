@@ -1,8 +1,9 @@
-"""Regenerate the two files rendered from the requirement catalogue, in the right order.
+"""Regenerate ``conformance/SPEC.md``, the one file rendered from the requirement catalogue.
 
-Run from anywhere after changing ``catalogue/<area>.py`` or ``SUITE_VERSION``:
-``.venv/bin/python tools/regenerate.py`` writes ``conformance/SPEC.md`` and
-``tests/golden_requirements.txt``; ``--check`` only reports which are stale (exit 1).
+Run from anywhere after changing ``catalogue/<area>.py``, a suite's requirement markers or
+``SUITE_VERSION``: ``.venv/bin/python tools/regenerate.py``; ``--check`` only reports whether
+it is stale (exit 1). SPEC.md records the suite version and the version digest that the
+project's catalogue test compares.
 """
 
 from __future__ import annotations
@@ -11,16 +12,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from chatmodels.conformance.spec import golden_lines, render_spec
+from chatmodels.conformance.spec import render_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "conformance" / "SPEC.md"
-GOLDEN = ROOT / "tests" / "golden_requirements.txt"
 
 
 def rendered() -> dict[Path, str]:
     """Each generated file and the text the catalogue renders for it now."""
-    return {GOLDEN: "\n".join(golden_lines()) + "\n", SPEC: render_spec()}
+    return {SPEC: render_spec()}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from chatmodels.conformance.requirements import CATALOGUE, SUITE_VERSION, Catalogue, Level
 
-__all__ = ["golden_lines", "render_spec", "spec_is_current", "suite_tests"]
+__all__ = ["recorded_version", "render_spec", "spec_is_current", "suite_tests"]
 
 _SUITES = Path(__file__).parent / "suites"
 
@@ -26,6 +27,7 @@ def render_spec(catalogue: Catalogue = CATALOGUE, suite_version: str = SUITE_VER
             catalogue=catalogue,
             suite_version=suite_version,
             digest=catalogue.digest(),
+            version_digest=catalogue.version_digest(),
             areas=areas,
             counts=counts,
             tests=tests,
@@ -64,18 +66,16 @@ def _definitions(
     return out
 
 
-def golden_lines(catalogue: Catalogue = CATALOGUE, suite_version: str = SUITE_VERSION) -> list[str]:
-    """The suite version, then ``ID LEVEL CAPABILITY`` per requirement: what a version freezes."""
-    lines = [f"suite_version {suite_version}"]
-    for r in catalogue:
-        capability = r.capability.value if r.capability else "-"
-        lines.append(f"{r.id} {r.level.value} {capability}")
-    return lines
-
-
 def spec_is_current(path: Path, catalogue: Catalogue = CATALOGUE) -> bool:
     """Whether the file at *path* matches what :func:`render_spec` would write now."""
     try:
         return Path(path).read_text(encoding="utf-8") == render_spec(catalogue)
     except FileNotFoundError:
         return False
+
+
+def recorded_version(spec_text: str) -> tuple[str, str] | None:
+    """The suite version and version digest a rendered SPEC.md records, or None if it has none."""
+    version = re.search(r"^Suite version \*\*([^*]+)\*\*", spec_text, re.MULTILINE)
+    digest = re.search(r"^Version digest `([0-9a-f]{64})`", spec_text, re.MULTILINE)
+    return (version[1], digest[1]) if version and digest else None

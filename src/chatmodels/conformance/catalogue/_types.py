@@ -142,9 +142,17 @@ class Catalogue:
 
     def digest(self) -> str:
         """A sha256 of IDs, levels, capabilities and titles, so a report names its catalogue."""
-        canonical = [
-            [r.id, r.level.value, r.capability.value if r.capability else None, r.title]
-            for r in self._requirements
-        ]
-        blob = json.dumps(canonical, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(blob.encode()).hexdigest()
+        return _sha256([[*_frozen(r), r.title] for r in self._requirements])
+
+    def version_digest(self) -> str:
+        """A sha256 of IDs, levels and capabilities only: what one suite version freezes."""
+        return _sha256([_frozen(r) for r in self._requirements])
+
+
+def _frozen(r: Requirement) -> list[str | None]:
+    return [r.id, r.level.value, r.capability.value if r.capability else None]
+
+
+def _sha256(canonical: list[list[str | None]]) -> str:
+    blob = json.dumps(canonical, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()
