@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import pytest
@@ -26,6 +26,7 @@ __all__ = [
     "KINDS",
     "PROMPT",
     "SUITE_SCOPE",
+    "OtelRun",
     "Reported",
     "aconsume",
     "arun_kind",
@@ -33,10 +34,12 @@ __all__ = [
     "call_spans",
     "consume",
     "foreign_metrics",
+    "histogram_totals",
     "instrument_subject",
     "kinds_for",
     "otel_model",
     "otel_profile",
+    "otel_run",
     "require_profile_metrics",
     "run_kind",
     "suite_tracer",
@@ -162,6 +165,20 @@ def require_profile_metrics(capture: TelemetryCapture, profile: sc.Profile) -> N
         )
 
 
+def histogram_totals(
+    capture: TelemetryCapture, name: str, selects: Mapping[str, object] | None = None
+) -> tuple[int, float]:
+    """How many values histogram *name* holds so far, and their sum; *selects* keeps only the
+    points carrying those attribute values (one token type on a shared instrument)."""
+    wanted = dict(selects or {})
+    points = [
+        p
+        for p in capture.histogram_points(name)
+        if all((p.attributes or {}).get(k) == v for k, v in wanted.items())
+    ]
+    return sum(p.count for p in points), sum(p.sum for p in points)
+
+
 def suite_tracer(capture: TelemetryCapture) -> Tracer:
     """A tracer for the callers' parent spans, told apart from call spans by its scope."""
     return capture.tracer_provider.get_tracer(SUITE_SCOPE)
@@ -268,3 +285,32 @@ def otel_model(
 ) -> ChatModel:
     """The shared model, instrumented into this test's capture (never closed: it is shared)."""
     return instrument_subject(request, chatmodels_chat_model, chatmodels_telemetry)
+
+
+@dataclass(frozen=True, slots=True)
+class OtelRun:
+    """What a metrics check reads: the instrumented model, its capture, the declared metadata
+    and the settings, so each check names one fixture instead of four."""
+
+    model: ChatModel
+    telemetry: TelemetryCapture
+    metadata: ProviderMetadata
+    settings: Settings
+
+    @property
+    def profile(self) -> sc.Profile:
+        """The edition of the conventions this run checks."""
+        return otel_profile(self.settings)
+
+
+@pytest.fixture
+def otel_run(
+    otel_model: ChatModel,
+    chatmodels_telemetry: TelemetryCapture,
+    chatmodels_provider_metadata: ProviderMetadata,
+    chatmodels_settings: Settings,
+) -> OtelRun:
+    """The instrumented shared model with the capture, metadata and settings it is checked by."""
+    return OtelRun(
+        otel_model, chatmodels_telemetry, chatmodels_provider_metadata, chatmodels_settings
+    )

@@ -14,29 +14,30 @@ from opentelemetry.sdk.metrics.export import Histogram, Sum
 from chatmodels import _semconv as sc
 from chatmodels.conformance import outcomes
 from chatmodels.conformance.capture import TelemetryCapture
-from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.suites import _telemetry_kit
 from chatmodels.conformance.suites._telemetry_kit import (
+    OtelRun,
     Reported,
     foreign_metrics,
+    histogram_totals,
     kinds_for,
-    otel_profile,
     require_profile_metrics,
     run_kind,
 )
 from chatmodels.errors import ChatModelError
-from chatmodels.provider import ChatModel, ProviderMetadata
+from chatmodels.provider import ProviderMetadata
 
 #: The shared model, instrumented into each test's capture (a fixture).
 otel_model = _telemetry_kit.otel_model
+otel_run = _telemetry_kit.otel_run
 
 
-def _exercise(model: ChatModel, metadata: ProviderMetadata, rounds: int) -> list[Reported]:
-    """Make *rounds* calls of every declared kind; batches count their items."""
+def _exercise(run: OtelRun, rounds: int | None = None) -> list[Reported]:
+    """Make *rounds* (default: the ``otel_calls`` setting) calls of every declared kind."""
     seen: list[Reported] = []
-    for _ in range(rounds):
-        for kind in kinds_for(metadata):
-            seen += run_kind(model, kind)
+    for _ in range(run.settings.int("otel_calls") if rounds is None else rounds):
+        for kind in kinds_for(run.metadata):
+            seen += run_kind(run.model, kind)
     return seen
 
 
@@ -66,22 +67,15 @@ def _attribute_problems(
 
 
 @pytest.mark.requirement("OTEL-010")
-def test_duration_counts_every_call_once(
-    otel_model: ChatModel,
-    chatmodels_telemetry: TelemetryCapture,
-    chatmodels_provider_metadata: ProviderMetadata,
-    chatmodels_settings: Settings,
-) -> None:
+def test_duration_counts_every_call_once(otel_run: OtelRun) -> None:
     """The duration histogram counts every call, a failed one included with its error.type."""
-    profile = otel_profile(chatmodels_settings)
-    seen = _exercise(
-        otel_model, chatmodels_provider_metadata, chatmodels_settings.int("otel_calls")
-    )
+    profile = otel_run.profile
+    seen = _exercise(otel_run)
     with pytest.raises(ChatModelError):
-        otel_model.invoke([])
-    require_profile_metrics(chatmodels_telemetry, profile)
+        otel_run.model.invoke([])
+    require_profile_metrics(otel_run.telemetry, profile)
     name = profile.duration.name
-    points = chatmodels_telemetry.histogram_points(name)
+    points = otel_run.telemetry.histogram_points(name)
     counted = sum(p.count for p in points)
     calls = len(seen) + 1
     assert counted == calls, (
@@ -92,9 +86,7 @@ def test_duration_counts_every_call_once(
     assert failed == 1, (
         f"{failed} {name} value(s) carry {sc.ERROR_TYPE} after 1 failed call; expected 1"
     )
-    problems = _attribute_problems(
-        chatmodels_telemetry, profile.duration, chatmodels_provider_metadata
-    )
+    problems = _attribute_problems(otel_run.telemetry, profile.duration, otel_run.metadata)
     assert not problems, "; ".join(problems)
 
 
@@ -119,14 +111,13 @@ def _token_problem(
         attrs = dict(attributes or {})  # type: ignore[call-overload]
         return all(attrs.get(k) == v for k, v in selects.items())
 
+    got_count, got_sum = histogram_totals(capture, spec.name, selects)
     if spec.instrument == "counter":  # read as recorded: the instrument type is OTEL-012's
         got = sum(p.value for p in capture.number_points(spec.name) if mine(p.attributes))
-        got += sum(p.sum for p in capture.histogram_points(spec.name) if mine(p.attributes))
+        got += got_sum
         if got != total:
             return f"{label} adds up to {got!r}; the {calls} calls reported {total}"
         return None
-    points = [p for p in capture.histogram_points(spec.name) if mine(p.attributes)]
-    got_sum, got_count = sum(p.sum for p in points), sum(p.count for p in points)
     if got_sum != total or not with_usage <= got_count <= calls:
         return (
             f"{label} holds sum {got_sum!r} over {got_count} value(s); the {calls} calls "
@@ -136,18 +127,11 @@ def _token_problem(
 
 
 @pytest.mark.requirement("OTEL-011")
-def test_token_usage_sums_equal_reported_usage(
-    otel_model: ChatModel,
-    chatmodels_telemetry: TelemetryCapture,
-    chatmodels_provider_metadata: ProviderMetadata,
-    chatmodels_settings: Settings,
-) -> None:
+def test_token_usage_sums_equal_reported_usage(otel_run: OtelRun) -> None:
     """Per token type, every token instrument of the edition adds up to the reported usage."""
-    profile = otel_profile(chatmodels_settings)
-    seen = _exercise(
-        otel_model, chatmodels_provider_metadata, chatmodels_settings.int("otel_calls")
-    )
-    require_profile_metrics(chatmodels_telemetry, profile)
+    profile = otel_run.profile
+    seen = _exercise(otel_run)
+    require_profile_metrics(otel_run.telemetry, profile)
     with_usage = [s.usage for s in seen if s.usage is not None]
     totals = {
         sc.TOKEN_TYPE_INPUT: sum(u.input_tokens for u in with_usage),
@@ -156,11 +140,11 @@ def test_token_usage_sums_equal_reported_usage(
     problems = []
     for token in profile.tokens:
         total = totals[token.token_type]
-        problem = _token_problem(chatmodels_telemetry, token, total, len(with_usage), len(seen))
+        problem = _token_problem(otel_run.telemetry, token, total, len(with_usage), len(seen))
         if problem:
             problems.append(problem)
     for spec in {t.spec.name: t.spec for t in profile.tokens}.values():
-        problems += _attribute_problems(chatmodels_telemetry, spec, chatmodels_provider_metadata)
+        problems += _attribute_problems(otel_run.telemetry, spec, otel_run.metadata)
     assert not problems, f"{profile.title}: " + "; ".join(problems)
 
 
@@ -194,24 +178,19 @@ def _shape_problems(capture: TelemetryCapture, spec: sc.MetricSpec) -> list[str]
 
 
 @pytest.mark.requirement("OTEL-012")
-def test_units_and_buckets_are_the_conventions(
-    otel_model: ChatModel,
-    chatmodels_telemetry: TelemetryCapture,
-    chatmodels_provider_metadata: ProviderMetadata,
-    chatmodels_settings: Settings,
-) -> None:
+def test_units_and_buckets_are_the_conventions(otel_run: OtelRun) -> None:
     """Every GenAI metric has the edition's instrument type, unit and advisory boundaries."""
-    profile = otel_profile(chatmodels_settings)
-    _exercise(otel_model, chatmodels_provider_metadata, 1)
-    require_profile_metrics(chatmodels_telemetry, profile)
-    found = chatmodels_telemetry.metrics()
+    profile = otel_run.profile
+    _exercise(otel_run, 1)
+    require_profile_metrics(otel_run.telemetry, profile)
+    found = otel_run.telemetry.metrics()
     checked = [name for name in found if name in profile.metrics]
     assert profile.duration.name in checked, (
         f"no {profile.duration.name} was recorded; metrics seen: {sorted(found)}"
     )
     problems = []
     for name in checked:
-        problems += _shape_problems(chatmodels_telemetry, profile.metrics[name])
+        problems += _shape_problems(otel_run.telemetry, profile.metrics[name])
     assert not problems, f"{profile.title}: " + "; ".join(problems)
 
 
@@ -220,44 +199,34 @@ def test_units_and_buckets_are_the_conventions(
 
 def _counts(capture: TelemetryCapture, profile: sc.Profile) -> dict[str, int]:
     return {
-        spec.name: sum(p.count for p in capture.histogram_points(spec.name))
+        spec.name: histogram_totals(capture, spec.name)[0]
         for spec in profile.metrics.values()
         if spec.streaming_only
     }
 
 
 @pytest.mark.requirement("OTEL-013")
-def test_calls_that_do_not_stream_record_no_streaming_metrics(
-    otel_model: ChatModel,
-    chatmodels_telemetry: TelemetryCapture,
-    chatmodels_provider_metadata: ProviderMetadata,
-    chatmodels_settings: Settings,
-) -> None:
+def test_calls_that_do_not_stream_record_no_streaming_metrics(otel_run: OtelRun) -> None:
     """invoke, ainvoke and batches record nothing in the streaming histograms."""
-    profile = otel_profile(chatmodels_settings)
-    for kind in kinds_for(chatmodels_provider_metadata, streams=False):
-        run_kind(otel_model, kind)
-    require_profile_metrics(chatmodels_telemetry, profile)
-    recorded = {k: v for k, v in _counts(chatmodels_telemetry, profile).items() if v}
+    profile = otel_run.profile
+    for kind in kinds_for(otel_run.metadata, streams=False):
+        run_kind(otel_run.model, kind)
+    require_profile_metrics(otel_run.telemetry, profile)
+    recorded = {k: v for k, v in _counts(otel_run.telemetry, profile).items() if v}
     assert not recorded, (
         f"calls that did not stream recorded streaming metrics {recorded}; expected none"
     )
 
 
 @pytest.mark.requirement("OTEL-013")
-def test_streams_record_streaming_metrics(
-    otel_model: ChatModel,
-    chatmodels_telemetry: TelemetryCapture,
-    chatmodels_provider_metadata: ProviderMetadata,
-    chatmodels_settings: Settings,
-) -> None:
+def test_streams_record_streaming_metrics(otel_run: OtelRun) -> None:
     """Each stream records one time to first chunk, and one time per chunk after the first."""
-    profile = otel_profile(chatmodels_settings)
+    profile = otel_run.profile
     seen: list[Reported] = []
-    for kind in kinds_for(chatmodels_provider_metadata, streams=True) * 2:
-        seen += run_kind(otel_model, kind)
-    require_profile_metrics(chatmodels_telemetry, profile)
-    counts = _counts(chatmodels_telemetry, profile)
+    for kind in kinds_for(otel_run.metadata, streams=True) * 2:
+        seen += run_kind(otel_run.model, kind)
+    require_profile_metrics(otel_run.telemetry, profile)
+    counts = _counts(otel_run.telemetry, profile)
     expected = {
         profile.time_to_first_chunk.name: sum(1 for s in seen if s.chunks),
         profile.time_per_output_chunk.name: sum(max(s.chunks - 1, 0) for s in seen),
@@ -273,16 +242,11 @@ def test_streams_record_streaming_metrics(
 
 
 @pytest.mark.requirement("OTEL-017")
-def test_metrics_follow_the_edition_the_run_checks(
-    otel_model: ChatModel,
-    chatmodels_telemetry: TelemetryCapture,
-    chatmodels_provider_metadata: ProviderMetadata,
-    chatmodels_settings: Settings,
-) -> None:
+def test_metrics_follow_the_edition_the_run_checks(otel_run: OtelRun) -> None:
     """Calls record the duration metric under the name of the edition the run checks."""
-    profile = otel_profile(chatmodels_settings)
-    _exercise(otel_model, chatmodels_provider_metadata, 1)
-    recorded = set(chatmodels_telemetry.metrics())
+    profile = otel_run.profile
+    _exercise(otel_run, 1)
+    recorded = set(otel_run.telemetry.metrics())
     if profile.duration.name in recorded:
         return
     foreign = foreign_metrics(recorded, profile)

@@ -11,26 +11,21 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from chatmodels import _semconv as sc
 from chatmodels.conformance.capture import TelemetryCapture
-from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.suites import _telemetry_kit
 from chatmodels.conformance.suites._evidence import inconclusive
 from chatmodels.conformance.suites._telemetry_kit import (
+    OtelRun,
     call_spans,
+    histogram_totals,
     kinds_for,
-    otel_profile,
     require_profile_metrics,
     run_kind,
 )
-from chatmodels.provider import ChatModel, ProviderMetadata
+from chatmodels.provider import ChatModel
 
 #: The shared model, instrumented into each test's capture (a fixture).
 otel_model = _telemetry_kit.otel_model
-
-
-def _recorded(capture: TelemetryCapture, spec: sc.MetricSpec) -> tuple[int, float]:
-    """How many values metric *spec* holds so far, and their sum."""
-    points = capture.histogram_points(spec.name)
-    return sum(p.count for p in points), sum(p.sum for p in points)
+otel_run = _telemetry_kit.otel_run
 
 
 def _seconds(span: ReadableSpan) -> float:
@@ -41,11 +36,11 @@ def _one_call(
     model: ChatModel, kind: str, capture: TelemetryCapture, specs: tuple[sc.MetricSpec, ...]
 ) -> tuple[ReadableSpan | None, list[tuple[sc.MetricSpec, int, float]]]:
     """Make one call; return its span and, per metric, the values it added and their sum."""
-    before = [_recorded(capture, spec) for spec in specs]
+    before = [histogram_totals(capture, spec.name) for spec in specs]
     capture.clear()
     run_kind(model, kind)
     spans = call_spans(capture)
-    after = [_recorded(capture, spec) for spec in specs]
+    after = [histogram_totals(capture, spec.name) for spec in specs]
     added = [
         (spec, n1 - n0, s1 - s0)
         for spec, (n0, s0), (n1, s1) in zip(specs, before, after, strict=True)
@@ -54,21 +49,16 @@ def _one_call(
 
 
 @pytest.mark.requirement("OTEL-018")
-def test_recorded_timings_agree_with_the_span(
-    otel_model: ChatModel,
-    chatmodels_telemetry: TelemetryCapture,
-    chatmodels_provider_metadata: ProviderMetadata,
-    chatmodels_settings: Settings,
-) -> None:
+def test_recorded_timings_agree_with_the_span(otel_run: OtelRun) -> None:
     """Per call, the duration (and a stream's time to first chunk) is the span's, within slack."""
-    profile = otel_profile(chatmodels_settings)
-    slack = chatmodels_settings.float("otel_metric_slack")
+    profile = otel_run.profile
+    slack = otel_run.settings.float("otel_metric_slack")
     specs = (profile.duration, profile.time_to_first_chunk)
-    kinds = [k for k in kinds_for(chatmodels_provider_metadata) if "batch" not in k]
+    kinds = [k for k in kinds_for(otel_run.metadata) if "batch" not in k]
     problems: list[str] = []
     judged = 0
     for kind in kinds:
-        span, added = _one_call(otel_model, kind, chatmodels_telemetry, specs)
+        span, added = _one_call(otel_run.model, kind, otel_run.telemetry, specs)
         if span is None:
             continue  # OTEL-001 judges a call without exactly one span
         took = _seconds(span)
@@ -82,7 +72,7 @@ def test_recorded_timings_agree_with_the_span(
                     f"{kind}() recorded {spec.name}={value:.6g} {spec.unit} for a call whose "
                     f"span lasted {took:.6g}s"
                 )
-    require_profile_metrics(chatmodels_telemetry, profile)
+    require_profile_metrics(otel_run.telemetry, profile)
     assert not problems, (
         "; ".join(problems) + f"; expected each value within otel_metric_slack={slack:g}s of "
         f"the span's duration ({profile.title})"
