@@ -136,6 +136,20 @@ class WireKit:
         """A plain streamed answer (the provider asks for usage)."""
         return self.probe("text stream", "stream").stream()
 
+    def streams(self) -> list[StreamView]:
+        """The streamed probes: text, and a tool call when tools are declared."""
+        views = [self.text_stream()]
+        if self.declares(Capability.TOOLS):
+            views.append(self.tool_probe("tool stream", "stream").stream())
+        return views
+
+    def wholes(self) -> list[Any]:
+        """The whole answers: text, and a tool call when tools are declared."""
+        wholes = [self.probe("text call", "invoke").whole()]
+        if self.declares(Capability.TOOLS):
+            wholes.append(self.tool_probe("tool call", "invoke").whole())
+        return wholes
+
     def unasked_usage_stream(self) -> StreamView | None:
         """A stream without stream_options, when the provider has the stream_usage option."""
         if "unasked usage" not in self.probes:

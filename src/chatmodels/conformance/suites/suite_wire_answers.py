@@ -20,27 +20,15 @@ __all__ = ["wire_kit"]
 
 
 def _streams(kit: WireKit) -> list[judge.StreamView]:
-    """The streamed probes this run can make: text, and a tool call when tools are declared."""
-    if not kit.declares(Capability.STREAMING):
-        return []
-    views = [kit.text_stream()]
-    if kit.declares(Capability.TOOLS):
-        views.append(kit.tool_probe("tool stream", "stream").stream())
-    return views
-
-
-def _wholes(kit: WireKit) -> list[object]:
-    wholes = [kit.probe("text call", "invoke").whole()]
-    if kit.declares(Capability.TOOLS):
-        wholes.append(kit.tool_probe("tool call", "invoke").whole())
-    return wholes
+    """The streamed probes this run can make: none when streaming is not declared."""
+    return kit.streams() if kit.declares(Capability.STREAMING) else []
 
 
 @pytest.mark.requirement("WIRE-003")
 def test_object_values(wire_kit: WireKit) -> None:
     """object is chat.completion.chunk on chunks and chat.completion on whole answers."""
     problems = [p for v in _streams(wire_kit) for p in judge.object_problems(v)]
-    problems += [p for w in _wholes(wire_kit) for p in judge.object_problems(None, w)]
+    problems += [p for w in wire_kit.wholes() for p in judge.object_problems(None, w)]
     assert_wire(problems, "object problems", wire_kit)
 
 
@@ -48,7 +36,7 @@ def test_object_values(wire_kit: WireKit) -> None:
 def test_created_is_an_integer(wire_kit: WireKit) -> None:
     """created is an integer on every chunk and whole answer."""
     problems = [p for v in _streams(wire_kit) for p in judge.created_problems(v)]
-    problems += [p for w in _wholes(wire_kit) for p in judge.created_problems(None, w)]
+    problems += [p for w in wire_kit.wholes() for p in judge.created_problems(None, w)]
     assert_wire(problems, "created problems", wire_kit)
 
 
@@ -75,7 +63,7 @@ def test_every_payload_matches_the_schema(wire_kit: WireKit) -> None:
         for chunk in view.chunks:
             where = f"{view.exchange.method} {view.exchange.path} {chunk.where()}"
             problems += judge.schema_problem_lines(chunk.data, "chat.completion.chunk", where)
-    for whole in _wholes(wire_kit):
+    for whole in wire_kit.wholes():
         problems += judge.schema_problem_lines(whole, "chat.completion", "whole answer")
     assert_wire(problems, "schema problems", wire_kit)
 

@@ -32,6 +32,11 @@ def _tool_stream(kit: WireKit) -> StreamView:
     return view
 
 
+def _streams(kit: WireKit) -> list[StreamView]:
+    """The text stream, and the tool stream when tools are declared (it must call a tool)."""
+    return [kit.text_stream(), *([_tool_stream(kit)] if kit.declares(Capability.TOOLS) else [])]
+
+
 def _started_blocks(view: StreamView) -> list[object]:
     return [
         data.get("content_block")
@@ -44,9 +49,7 @@ def _started_blocks(view: StreamView) -> list[object]:
 @pytest.mark.capability("streaming")
 def test_stream_starts_and_stops_once(messages_kit: WireKit) -> None:
     """message_start comes first and message_stop last, once each (pings aside)."""
-    problems = judge.order_problems(messages_kit.text_stream())
-    if messages_kit.declares(Capability.TOOLS):
-        problems += judge.order_problems(_tool_stream(messages_kit))
+    problems = [p for view in _streams(messages_kit) for p in judge.order_problems(view)]
     assert_wire(problems, "event-order problems", messages_kit)
 
 
@@ -54,9 +57,7 @@ def test_stream_starts_and_stops_once(messages_kit: WireKit) -> None:
 @pytest.mark.capability("streaming")
 def test_blocks_open_and_close_in_index_order(messages_kit: WireKit) -> None:
     """Content blocks open at index 0, 1, 2..., one at a time, deltas inside their block."""
-    problems = judge.block_problems(messages_kit.text_stream())
-    if messages_kit.declares(Capability.TOOLS):
-        problems += judge.block_problems(_tool_stream(messages_kit))
+    problems = [p for view in _streams(messages_kit) for p in judge.block_problems(view)]
     assert_wire(problems, "content-block problems", messages_kit)
 
 

@@ -27,14 +27,6 @@ def responses_kit(chatmodels_subject: Subject, chatmodels_settings: Settings) ->
     yield from open_kit(chatmodels_subject, chatmodels_settings, Capability.RESPONSES_COMPATIBLE)
 
 
-def _streams(kit: WireKit) -> list[StreamView]:
-    """The streamed probes: text, and a tool call when tools are declared."""
-    views = [kit.text_stream()]
-    if kit.declares(Capability.TOOLS):
-        views.append(kit.tool_probe("tool stream", "stream").stream())
-    return views
-
-
 def _tool_stream(kit: WireKit) -> StreamView:
     view = kit.tool_probe("tool stream", "stream").stream()
     if not judge.has_function_call(view):
@@ -45,32 +37,29 @@ def _tool_stream(kit: WireKit) -> StreamView:
 @pytest.mark.requirement("WIRE-030")
 def test_events_and_responses_match_the_schema(responses_kit: WireKit) -> None:
     """Every event of every streamed probe, and every whole response, validates."""
-    problems = [p for view in _streams(responses_kit) for p in judge.schema_problems(view)]
-    problems += judge.schema_problems(None, responses_kit.probe("text call", "invoke").whole())
-    if responses_kit.declares(Capability.TOOLS):
-        whole = responses_kit.tool_probe("tool call", "invoke").whole()
-        problems += judge.schema_problems(None, whole)
+    problems = [p for view in responses_kit.streams() for p in judge.schema_problems(view)]
+    problems += [p for w in responses_kit.wholes() for p in judge.schema_problems(None, w)]
     assert_wire(problems, "Open Responses schema problems", responses_kit)
 
 
 @pytest.mark.requirement("WIRE-031")
 def test_sequence_numbers_rise(responses_kit: WireKit) -> None:
     """Every event has an integer sequence_number, each above the one before."""
-    problems = [p for view in _streams(responses_kit) for p in judge.sequence_problems(view)]
+    problems = [p for view in responses_kit.streams() for p in judge.sequence_problems(view)]
     assert_wire(problems, "sequence_number problems", responses_kit)
 
 
 @pytest.mark.requirement("WIRE-032")
 def test_one_terminal_event_last(responses_kit: WireKit) -> None:
     """Each stream ends with exactly one terminal event."""
-    problems = [p for view in _streams(responses_kit) for p in judge.terminal_problems(view)]
+    problems = [p for view in responses_kit.streams() for p in judge.terminal_problems(view)]
     assert_wire(problems, "terminal-event problems", responses_kit)
 
 
 @pytest.mark.requirement("WIRE-033")
 def test_items_open_before_and_close_after(responses_kit: WireKit) -> None:
     """No event of an output item comes before its added event or after its done event."""
-    problems = [p for view in _streams(responses_kit) for p in judge.item_order_problems(view)]
+    problems = [p for view in responses_kit.streams() for p in judge.item_order_problems(view)]
     assert_wire(problems, "output-item order problems", responses_kit)
 
 
