@@ -19,7 +19,12 @@ from chatmodels.messages import (
 )
 from chatmodels.options import ChatOptions, ResponseFormat
 from chatmodels.providers._http_errors import Redactor, error_for_status, invalid_response
-from chatmodels.providers._http_payload import SSEDecoder, json_event, required_field
+from chatmodels.providers._http_payload import (
+    SSEDecoder,
+    json_event,
+    known_value,
+    required_field,
+)
 
 __all__ = [
     "ERROR_STATUS",
@@ -134,10 +139,7 @@ def build_messages_body(
 
 def parse_stop_reason(value: Any, *, op: str) -> FinishReason:
     """Map the API's stop reason; an unknown one means the answer cannot be trusted."""
-    if isinstance(value, str) and value in _STOP_REASONS:
-        return _STOP_REASONS[value]
-    msg = f"{op} got stop_reason {value!r}; expected one of {sorted(_STOP_REASONS)!r}"
-    raise invalid_response(msg, op=op)
+    return known_value(value, _STOP_REASONS, "stop_reason", op=op)
 
 
 def _usage(value: Any, *, op: str, input_tokens: int | None = None) -> Usage:

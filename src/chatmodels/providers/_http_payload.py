@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from chatmodels.providers._http_errors import invalid_response
 
@@ -13,6 +13,7 @@ __all__ = [
     "is_event_stream",
     "is_json_type",
     "json_event",
+    "known_value",
     "parse_json_body",
     "required_field",
 ]
@@ -66,6 +67,17 @@ def required_field(
         msg = f"{op} got an answer whose {where}{name!r} is {value!r}; expected {_kind_name(kind)}"
         raise invalid_response(msg, op=op)
     return value
+
+
+_T = TypeVar("_T")
+
+
+def known_value(value: Any, table: Mapping[str, _T], name: str, *, op: str) -> _T:
+    """Map the API's *name* through *table*; an unknown value means the answer cannot be trusted."""
+    if isinstance(value, str) and value in table:
+        return table[value]
+    msg = f"{op} got {name} {value!r}; expected one of {sorted(table)!r}"
+    raise invalid_response(msg, op=op)
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:

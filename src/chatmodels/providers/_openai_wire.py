@@ -18,7 +18,12 @@ from chatmodels.messages import (
 from chatmodels.options import ChatOptions, ResponseFormat
 from chatmodels.parts import ContentPart, ImagePart, MediaPart, TextPart
 from chatmodels.providers._http_errors import invalid_response
-from chatmodels.providers._http_payload import SSEDecoder, json_event, required_field
+from chatmodels.providers._http_payload import (
+    SSEDecoder,
+    json_event,
+    known_value,
+    required_field,
+)
 
 __all__ = [
     "StreamAssembler",
@@ -160,10 +165,7 @@ def build_request_body(
 
 def parse_finish_reason(value: Any, *, op: str) -> FinishReason:
     """Map the API's finish reason; an unknown one means the answer cannot be trusted."""
-    if isinstance(value, str) and value in _FINISH_REASONS:
-        return _FINISH_REASONS[value]
-    msg = f"{op} got finish_reason {value!r}; expected one of {sorted(_FINISH_REASONS)!r}"
-    raise invalid_response(msg, op=op)
+    return known_value(value, _FINISH_REASONS, "finish_reason", op=op)
 
 
 def parse_usage(value: Any, *, op: str) -> Usage | None:
