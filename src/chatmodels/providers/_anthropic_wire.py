@@ -20,7 +20,7 @@ from chatmodels.messages import (
 from chatmodels.options import ChatOptions, ResponseFormat
 from chatmodels.providers._http_errors import Redactor, error_for_status, invalid_response
 from chatmodels.providers._http_payload import (
-    SSEDecoder,
+    SSEChunkParser,
     json_event,
     known_value,
     required_field,
@@ -192,14 +192,12 @@ def parse_message(payload: Any, *, op: str, fallback_model: str) -> ChatResult:
     )
 
 
-class MessagesStream:
+class MessagesStream(SSEChunkParser):
     """Turn Messages SSE events into ChatChunks; the last chunk carries stop reason and usage."""
 
     def __init__(self, *, op: str, fallback_model: str, redact: Redactor) -> None:
-        self._op = op
+        super().__init__(op=op, fallback_model=fallback_model)
         self._redact = redact
-        self._decoder = SSEDecoder()
-        self._model = fallback_model
         self._response_id: str | None = None
         self._input_tokens: int | None = None
         self._usage: Usage | None = None
@@ -208,19 +206,12 @@ class MessagesStream:
         self._sent_arguments: set[int] = set()
         self._stopped = False
 
-    def feed_line(self, line: str) -> list[ChatChunk]:
-        """Take one line of the stream; return the chunks it completes."""
-        payload = self._decoder.feed(line)
-        return [] if payload is None else self._event(json_event(payload, op=self._op))
+    def _payload(self, payload: str) -> list[ChatChunk]:
+        return self._event(json_event(payload, op=self._op))
 
-    def finish(self) -> list[ChatChunk]:
-        """Close the stream; one cut before ``message_stop`` is invalid."""
-        payload = self._decoder.flush()
-        chunks = [] if payload is None else self._event(json_event(payload, op=self._op))
-        if not self._stopped:
-            msg = f"{self._op} ended before message_stop: the stream was cut short"
-            raise invalid_response(msg, op=self._op)
-        return chunks
+    def _missing_end(self) -> str | None:
+        """A stream is whole after ``message_stop``."""
+        return None if self._stopped else "message_stop"
 
     def _event(self, event: Mapping[str, Any]) -> list[ChatChunk]:
         if self._stopped:

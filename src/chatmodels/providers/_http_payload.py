@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
+from chatmodels.messages import ChatChunk
 from chatmodels.providers._http_errors import invalid_response
 
 __all__ = [
+    "SSEChunkParser",
     "SSEDecoder",
     "is_event_stream",
     "is_json_type",
@@ -110,3 +113,39 @@ class SSEDecoder:
         payload = "\n".join(self._data)
         self._data = []
         return payload
+
+
+class SSEChunkParser(ABC):
+    """What every protocol's stream parser shares: SSE lines in, each event's payload handed to
+    ``_payload``, and a stream that ends before its last event refused as cut short."""
+
+    #: The provider named on the cut-short error, where the protocol names one.
+    _provider: ClassVar[str | None] = None
+
+    def __init__(self, *, op: str, fallback_model: str) -> None:
+        self._op = op
+        self._decoder = SSEDecoder()
+        self._model = fallback_model
+
+    def feed_line(self, line: str) -> list[ChatChunk]:
+        """Take one line of the stream; return the chunks it completes."""
+        payload = self._decoder.feed(line)
+        return [] if payload is None else self._payload(payload)
+
+    def finish(self) -> list[ChatChunk]:
+        """Close the stream: the last chunks, or an error when it was cut short."""
+        payload = self._decoder.flush()
+        chunks = [] if payload is None else self._payload(payload)
+        missing = self._missing_end()
+        if missing is not None:
+            msg = f"{self._op} ended before {missing}: the stream was cut short"
+            raise invalid_response(msg, op=self._op, provider=self._provider)
+        return chunks
+
+    @abstractmethod
+    def _payload(self, payload: str) -> list[ChatChunk]:
+        """The chunks one event's data completes."""
+
+    @abstractmethod
+    def _missing_end(self) -> str | None:
+        """What the stream still lacks to be whole (said in the error), or None when whole."""

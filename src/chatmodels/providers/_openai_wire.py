@@ -19,7 +19,7 @@ from chatmodels.options import ChatOptions, ResponseFormat
 from chatmodels.parts import ContentPart, ImagePart, MediaPart, TextPart
 from chatmodels.providers._http_errors import invalid_response
 from chatmodels.providers._http_payload import (
-    SSEDecoder,
+    SSEChunkParser,
     json_event,
     known_value,
     required_field,
@@ -266,13 +266,11 @@ def parse_completion(payload: Any, *, op: str, fallback_model: str) -> ChatResul
     )
 
 
-class StreamAssembler:
+class StreamAssembler(SSEChunkParser):
     """Turn SSE payloads into ChatChunks; the last chunk carries finish reason and usage."""
 
     def __init__(self, *, op: str, fallback_model: str) -> None:
-        self._op = op
-        self._decoder = SSEDecoder()
-        self._model = fallback_model
+        super().__init__(op=op, fallback_model=fallback_model)
         self._response_id: str | None = None
         self._finish: FinishReason | None = None
         self._usage: Usage | None = None
@@ -283,20 +281,11 @@ class StreamAssembler:
         """Tell whether the terminating ``[DONE]`` arrived."""
         return self._done
 
-    def feed_line(self, line: str) -> list[ChatChunk]:
-        """Take one line of the stream; return the chunks it completes."""
-        payload = self._decoder.feed(line)
-        return [] if payload is None else self._payload(payload)
-
-    def finish(self) -> list[ChatChunk]:
-        """Close the stream; a stream cut before its finish reason or ``[DONE]`` is invalid."""
-        payload = self._decoder.flush()
-        chunks = [] if payload is None else self._payload(payload)
-        if not self._done:
-            what = "a finish reason" if self._finish is None else "the [DONE] event"
-            msg = f"{self._op} ended before {what}: the stream was cut short"
-            raise invalid_response(msg, op=self._op)
-        return chunks
+    def _missing_end(self) -> str | None:
+        """A stream is whole after its finish reason and ``[DONE]``."""
+        if self._done:
+            return None
+        return "a finish reason" if self._finish is None else "the [DONE] event"
 
     def _payload(self, payload: str) -> list[ChatChunk]:
         if self._done:

@@ -18,7 +18,7 @@ from chatmodels.messages import (
 )
 from chatmodels.options import ChatOptions, ResponseFormat
 from chatmodels.providers._http_errors import invalid_response
-from chatmodels.providers._http_payload import SSEDecoder, json_event, required_field
+from chatmodels.providers._http_payload import SSEChunkParser, json_event, required_field
 
 __all__ = [
     "PROVIDER_NAME",
@@ -171,36 +171,26 @@ def parse_response(payload: Any, *, op: str, fallback_model: str) -> ChatResult:
     )
 
 
-class ResponsesStreamParser:
+class ResponsesStreamParser(SSEChunkParser):
     """Turn the events of one streamed response into chunks; the last carries finish and usage.
 
     Events must come in ``sequence_number`` order: one running backwards is refused, since
     text assembled from it would be scrambled. A stream without its terminal event was cut.
     """
 
+    _provider = PROVIDER_NAME
+
     def __init__(self, *, op: str, fallback_model: str) -> None:
-        self._op = op
-        self._decoder = SSEDecoder()
-        self._model = fallback_model
+        super().__init__(op=op, fallback_model=fallback_model)
         self._response_id: str | None = None
         self._last_number: int | None = None
         self._calls: dict[int, int] = {}  # output_index -> tool-call index
         self._streamed: set[int] = set()  # tool-call indexes whose arguments came in deltas
         self._done = False
 
-    def feed_line(self, line: str) -> list[ChatChunk]:
-        """Take one line of the stream; return the chunks it completes."""
-        payload = self._decoder.feed(line)
-        return [] if payload is None else self._payload(payload)
-
-    def finish(self) -> list[ChatChunk]:
-        """Close the stream; one cut before response.completed or .incomplete is invalid."""
-        payload = self._decoder.flush()
-        chunks = [] if payload is None else self._payload(payload)
-        if not self._done:
-            msg = f"{self._op} ended before its terminal event: the stream was cut short"
-            raise invalid_response(msg, op=self._op, provider=PROVIDER_NAME)
-        return chunks
+    def _missing_end(self) -> str | None:
+        """A stream is whole after response.completed or .incomplete."""
+        return None if self._done else "its terminal event"
 
     def _payload(self, payload: str) -> list[ChatChunk]:
         if self._done:
