@@ -32,6 +32,7 @@ from ._replies import (
     STATUS_FOR_CODE,
     bad_request,
     error_response,
+    pad_for,
     play_early,
     send_body,
     send_frames,
@@ -275,11 +276,9 @@ class FaultApp:
         self, request: web.Request, result: ChatResult, fault: Fault
     ) -> web.StreamResponse:
         payload = completion_json(result, created=int(time.time()))
-        if fault.kind == "huge_body":
-            payload["x_padding"] = "x" * fault.size
         if fault.kind == "wire":
             payload = defect_completion(fault.defect, payload)
-        return await send_body(request, json.dumps(payload, ensure_ascii=False).encode(), fault)
+        return await send_body(request, payload, fault)
 
     async def _send_stream(
         self, request: web.Request, chat: ChatRequest, chunks: list[ChatChunk], fault: Fault
@@ -290,8 +289,7 @@ class FaultApp:
         events, content_events = chunk_events(
             chunks, model=chat.model, created=int(time.time()), include_usage=chat.include_usage
         )
-        if fault.kind == "huge_body":
-            events[0]["x_padding"] = "x" * fault.size
+        pad_for(fault, events[0])
         defect = fault.defect if fault.kind == "wire" else ""
         events = defect_stream(defect, events) if defect else events
         frames = [_sse(event) for event in events]

@@ -4,7 +4,6 @@ and every fault, including the protocol's own: an ``error`` event mid-stream
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -71,9 +70,7 @@ class MessagesEndpoint:
             payload = message_json(result)
             if fault.kind == "incomplete":
                 payload["stop_reason"] = "max_tokens"
-            if fault.kind == "huge_body":
-                payload["x_padding"] = "x" * fault.size
-            return await send_body(request, json.dumps(payload, ensure_ascii=False).encode(), fault)
+            return await send_body(request, payload, fault)
         return await self._send_stream(request, message_events(result, chunks), fault)
 
     @staticmethod

@@ -21,6 +21,7 @@ __all__ = [
     "bad_request",
     "error_response",
     "event_frame",
+    "pad_for",
     "play_early",
     "send_body",
     "send_frames",
@@ -72,8 +73,7 @@ async def send_typed_events(
 ) -> web.StreamResponse:
     """Send events named by their ``type`` (Messages, Responses): padded, broken by the
     protocol's *defect* rewrite, or cut before the last, as the fault says."""
-    if fault.kind == "huge_body":
-        events[0]["x_padding"] = "x" * fault.size
+    pad_for(fault, events[0])
     if fault.kind == "wire":
         events = defect(fault.defect, events)
     cut = fault.kind == "cut_stream"
@@ -123,11 +123,21 @@ def shaped(fault: Fault, content_type: str) -> web.Response | None:
     return None
 
 
-async def send_body(request: web.Request, body: bytes, fault: Fault) -> web.StreamResponse:
-    """Send a whole JSON answer: shaped, cut halfway, dripped in pieces, or as it is."""
+def pad_for(fault: Fault, payload: dict[str, Any]) -> None:
+    """Grow *payload* (a body, or a stream's first event) past the size limit for huge_body."""
+    if fault.kind == "huge_body":
+        payload["x_padding"] = "x" * fault.size
+
+
+async def send_body(
+    request: web.Request, payload: dict[str, Any], fault: Fault
+) -> web.StreamResponse:
+    """Send a whole JSON answer: shaped, padded, cut halfway, dripped in pieces, or as it is."""
     replaced = shaped(fault, "application/json")
     if replaced is not None:
         return replaced
+    pad_for(fault, payload)
+    body = json.dumps(payload, ensure_ascii=False).encode()
     if fault.kind not in ("cut_stream", "drip"):
         return web.Response(status=200, body=body, content_type="application/json")
     response = web.StreamResponse(status=200)

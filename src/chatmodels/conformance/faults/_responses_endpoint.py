@@ -3,7 +3,6 @@ and every fault, including the protocol's own: a failed or incomplete end, wire 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -73,9 +72,7 @@ class ResponsesEndpoint:
     ) -> web.StreamResponse:
         if fault.kind in _ENDS:
             payload = end_response(payload, _ENDS[fault.kind])
-        if fault.kind == "huge_body":
-            payload["x_padding"] = "x" * fault.size
-        return await send_body(request, json.dumps(payload, ensure_ascii=False).encode(), fault)
+        return await send_body(request, payload, fault)
 
     @staticmethod
     async def _send_stream(
