@@ -362,6 +362,13 @@ async def _aside_by_side(
     return first + await provider(), base
 
 
+def _level_seconds_and_budget(settings: Settings) -> tuple[float, float]:
+    """How long one level is run (half the throughput window) and PERF-005's budget."""
+    budget = settings.budget("PERF-005")
+    assert budget is not None
+    return PerfPlan.from_settings(settings).throughput_seconds / 2, budget
+
+
 @pytest.mark.requirement("PERF-005")
 def test_thread_scaling(
     chatmodels_chat_model: ChatModel,
@@ -370,10 +377,7 @@ def test_thread_scaling(
     chatmodels_record_figure: RecordFigure,
 ) -> None:
     """Threads calling one shared model overlap their waits as well as a baseline does."""
-    plan = PerfPlan.from_settings(chatmodels_settings)
-    budget = chatmodels_settings.budget("PERF-005")
-    assert budget is not None
-    half = plan.throughput_seconds / 2
+    half, budget = _level_seconds_and_budget(chatmodels_settings)
 
     def call() -> object:
         return chatmodels_chat_model.invoke(PROMPT)
@@ -407,10 +411,7 @@ def test_asyncio_scaling(
     chatmodels_record_figure: RecordFigure,
 ) -> None:
     """Tasks awaiting one shared model overlap their waits as well as a baseline does."""
-    plan = PerfPlan.from_settings(chatmodels_settings)
-    budget = chatmodels_settings.budget("PERF-005")
-    assert budget is not None
-    half = plan.throughput_seconds / 2
+    half, budget = _level_seconds_and_budget(chatmodels_settings)
 
     async def call() -> object:
         return await chatmodels_chat_model.ainvoke(PROMPT)
