@@ -231,24 +231,41 @@ class LangChainChatModel(BaseChatModel):
     # -- batches through LangChain's own batch -----------------------------------------
 
     def _batch_plan(
-        self, op: str, inputs: Sequence[Sequence[MessageLike] | str], options: OptionsLike
-    ) -> tuple[list[ChatResult | ChatModelError | None], list[int], list[Any], ChatOptions | None]:
-        """Validate each item; the bad ones hold their error, the good ones go to LangChain."""
+        self,
+        op: str,
+        inputs: Sequence[Sequence[MessageLike] | str],
+        options: OptionsLike,
+        max_concurrency: int | None,
+    ) -> _BatchPlan:
+        """Validate each item (a bad one holds its error); ready one LangChain call for the rest."""
+        from chatmodels._batching import check_concurrency
         from chatmodels.providers._langchain_messages import to_langchain
 
-        results: list[ChatResult | ChatModelError | None] = [None] * len(inputs)
-        indexes: list[int] = []
-        prepared: list[Any] = []
+        self._check_open(op)
+        limit = check_concurrency(max_concurrency, self._max_concurrency)
+        plan = _BatchPlan(op, limit, [None] * len(inputs))
         merged: ChatOptions | None = None
         for index, item in enumerate(inputs):
             try:
                 messages, merged = self._prepare(op, item, options)
             except ChatModelError as exc:
-                results[index] = exc
+                plan.results[index] = exc
                 continue
-            indexes.append(index)
-            prepared.append(to_langchain(messages))
-        return results, indexes, prepared, merged
+            plan.indexes.append(index)
+            plan.prepared.append(to_langchain(messages))
+        if merged is not None:
+            try:
+                plan.runnable, plan.kwargs = self._runnable(merged, op)
+            except ChatModelError as exc:  # every good item fails with the refusal
+                plan.results = [exc if r is None else r for r in plan.results]
+                plan.indexes.clear()
+        return plan
+
+    def _batch_answers(self, plan: _BatchPlan, outputs: Sequence[object]) -> BatchResult:
+        """Every item's answer or error, in input order, once LangChain's outputs are in."""
+        for index, output in zip(plan.indexes, outputs, strict=True):
+            plan.results[index] = self._batch_result(output, plan.op)
+        return [r for r in plan.results if r is not None]
 
     def _batch_result(self, output: object, op: str) -> ChatResult | ChatModelError:
         if isinstance(output, BaseException):
@@ -269,22 +286,13 @@ class LangChainChatModel(BaseChatModel):
         max_concurrency: int | None = None,
     ) -> BatchResult:
         """Answer many conversations through the model's own batch; failures stay at their index."""
-        from chatmodels._batching import check_concurrency
-
-        self._check_open("batch")
-        limit = check_concurrency(max_concurrency, self._max_concurrency)
-        results, indexes, prepared, merged = self._batch_plan("batch", inputs, options)
-        if merged is not None:
-            try:
-                runnable, kwargs = self._runnable(merged, "batch")
-            except ChatModelError as exc:
-                return [exc if r is None else r for r in results]
-            outputs = runnable.batch(
-                prepared, {"max_concurrency": limit}, return_exceptions=True, **kwargs
-            )
-            for index, output in zip(indexes, outputs, strict=True):
-                results[index] = self._batch_result(output, "batch")
-        return [r for r in results if r is not None]
+        plan = self._batch_plan("batch", inputs, options, max_concurrency)
+        if plan.runnable is None:
+            return self._batch_answers(plan, ())
+        outputs = plan.runnable.batch(
+            plan.prepared, {"max_concurrency": plan.limit}, return_exceptions=True, **plan.kwargs
+        )
+        return self._batch_answers(plan, outputs)
 
     async def abatch(
         self,
@@ -294,22 +302,27 @@ class LangChainChatModel(BaseChatModel):
         max_concurrency: int | None = None,
     ) -> BatchResult:
         """Answer many conversations through the model's own abatch on the running loop."""
-        from chatmodels._batching import check_concurrency
+        plan = self._batch_plan("abatch", inputs, options, max_concurrency)
+        if plan.runnable is None:
+            return self._batch_answers(plan, ())
+        outputs = await plan.runnable.abatch(
+            plan.prepared, {"max_concurrency": plan.limit}, return_exceptions=True, **plan.kwargs
+        )
+        return self._batch_answers(plan, outputs)
 
-        self._check_open("abatch")
-        limit = check_concurrency(max_concurrency, self._max_concurrency)
-        results, indexes, prepared, merged = self._batch_plan("abatch", inputs, options)
-        if merged is not None:
-            try:
-                runnable, kwargs = self._runnable(merged, "abatch")
-            except ChatModelError as exc:
-                return [exc if r is None else r for r in results]
-            outputs = await runnable.abatch(
-                prepared, {"max_concurrency": limit}, return_exceptions=True, **kwargs
-            )
-            for index, output in zip(indexes, outputs, strict=True):
-                results[index] = self._batch_result(output, "abatch")
-        return [r for r in results if r is not None]
+
+@dataclasses.dataclass
+class _BatchPlan:
+    """One batch: each item's error so far, and the good items LangChain answers in one call
+    (``runnable`` is None when none is left to send, or the options were refused)."""
+
+    op: str
+    limit: int
+    results: list[ChatResult | ChatModelError | None]
+    indexes: list[int] = dataclasses.field(default_factory=list)
+    prepared: list[Any] = dataclasses.field(default_factory=list)
+    runnable: Runnable[Any, Any] | None = None
+    kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def _secret_fields(maker: object) -> frozenset[str]:
