@@ -46,6 +46,7 @@ from chatmodels.provider import (
     ChatModel,
     HealthState,
     HealthStatus,
+    Provider,
     ProviderMetadata,
 )
 
@@ -56,6 +57,7 @@ __all__ = [
     "check_model_override",
     "check_parts",
     "check_supported",
+    "probe_provider",
     "result_as_chunk",
 ]
 
@@ -469,6 +471,16 @@ class BaseChatModel(Closing):
         return f"<{type(self).__name__} {self._metadata.name}:{self._model}{state}>"
 
 
+def probe_provider(provider: Provider) -> HealthStatus:
+    """A provider's health: make its default model and ask it; failing to make one is unhealthy."""
+    start = time.perf_counter()
+    try:
+        with provider.create_chat_model() as model:
+            return model.health_check()
+    except ChatModelError as exc:
+        return HealthStatus(HealthState.UNHEALTHY, time.perf_counter() - start, str(exc))
+
+
 class BaseProvider:
     """A Provider holding validated options; subclasses set ``metadata`` and build models."""
 
@@ -496,12 +508,7 @@ class BaseProvider:
 
     def health_check(self) -> HealthStatus:
         """Probe by making a model and asking it."""
-        start = time.perf_counter()
-        try:
-            with self.create_chat_model() as model:
-                return model.health_check()
-        except ChatModelError as exc:
-            return HealthStatus(HealthState.UNHEALTHY, time.perf_counter() - start, str(exc))
+        return probe_provider(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.metadata.name!r}>"

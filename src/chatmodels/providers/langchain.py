@@ -20,18 +20,16 @@ it with ``pip install "chatmodels-conformance[langchain]"``.
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from chatmodels.base import BaseChatModel
+from chatmodels.base import BaseChatModel, probe_provider
 from chatmodels.errors import ChatModelError, InvalidConfigError, UnsupportedError
 from chatmodels.messages import ChatChunk, ChatResult, Message, MessageLike
 from chatmodels.options import ChatOptions, OptionsLike, ResponseFormat
 from chatmodels.provider import (
     BatchResult,
     Capability,
-    HealthState,
     HealthStatus,
     ProviderMetadata,
 )
@@ -490,12 +488,7 @@ class LangChainProvider:
 
     def health_check(self) -> HealthStatus:
         """Probe by making a model and asking it."""
-        start = time.perf_counter()
-        try:
-            with self.create_chat_model() as model:
-                return model.health_check()
-        except ChatModelError as exc:
-            return HealthStatus(HealthState.UNHEALTHY, time.perf_counter() - start, str(exc))
+        return probe_provider(self)
 
     def __repr__(self) -> str:
         maker = getattr(self._maker, "__qualname__", type(self._maker).__name__)
