@@ -289,7 +289,7 @@ def otel_model(
 
 @dataclass(frozen=True, slots=True)
 class OtelRun:
-    """What a metrics check reads: the instrumented model, its capture, the declared metadata
+    """What a telemetry check reads: the instrumented model, its capture, the declared metadata
     and the settings, so each check names one fixture instead of four."""
 
     model: ChatModel

@@ -19,11 +19,11 @@ from opentelemetry.trace import NoOpTracerProvider
 
 from chatmodels import _semconv as sc
 from chatmodels.conformance.capture import TelemetryCapture
-from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.suites import _telemetry_kit
 from chatmodels.conformance.suites._bounded import call_limit, run_async
 from chatmodels.conformance.suites._telemetry_kit import (
     PROMPT,
+    OtelRun,
     Reported,
     aconsume,
     arun_kind,
@@ -39,6 +39,7 @@ from chatmodels.provider import Capability, ChatModel, ProviderMetadata
 
 #: The shared model, instrumented into each test's capture (a fixture).
 otel_model = _telemetry_kit.otel_model
+otel_run = _telemetry_kit.otel_run
 
 # -- OTEL-008 ------------------------------------------------------------------------------
 
@@ -166,55 +167,45 @@ def _bleeding(capture: TelemetryCapture, calls: list[Call], what: str) -> None:
 
 
 @pytest.mark.requirement("OTEL-009")
-def test_concurrent_threads_keep_their_own_attributes(
-    otel_model: ChatModel,
-    chatmodels_telemetry: TelemetryCapture,
-    chatmodels_provider_metadata: ProviderMetadata,
-    chatmodels_settings: Settings,
-) -> None:
+def test_concurrent_threads_keep_their_own_attributes(otel_run: OtelRun) -> None:
     """Threads calling at once each get a span with their own request and response values."""
-    count = chatmodels_settings.int("otel_threads")
-    streams = Capability.STREAMING in chatmodels_provider_metadata.capabilities
+    count = otel_run.settings.int("otel_threads")
+    streams = Capability.STREAMING in otel_run.metadata.capabilities
     gate = threading.Barrier(count)
     calls: list[Call | None] = [None] * count
 
     def call(index: int) -> None:
-        options = _options(index, count, chatmodels_provider_metadata)
+        options = _options(index, count, otel_run.metadata)
         gate.wait(timeout=call_limit())
         if streams and index % 2:
-            calls[index] = (options, consume("stream", otel_model.stream(PROMPT, options)))
+            calls[index] = (options, consume("stream", otel_run.model.stream(PROMPT, options)))
         else:
-            calls[index] = (options, run_kind(otel_model, "invoke", PROMPT, options)[0])
+            calls[index] = (options, run_kind(otel_run.model, "invoke", PROMPT, options)[0])
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         for future in [pool.submit(call, i) for i in range(count)]:
             future.result(timeout=call_limit())
-    _bleeding(chatmodels_telemetry, [c for c in calls if c is not None], "concurrent threads")
+    _bleeding(otel_run.telemetry, [c for c in calls if c is not None], "concurrent threads")
 
 
 @pytest.mark.requirement("OTEL-009")
 @pytest.mark.capability("async")
-def test_concurrent_tasks_keep_their_own_attributes(
-    otel_model: ChatModel,
-    chatmodels_telemetry: TelemetryCapture,
-    chatmodels_provider_metadata: ProviderMetadata,
-    chatmodels_settings: Settings,
-) -> None:
+def test_concurrent_tasks_keep_their_own_attributes(otel_run: OtelRun) -> None:
     """asyncio tasks calling at once each get a span with their own values."""
-    count = chatmodels_settings.int("otel_threads")
-    streams = Capability.STREAMING in chatmodels_provider_metadata.capabilities
+    count = otel_run.settings.int("otel_threads")
+    streams = Capability.STREAMING in otel_run.metadata.capabilities
 
     async def call(index: int) -> Call:
-        options = _options(index, count, chatmodels_provider_metadata)
+        options = _options(index, count, otel_run.metadata)
         if streams and index % 2:
-            return options, await aconsume("astream", otel_model.astream(PROMPT, options))
-        return options, (await arun_kind(otel_model, "ainvoke", PROMPT, options))[0]
+            return options, await aconsume("astream", otel_run.model.astream(PROMPT, options))
+        return options, (await arun_kind(otel_run.model, "ainvoke", PROMPT, options))[0]
 
     async def all_calls() -> list[Call]:
         return list(await asyncio.gather(*(call(i) for i in range(count))))
 
     _bleeding(
-        chatmodels_telemetry,
+        otel_run.telemetry,
         run_async(all_calls, f"{count} concurrent asyncio tasks"),
         "concurrent asyncio tasks",
     )

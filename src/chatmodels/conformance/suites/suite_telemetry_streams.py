@@ -11,22 +11,22 @@ from opentelemetry.sdk.trace import ReadableSpan
 from chatmodels import _semconv as sc
 from chatmodels.conformance import outcomes
 from chatmodels.conformance.capture import TelemetryCapture
-from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.suites import _telemetry_kit
 from chatmodels.conformance.suites._bounded import run_async
 from chatmodels.conformance.suites._telemetry_kit import (
     PROMPT,
+    OtelRun,
     aconsume,
     call_spans,
     consume,
     instrument_subject,
-    otel_profile,
 )
 from chatmodels.errors import ChatModelError
 from chatmodels.provider import Capability, ChatModel, ProviderMetadata
 
 #: The shared model, instrumented into each test's capture (a fixture).
 otel_model = _telemetry_kit.otel_model
+otel_run = _telemetry_kit.otel_run
 
 
 def _ended_once(capture: TelemetryCapture, what: str) -> ReadableSpan:
@@ -139,20 +139,15 @@ def test_stream_failed_by_the_provider_ends_its_span(
 
 
 @pytest.mark.requirement("OTEL-007")
-def test_time_to_first_chunk_is_within_the_span(
-    otel_model: ChatModel,
-    chatmodels_telemetry: TelemetryCapture,
-    chatmodels_provider_metadata: ProviderMetadata,
-    chatmodels_settings: Settings,
-) -> None:
+def test_time_to_first_chunk_is_within_the_span(otel_run: OtelRun) -> None:
     """time_to_first_chunk, on spans and in its metric, is > 0 and at most the span's duration."""
-    slack = chatmodels_settings.float("otel_clock_slack")
+    slack = otel_run.settings.float("otel_clock_slack")
     for _ in range(2):
-        consume("stream", otel_model.stream(PROMPT))
-        if Capability.ASYNC in chatmodels_provider_metadata.capabilities:
-            run_async(lambda: aconsume("astream", otel_model.astream(PROMPT)), "astream()")
+        consume("stream", otel_run.model.stream(PROMPT))
+        if Capability.ASYNC in otel_run.metadata.capabilities:
+            run_async(lambda: aconsume("astream", otel_run.model.astream(PROMPT)), "astream()")
     longest = 0.0
-    for span in call_spans(chatmodels_telemetry):
+    for span in call_spans(otel_run.telemetry):
         duration = ((span.end_time or 0) - (span.start_time or 0)) / 1e9
         longest = max(longest, duration)
         value = (span.attributes or {}).get(sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK)
@@ -165,8 +160,8 @@ def test_time_to_first_chunk_is_within_the_span(
             f"{sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK} is {value!r} on a span lasting "
             f"{duration:.6f}s; expected seconds in (0, {duration:.6f}]"
         )
-    name = otel_profile(chatmodels_settings).time_to_first_chunk.name
-    for point in chatmodels_telemetry.histogram_points(name):
+    name = otel_run.profile.time_to_first_chunk.name
+    for point in otel_run.telemetry.histogram_points(name):
         assert point.count == 0 or 0 < point.min <= point.max <= longest + slack, (
             f"{name} recorded values in [{point.min!r}, {point.max!r}] while the longest stream "
             f"span lasted {longest:.6f}s; expected seconds in (0, {longest:.6f}]"
