@@ -17,7 +17,7 @@ from ._fault import Fault
 from ._messages_defects import MESSAGES_WIRE_DEFECTS, defect_error, defect_events
 from ._messages_json import error_body, message_events, message_json, parse_messages_request
 from ._openai_json import BadRequest
-from ._replies import STATUS_FOR_CODE, play_early, send_body, send_typed_events, shaped
+from ._replies import STATUS_FOR_CODE, play_early, send_body, send_typed_events
 
 __all__ = ["MessagesEndpoint"]
 
@@ -77,9 +77,6 @@ class MessagesEndpoint:
     async def _send_stream(
         request: web.Request, events: list[dict[str, Any]], fault: Fault
     ) -> web.StreamResponse:
-        replaced = shaped(fault, "text/event-stream")
-        if replaced is not None:
-            return replaced
         if fault.kind == "incomplete":
             for event in events:
                 if event["type"] == "message_delta":

@@ -71,8 +71,11 @@ async def send_typed_events(
     fault: Fault,
     defect: Callable[[str, list[dict[str, Any]]], list[dict[str, Any]]],
 ) -> web.StreamResponse:
-    """Send events named by their ``type`` (Messages, Responses): padded, broken by the
-    protocol's *defect* rewrite, or cut before the last, as the fault says."""
+    """Send events named by their ``type`` (Messages, Responses): replaced outright, padded,
+    broken by the protocol's *defect* rewrite, or cut before the last, as the fault says."""
+    replaced = shaped(fault, "text/event-stream")
+    if replaced is not None:
+        return replaced
     pad_for(fault, events[0])
     if fault.kind == "wire":
         events = defect(fault.defect, events)

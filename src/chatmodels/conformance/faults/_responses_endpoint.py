@@ -22,7 +22,6 @@ from ._replies import (
     play_early,
     send_body,
     send_typed_events,
-    shaped,
 )
 from ._responses_defects import RESPONSES_WIRE_DEFECTS, defect_events, end_as, end_response
 from ._responses_json import parse_responses_request, response_events, response_json
@@ -78,9 +77,6 @@ class ResponsesEndpoint:
     async def _send_stream(
         request: web.Request, events: list[dict[str, Any]], fault: Fault
     ) -> web.StreamResponse:
-        replaced = shaped(fault, "text/event-stream")
-        if replaced is not None:
-            return replaced
         if fault.kind in _ENDS:
             events = end_as(events, _ENDS[fault.kind])
         return await send_typed_events(request, events, fault, defect_events)
