@@ -16,7 +16,7 @@ from chatmodels.options import ChatOptions
 from chatmodels.provider import Capability, ProviderMetadata
 from chatmodels.providers._http_declared import DEFAULT_OPTION_NAMES
 from chatmodels.providers._http_model import HttpChatModel, StreamParser
-from chatmodels.providers._http_provider import HttpProvider
+from chatmodels.providers._http_provider import HTTP_CHAT_CAPABILITIES, HttpProvider
 from chatmodels.providers._http_settings import (
     HTTP_OPTION_NAMES,
     HttpSettings,
@@ -31,23 +31,11 @@ from chatmodels.providers._responses_wire import (
 
 __all__ = ["ResponsesChatModel", "ResponsesProvider", "ResponsesSettings"]
 
-_CAPABILITIES = frozenset(
-    {
-        Capability.STREAMING,
-        Capability.ASYNC,
-        Capability.BATCH,
-        Capability.TOOLS,
-        Capability.TOOL_CHOICE,
-        Capability.JSON_MODE,
-        Capability.STRUCTURED_OUTPUT,
-        Capability.MAX_TOKENS,
-        Capability.USAGE,
-        Capability.SYSTEM_MESSAGES,
-        Capability.CANCELLATION,
-        Capability.TIMEOUT,
-        Capability.RESPONSES_COMPATIBLE,
-    }
-)
+#: The spec has no stop sequences; it has JSON-schema output and is this protocol.
+_CAPABILITIES = (HTTP_CHAT_CAPABILITIES - {Capability.STOP_SEQUENCES}) | {
+    Capability.STRUCTURED_OUTPUT,
+    Capability.RESPONSES_COMPATIBLE,
+}
 
 
 @dataclass(frozen=True, slots=True)
