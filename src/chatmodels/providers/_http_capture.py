@@ -9,6 +9,7 @@ answer with its arrival time, from which the SSE events are cut when someone rea
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 import re
 import threading
@@ -117,6 +118,15 @@ class WireExchange:
     def _received(self, part: bytes) -> None:
         self.parts.append((time.monotonic() - self.started, part))
 
+    @contextlib.contextmanager
+    def _noting_failure(self) -> Iterator[None]:
+        """Keep an exception that escapes the block as this exchange's error; it goes on."""
+        try:
+            yield
+        except Exception as exc:
+            self.error = repr(exc)
+            raise
+
 
 class WireRecorder:
     """Keep the last *keep* exchanges of every client it is attached to; thread-safe.
@@ -164,9 +174,20 @@ class WireRecorder:
             return len(self._exchanges)
 
 
-def _responded(exchange: WireExchange, response: httpx.Response) -> None:
+def _responded(
+    exchange: WireExchange,
+    response: httpx.Response,
+    body: httpx.SyncByteStream | httpx.AsyncByteStream,
+) -> httpx.Response:
+    """*response* noted on *exchange* (status, redacted headers), its body read through *body*."""
     exchange.status = response.status_code
     exchange.response_headers = redact_headers(response.headers)
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        stream=body,
+        extensions=response.extensions,
+    )
 
 
 class _RecordingStream(httpx.SyncByteStream):
@@ -177,13 +198,10 @@ class _RecordingStream(httpx.SyncByteStream):
         self._drain = drain
 
     def _record(self) -> Iterator[bytes]:
-        try:
+        with self._exchange._noting_failure():
             for part in self._inner:
                 self._exchange._received(part)
                 yield part
-        except Exception as exc:
-            self._exchange.error = repr(exc)
-            raise
         self._exchange.complete = True
 
     def __iter__(self) -> Iterator[bytes]:
@@ -211,13 +229,10 @@ class _AsyncRecordingStream(httpx.AsyncByteStream):
         self._drain = drain
 
     async def _record(self) -> AsyncIterator[bytes]:
-        try:
+        with self._exchange._noting_failure():
             async for part in self._inner:
                 self._exchange._received(part)
                 yield part
-        except Exception as exc:
-            self._exchange.error = repr(exc)
-            raise
         self._exchange.complete = True
 
     def __aiter__(self) -> AsyncIterator[bytes]:
@@ -246,19 +261,11 @@ class CapturingTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         exchange = self._recorder.begin(request)
-        try:
+        with exchange._noting_failure():
             response = self._inner.handle_request(request)
-        except Exception as exc:
-            exchange.error = repr(exc)
-            raise
-        _responded(exchange, response)
         assert isinstance(response.stream, httpx.SyncByteStream)
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            stream=_RecordingStream(response.stream, exchange, self._recorder.drain),
-            extensions=response.extensions,
-        )
+        body = _RecordingStream(response.stream, exchange, self._recorder.drain)
+        return _responded(exchange, response, body)
 
     def close(self) -> None:
         self._inner.close()
@@ -273,19 +280,11 @@ class AsyncCapturingTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         exchange = self._recorder.begin(request)
-        try:
+        with exchange._noting_failure():
             response = await self._inner.handle_async_request(request)
-        except Exception as exc:
-            exchange.error = repr(exc)
-            raise
-        _responded(exchange, response)
         assert isinstance(response.stream, httpx.AsyncByteStream)
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            stream=_AsyncRecordingStream(response.stream, exchange, self._recorder.drain),
-            extensions=response.extensions,
-        )
+        body = _AsyncRecordingStream(response.stream, exchange, self._recorder.drain)
+        return _responded(exchange, response, body)
 
     async def aclose(self) -> None:
         await self._inner.aclose()
