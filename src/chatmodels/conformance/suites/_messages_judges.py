@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from chatmodels.conformance.suites._wire_judges import Chunk, StreamView
+from chatmodels.conformance.suites._wire_judges import Chunk, StreamView, clip
 from chatmodels.providers._http_capture import WireExchange
 
 __all__ = [
@@ -42,11 +42,6 @@ def _events(view: StreamView) -> Iterator[tuple[Chunk, str, Mapping[str, Any]]]:
         yield chunk, kind if isinstance(kind, str) else "", data
 
 
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
 def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
@@ -72,7 +67,7 @@ def block_problems(view: StreamView) -> list[str]:
     next_index = 0
     for chunk, kind, data in _events(view):
         index = data.get("index")
-        where = f"{chunk.where()} ({kind} index {_shown(index)})"
+        where = f"{chunk.where()} ({kind} index {clip(index)})"
         if kind == "content_block_start":
             if open_index is not None:
                 problems.append(f"{where}: block {open_index} is still open")
@@ -111,14 +106,14 @@ def message_delta_problems(view: StreamView) -> list[str]:
     reason = delta.get("stop_reason") if isinstance(delta, Mapping) else None
     if reason not in STOP_REASONS:
         problems.append(
-            f"{chunk.where()}: message_delta stop_reason is {_shown(reason)}; "
+            f"{chunk.where()}: message_delta stop_reason is {clip(reason)}; "
             f"expected one of {sorted(STOP_REASONS)}"
         )
     usage = data.get("usage")
     output = usage.get("output_tokens") if isinstance(usage, Mapping) else None
     if not _is_count(output):
         problems.append(
-            f"{chunk.where()}: message_delta usage.output_tokens is {_shown(output)}; "
+            f"{chunk.where()}: message_delta usage.output_tokens is {clip(output)}; "
             "expected an integer >= 0"
         )
     return problems
@@ -135,7 +130,7 @@ def input_tokens_problems(view: StreamView) -> list[str]:
         if _is_count(count):
             return []
         return [
-            f"{chunk.where()}: message_start message.usage.input_tokens is {_shown(count)}; "
+            f"{chunk.where()}: message_start message.usage.input_tokens is {clip(count)}; "
             "expected an integer >= 0"
         ]
     return ["the stream sent no message_start, so no input_tokens"]
@@ -157,7 +152,7 @@ def _streamed_inputs(view: StreamView) -> tuple[list[str], list[str]]:
             if isinstance(part, str):
                 texts[index] += part
             else:
-                problems.append(f"{chunk.where()}: partial_json is {_shown(part)}; expected text")
+                problems.append(f"{chunk.where()}: partial_json is {clip(part)}; expected text")
     return [texts[i] for i in sorted(texts)], problems
 
 
@@ -182,13 +177,13 @@ def tool_input_problems(view: StreamView, whole: Any) -> tuple[list[str], list[s
         try:
             parsed = json.loads(text) if text.strip() else {}
         except ValueError:
-            joined = _shown(text)
+            joined = clip(text)
             problems.append(f"tool_use block {position}: the fragments join to {joined}, not JSON")
             continue
         if position < len(expected) and parsed != expected[position]:
             mismatches.append(
-                f"tool_use block {position}: streamed input {_shown(parsed)} differs from the "
-                f"non-streamed {_shown(expected[position])}"
+                f"tool_use block {position}: streamed input {clip(parsed)} differs from the "
+                f"non-streamed {clip(expected[position])}"
             )
     return problems, mismatches
 
@@ -203,10 +198,10 @@ def envelope_problems(exchange: WireExchange) -> list[str]:
     error = body.get("error") if isinstance(body, Mapping) else None
     enveloped = isinstance(body, Mapping) and body.get("type") == "error"
     if not enveloped or not isinstance(error, Mapping):
-        shown = _shown(exchange.response_body.decode("utf-8", "replace"))
+        shown = clip(exchange.response_body.decode("utf-8", "replace"))
         return [f'{where}: body {shown} is not a {{"type": "error", "error": {{...}}}} envelope']
     return [
-        f"{where}: error.{key} is {_shown(error.get(key))}; expected a string"
+        f"{where}: error.{key} is {clip(error.get(key))}; expected a string"
         for key in ("type", "message")
         if not isinstance(error.get(key), str)
     ]

@@ -28,6 +28,7 @@ __all__ = [
     "object_problems",
     "owned_schema_field",
     "schema_problem_lines",
+    "clip",
     "streamed_arguments",
     "tool_index_problems",
     "tool_once_problems",
@@ -110,7 +111,8 @@ def _body(exchange: WireExchange) -> Any:
         return None
 
 
-def _shown(value: Any) -> str:
+def clip(value: Any) -> str:
+    """*value* as a problem quotes it: its repr, cut to 80 characters."""
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -134,7 +136,7 @@ def identity_problems(view: StreamView) -> list[str]:
         values = list(dict.fromkeys(data.get(name) for _, data in view.objects()))
         if len(values) > 1:
             problems.append(
-                f"the chunks name {len(values)} different {name}s: {_shown(values[:4])}; "
+                f"the chunks name {len(values)} different {name}s: {clip(values[:4])}; "
                 f"expected one {name} on every chunk"
             )
     return problems
@@ -146,12 +148,12 @@ def object_problems(view: StreamView | None, whole: Any = None) -> list[str]:
     for chunk, data in view.objects() if view is not None else ():
         if data.get("object") != "chat.completion.chunk":
             problems.append(
-                f"{chunk.where()}: object is {_shown(data.get('object'))}; "
+                f"{chunk.where()}: object is {clip(data.get('object'))}; "
                 "expected 'chat.completion.chunk'"
             )
     if isinstance(whole, Mapping) and whole.get("object") != "chat.completion":
         problems.append(
-            f"the whole answer: object is {_shown(whole.get('object'))}; expected 'chat.completion'"
+            f"the whole answer: object is {clip(whole.get('object'))}; expected 'chat.completion'"
         )
     return problems
 
@@ -166,11 +168,11 @@ def created_problems(view: StreamView | None, whole: Any = None) -> list[str]:
     for chunk, data in view.objects() if view is not None else ():
         if not _is_int(data.get("created")):
             problems.append(
-                f"{chunk.where()}: created is {_shown(data.get('created'))}; expected an integer"
+                f"{chunk.where()}: created is {clip(data.get('created'))}; expected an integer"
             )
     if isinstance(whole, Mapping) and not _is_int(whole.get("created")):
         problems.append(
-            f"the whole answer: created is {_shown(whole.get('created'))}; expected an integer"
+            f"the whole answer: created is {clip(whole.get('created'))}; expected an integer"
         )
     return problems
 
@@ -226,7 +228,7 @@ def done_problems(view: StreamView) -> list[str]:
     """WIRE-007: the last event is [DONE]."""
     if view.events and view.events[-1].strip() == "[DONE]":
         return []
-    tail = _shown(view.events[-1]) if view.events else "nothing"
+    tail = clip(view.events[-1]) if view.events else "nothing"
     return [f"the stream's last event was {tail}; expected data: [DONE]"]
 
 
@@ -266,7 +268,7 @@ def tool_index_problems(view: StreamView) -> list[str]:
     """WIRE-009: every tool-call delta has an integer index."""
     return [
         f"{chunk.where()}: choices[..].delta.tool_calls[{position}].index is "
-        f"{'missing' if 'index' not in call else _shown(call['index'])}; expected an integer"
+        f"{'missing' if 'index' not in call else clip(call['index'])}; expected an integer"
         for chunk, position, call in view.tool_deltas()
         if not _is_int(call.get("index"))
     ]
@@ -311,7 +313,7 @@ def streamed_arguments(view: StreamView) -> tuple[dict[int, str], list[str]]:
             continue
         if not isinstance(fragment, str):
             problems.append(
-                f"{chunk.where()}: tool call {key} sent arguments {_shown(fragment)}; "
+                f"{chunk.where()}: tool call {key} sent arguments {clip(fragment)}; "
                 "expected a string fragment"
             )
             continue
@@ -338,7 +340,7 @@ def arguments_problems(view: StreamView, whole: Any) -> tuple[list[str], list[st
             parsed = json.loads(text)
         except ValueError:
             problems.append(
-                f"tool call {key}: the argument fragments join to {_shown(text)}, which is not JSON"
+                f"tool call {key}: the argument fragments join to {clip(text)}, which is not JSON"
             )
             continue
         if key >= len(expected):
@@ -351,8 +353,8 @@ def arguments_problems(view: StreamView, whole: Any) -> tuple[list[str], list[st
                 continue
         if parsed != want:
             mismatches.append(
-                f"tool call {key}: streamed arguments {_shown(parsed)} differ from the "
-                f"non-streamed {_shown(want)}"
+                f"tool call {key}: streamed arguments {clip(parsed)} differ from the "
+                f"non-streamed {clip(want)}"
             )
     return problems, mismatches
 
@@ -363,7 +365,7 @@ def arguments_problems(view: StreamView, whole: Any) -> tuple[list[str], list[st
 def whole_arguments_problems(whole: Any) -> list[str]:
     """WIRE-012: arguments of a whole answer are strings."""
     return [
-        f"choices[0].message.tool_calls[{i}].function.arguments is {_shown(value)}; "
+        f"choices[0].message.tool_calls[{i}].function.arguments is {clip(value)}; "
         "expected a JSON string"
         for i, value in enumerate(whole_arguments(whole))
         if not isinstance(value, str)
@@ -376,7 +378,7 @@ def envelope_problems(exchange: WireExchange) -> list[str]:
     body = _body(exchange)
     error = body.get("error") if isinstance(body, Mapping) else None
     if not isinstance(error, Mapping):
-        shown = _shown(exchange.response_body.decode("utf-8", "replace"))
+        shown = clip(exchange.response_body.decode("utf-8", "replace"))
         return [f'{where}: body {shown} is not an {{"error": {{...}}}} envelope']
     problems = []
     missing = [k for k in ("message", "type", "code") if k not in error]
@@ -384,7 +386,7 @@ def envelope_problems(exchange: WireExchange) -> list[str]:
         problems.append(f"{where}: error object lacks {missing}; got keys {sorted(error)}")
     for key in ("message", "type"):
         if key in error and not isinstance(error[key], str):
-            problems.append(f"{where}: error.{key} is {_shown(error[key])}; expected a string")
+            problems.append(f"{where}: error.{key} is {clip(error[key])}; expected a string")
     return problems
 
 
