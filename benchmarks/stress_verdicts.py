@@ -10,7 +10,7 @@ CPU-bound processes beside the run) and prints one status per requirement per ru
   127.0.0.1 on a free port, stopped afterwards); expected conformant at MUST every run and
   no CONC-004 failure.
 - ``broken``: a provider whose ``_ainvoke`` sleeps 20 ms with ``time.sleep``
-  (``tests/broken_concurrency.py:SleepsInAinvoke``), CONC-004 and ASYNC-005 only; expected
+  (``tests/catches/broken_concurrency.py:SleepsInAinvoke``), CONC-004 and ASYNC-005 only; expected
   both failed in every run, each message quoting the sleeping line.
 
 Example (from the repository root)::
@@ -159,7 +159,7 @@ def _order(requirement: str) -> tuple[str, int]:
 
 
 def _sleep_line() -> int:
-    source = (REPO / "tests" / "broken_concurrency.py").read_text().splitlines()
+    source = (REPO / "tests" / "catches" / "broken_concurrency.py").read_text().splitlines()
     return next(i for i, line in enumerate(source, 1) if "time.sleep(SLEEP_IN_AINVOKE)" in line)
 
 
@@ -217,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = set(wanted) - set(SCENARIOS)
     if unknown:
         parser.error(f"--scenario names {sorted(unknown)}; expected some of {SCENARIOS}")
-    paths = [str(REPO / "tests"), os.environ.get("PYTHONPATH", "")]
+    paths = [str(REPO / "tests" / "catches"), os.environ.get("PYTHONPATH", "")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
     problems: list[str] = []
     with contextlib.ExitStack() as stack:

@@ -1,7 +1,7 @@
 """Benchmark: the invoke path with and without instrument(), and the hand-written OTel reference.
 
 The three timings are the terms of the overhead budget checked in
-tests/test_telemetry_overhead.py: (instrumented - bare) <= 1.3 x hand-written.
+tests/library/test_telemetry_overhead.py: (instrumented - bare) <= 1.3 x hand-written.
 Run with ``pytest benchmarks --benchmark-only --benchmark-group-by=group``.
 """
 
@@ -19,7 +19,7 @@ import pytest
 
 def _load_overhead_module() -> ModuleType:
     # The contenders are built once, in the overhead test, so both measure the same thing.
-    path = Path(__file__).resolve().parents[1] / "tests" / "test_telemetry_overhead.py"
+    path = Path(__file__).resolve().parents[1] / "tests" / "library" / "test_telemetry_overhead.py"
     spec = importlib.util.spec_from_file_location("_telemetry_overhead", path)
     assert spec is not None
     assert spec.loader is not None

@@ -16,6 +16,8 @@ from chatmodels.conformance.cli import main as cli_main
 from chatmodels.conformance.faults import FaultServer
 from chatmodels.conformance.report import VERDICT_NOT_RUN
 
+CATCHES = Path(__file__).parents[1] / "catches"
+
 PREFLIGHT = "preflight failed, the suites did not run"
 
 
@@ -35,7 +37,7 @@ def _report(pytester: pytest.Pytester) -> dict[str, Any]:
 
 
 def _use_provider(pytester: pytest.Pytester, factory: str) -> None:
-    pytester.syspathinsert(Path(__file__).parent)
+    pytester.syspathinsert(CATCHES)
     pytester.makeconftest(
         f"""
         import pytest
@@ -220,7 +222,7 @@ class TestWaivers:
         self, pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
     ) -> None:
         """A waived inconclusive (and waived failure) is xfail: pytest exits 0, the gate passes."""
-        pytester.syspathinsert(Path(__file__).parent)
+        pytester.syspathinsert(CATCHES)
         pytester.makeconftest(
             """
             import pytest

@@ -19,7 +19,7 @@ import chatmodels.providers.langchain
 from chatmodels.conformance.report import load_expectations
 from chatmodels.conformance.requirements import CATALOGUE
 
-WAIVERS = Path(__file__).resolve().parent.parent / "conformance" / "langchain"
+WAIVERS = Path(__file__).resolve().parents[2] / "conformance" / "langchain"
 
 #: The lighter load the README gives for real providers.
 LOAD = (

@@ -1,7 +1,7 @@
 """Hostile providers that hang or raise BaseExceptions: the kit must bound and contain them.
 
 Each subclasses the reference model and breaks one call path for ever (or raises what no
-provider may raise); ``tests/test_bounded.py`` runs the suites against them in a subprocess.
+provider may raise); ``tests/kit/test_bounded.py`` runs the suites against them in a subprocess.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ class TestPerformanceRepeat:
     def test_overhead_verdict_is_identical_over_ten_runs(self, pytester, latency, expected, capsys):
         """Ten runs of the performance suite give ten identical, expected PERF-006 verdicts."""
         pytester.makeconftest(provider_conftest("InstrumentsItself"))
-        shutil.copy(Path(__file__).with_name("broken_performance.py"), pytester.path)
+        shutil.copy(Path(__file__).parents[1] / "catches" / "broken_performance.py", pytester.path)
         rows = []
         for _index in range(RUNS):
             started = time.perf_counter()

@@ -121,7 +121,7 @@ def _timed_run(
     The slowest test's own duration is printed too (collection alone takes seconds on a busy
     machine, so the wall time says little about the bounds).
     """
-    shutil.copy(Path(__file__).with_name("broken_bounds.py"), pytester.path)
+    shutil.copy(Path(__file__).parents[1] / "catches" / "broken_bounds.py", pytester.path)
     pytester.makeconftest(
         f"""
         import pytest

@@ -18,12 +18,13 @@ import chatmodels.conformance.catalogue as catalogue_package
 from chatmodels.conformance.requirements import CATALOGUE, SUITE_VERSION, Level
 from chatmodels.conformance.spec import recorded_version, render_spec, suite_tests
 
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).parents[1]
+CATCHES = TESTS / "catches"
 ROOT = TESTS.parent
 SPEC = ROOT / "conformance" / "SPEC.md"
 CATALOGUE_DIR = "src/chatmodels/conformance/catalogue"
 REGENERATE = "python tools/regenerate.py"
-#: Where an area's deliberately broken providers live when not in tests/broken_<area>.py.
+#: Where an area's deliberately broken providers live when not in tests/catches/broken_<area>.py.
 _BROKEN_ELSEWHERE = {"wire": "src/chatmodels/conformance/faults/_wire_defects.py"}
 
 
@@ -52,11 +53,11 @@ def _missing_suite_test(requirement_id: str) -> str:
 
 def _missing_catch(requirement_id: str) -> str:
     area = _where(requirement_id)
-    broken = _BROKEN_ELSEWHERE.get(area, f"tests/broken_{area}.py")
+    broken = _BROKEN_ELSEWHERE.get(area, f"tests/catches/broken_{area}.py")
     return (
         f"{requirement_id} has no catching broken provider: add one that fails exactly it to "
         f"{broken}, and a case marked @pytest.mark.catches({requirement_id!r}) to "
-        f"tests/test_catches_{area}.py"
+        f"tests/catches/test_catches_{area}.py"
     )
 
 
@@ -204,8 +205,8 @@ class TestCatalogue:
         _fail_if(bad)
 
     def test_every_requirement_has_a_catching_broken_provider(self) -> None:
-        """Each ID is named by a ``catches`` marker on a collected tests/test_catches_*.py test."""
-        caught = set(_collected_markers(sorted(TESTS.glob("test_catches_*.py")), "catches"))
+        """Each ID is named by a ``catches`` marker on a test of catches/test_catches_*.py."""
+        caught = set(_collected_markers(sorted(CATCHES.glob("test_catches_*.py")), "catches"))
         missing = [i for i in CATALOGUE.ids if i not in caught]
         _fail_if([_missing_catch(i) for i in missing])
 

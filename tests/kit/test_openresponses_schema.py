@@ -17,7 +17,7 @@ from chatmodels.conformance._responses_schema import (
     response_problems,
 )
 
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "derive_openresponses_schema.py"
+TOOL = Path(__file__).resolve().parents[2] / "tools" / "derive_openresponses_schema.py"
 
 
 def _tool() -> ModuleType:

@@ -1,7 +1,7 @@
 """Providers whose side signals are missing or whose stream is cut: evidence checks must not
 turn either into a failure of the requirements that merely use the signal.
 
-Each is a ReferenceProvider subclass used as a conftest factory; see tests/test_evidence.py.
+Each is a ReferenceProvider subclass used as a conftest factory; see tests/kit/test_evidence.py.
 """
 
 from __future__ import annotations
