@@ -24,6 +24,7 @@ __all__ = [
     "ABBA",
     "Block",
     "CallProfile",
+    "CpuPressure",
     "Decision",
     "Estimate",
     "WAITS_LITTLE",
@@ -222,6 +223,58 @@ class UnloadedClock:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class CpuPressure:
+    """The share of a window in which some task on the machine waited for a CPU (Linux PSI).
+
+    Other processes' load shows here, a loopback server's too; ``share`` is None without PSI.
+    """
+
+    #: Over this share the machine is saturated: timings measure the queue, not the provider.
+    SATURATED = 0.25
+
+    def __init__(self, path: str = "/proc/pressure/cpu") -> None:
+        self._path = path
+        self._start: tuple[float, float] | None = None
+        self.share: float | None = None
+
+    def _stalled(self) -> float | None:
+        try:
+            with open(self._path, encoding="ascii") as stat:
+                first = stat.readline()
+            return int(first.rsplit("total=", 1)[1]) / 1e6
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def __enter__(self) -> CpuPressure:
+        stalled = self._stalled()
+        self._start = None if stalled is None else (stalled, time.perf_counter())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        stalled = self._stalled()
+        if self._start is None or stalled is None:
+            return
+        wall = time.perf_counter() - self._start[1]
+        if wall > 0:
+            self.share = min(1.0, max(0.0, (stalled - self._start[0]) / wall))
+
+    @property
+    def saturated(self) -> bool:
+        """Whether some task waited for a CPU over ``SATURATED`` of the window."""
+        return self.share is not None and self.share >= self.SATURATED
+
+    def excuse(self, gross: bool, what: str) -> str | None:
+        """Why a missed timing rule is inconclusive (saturated, the miss not *gross*), or None."""
+        if gross or not self.saturated:
+            return None
+        assert self.share is not None
+        return (
+            f"{what}, but some task on this machine waited for a CPU {self.share:.0%} of the "
+            f"time it was measured (Linux PSI; saturated from {self.SATURATED:.0%}): the miss is "
+            "within what CPU contention alone causes, so it cannot be blamed on the provider"
+        )
 
 
 # -- paired blocks ----------------------------------------------------------------------------

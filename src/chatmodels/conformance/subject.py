@@ -56,6 +56,11 @@ class Subject:
         return self.lone_model.metadata
 
     @property
+    def remote(self) -> bool:
+        """Whether calls are served elsewhere (a ``base_url``): work this process cannot time."""
+        return bool(self.options.get("base_url"))
+
+    @property
     def model(self) -> str:
         """The model name under test."""
         if self.lone_model is not None:

@@ -14,10 +14,18 @@ from typing import NoReturn
 import pytest
 
 from chatmodels.conformance.outcomes import INCONCLUSIVE
+from chatmodels.conformance.perfstats import CpuPressure
 from chatmodels.conformance.raised import describe_raised
 from chatmodels.messages import ChatResult
 
-__all__ = ["SHORT_INPUT", "LONG_INPUT", "inconclusive", "unrepeatable", "usage_unusable"]
+__all__ = [
+    "SHORT_INPUT",
+    "LONG_INPUT",
+    "inconclusive",
+    "unless_saturated",
+    "unrepeatable",
+    "usage_unusable",
+]
 
 SHORT_INPUT = "Usage probe: reply with one word."
 LONG_INPUT = " ".join([SHORT_INPUT, *["Please keep the answer short and plain."] * 12])
@@ -26,6 +34,13 @@ LONG_INPUT = " ".join([SHORT_INPUT, *["Please keep the answer short and plain."]
 def inconclusive(reason: str) -> NoReturn:
     """End the test as inconclusive, naming why the evidence could not decide."""
     pytest.skip(f"{INCONCLUSIVE}{reason}")
+
+
+def unless_saturated(pressure: CpuPressure, gross: bool, miss: str) -> None:
+    """End a missed timing rule as inconclusive when a saturated machine explains the *miss*."""
+    excuse = pressure.excuse(gross, miss)
+    if excuse is not None:
+        inconclusive(excuse)
 
 
 def _words(text: str) -> int:

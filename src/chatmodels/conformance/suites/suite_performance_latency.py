@@ -3,7 +3,10 @@
 Every figure lands in the report with its unit and budget. Verdicts use medians and
 documented tail rules, never one timing, so a noisy machine moves figures, not verdicts.
 Calls are timed on ``perfstats.UnloadedClock``: a call preempted by another process is not a
-stall of the provider's, while its own waits (a sleep, a reconnect) still count.
+stall of the provider's, while its own waits (a sleep, a reconnect) still count. A loopback
+server's preemption is not subtracted, so for a provider with a ``base_url``, on a saturated
+machine (``perfstats.CpuPressure``), a miss smaller than ``GROSS`` times the limit is
+inconclusive.
 """
 
 from __future__ import annotations
@@ -16,9 +19,17 @@ from dataclasses import dataclass, field
 import pytest
 
 from chatmodels.conformance.fixtures import RecordFigure
-from chatmodels.conformance.perfstats import PerfPlan, Spread, UnloadedClock, spread, time_each
+from chatmodels.conformance.perfstats import (
+    CpuPressure,
+    PerfPlan,
+    Spread,
+    UnloadedClock,
+    spread,
+    time_each,
+)
 from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.subject import Subject
+from chatmodels.conformance.suites._evidence import unless_saturated
 from chatmodels.provider import Capability, ChatModel, ProviderMetadata
 from chatmodels.registry import ProviderRegistry
 
@@ -30,6 +41,9 @@ LATENCY_LEAST, LATENCY_MOST = 50, 2000
 #: Absolute allowance of the first-chunk rule, for calls too fast for a ratio to mean much.
 FIRST_CHUNK_SLACK = 0.001
 MS = 1e3
+#: On a saturated machine a latency rule still fails when missed by more than this factor:
+#: contention stretches tails a few times, a stall or a buffered stream far more.
+GROSS = 3.0
 
 
 def _record_spread(
@@ -119,6 +133,9 @@ class CallTimings:
     first_chunk: list[float] = field(default_factory=list)
     chunk_rates: list[float] = field(default_factory=list)
     chunks: list[int] = field(default_factory=list)
+    #: The machine's CPU pressure while they were taken; None when the provider runs in this
+    #: process, whose preemption ``UnloadedClock`` already subtracts.
+    pressure: CpuPressure | None = None
 
 
 def _time_invoke(model: ChatModel, timings: CallTimings, clock: Callable[[], float]) -> None:
@@ -147,6 +164,7 @@ def _time_stream(model: ChatModel, timings: CallTimings, clock: Callable[[], flo
 
 @pytest.fixture(scope="module")
 def call_timings(
+    chatmodels_subject: Subject,
     chatmodels_chat_model: ChatModel,
     chatmodels_provider_metadata: ProviderMetadata,
     chatmodels_settings: Settings,
@@ -155,7 +173,7 @@ def call_timings(
     plan = PerfPlan.from_settings(chatmodels_settings)
     streams = Capability.STREAMING in chatmodels_provider_metadata.capabilities
     model = chatmodels_chat_model
-    with UnloadedClock() as clock:
+    with UnloadedClock() as clock, CpuPressure() as pressure:
         warm = CallTimings()
         for _ in range(3):
             _time_invoke(model, warm, clock)
@@ -164,7 +182,7 @@ def call_timings(
         per_round = min(warm.invoke) + (min(warm.stream) if warm.stream else 0.0)
         rounds = math.ceil(plan.latency_seconds / max(per_round, 1e-6))
         rounds = max(LATENCY_LEAST, min(LATENCY_MOST, rounds))
-        timings = CallTimings()
+        timings = CallTimings(pressure=pressure if chatmodels_subject.remote else None)
         for _ in range(rounds):
             _time_invoke(model, timings, clock)
             if streams:
@@ -173,7 +191,11 @@ def call_timings(
 
 
 def _tail_verdict(
-    record_figure: RecordFigure, what: str, values: list[float], settings: Settings
+    record_figure: RecordFigure,
+    what: str,
+    values: list[float],
+    settings: Settings,
+    pressure: CpuPressure | None,
 ) -> None:
     budget = settings.budget("PERF-003")
     assert budget is not None
@@ -181,6 +203,13 @@ def _tail_verdict(
     found = spread(values)
     limit = max(budget * found.p50, found.p50 + slack)
     _record_spread(record_figure, what, found, budget_p99=limit * MS)
+    if found.p99 > limit and pressure is not None:
+        unless_saturated(
+            pressure,
+            found.p99 > GROSS * limit,
+            f"{what} p99 is {found.p99 * MS:.2f} ms against a limit of {limit * MS:.2f} ms "
+            f"(a miss over {GROSS:g}x would still fail)",
+        )
     assert found.p99 <= limit, (
         f"{what} p99 is {found.p99 * MS:.2f} ms against a median of {found.p50 * MS:.2f} ms "
         f"(p95 {found.p95 * MS:.2f} ms, {found.count} calls); expected p99 <= "
@@ -194,7 +223,11 @@ def test_invoke_latency(
 ) -> None:
     """invoke's slowest calls stay within a small multiple of its median."""
     _tail_verdict(
-        chatmodels_record_figure, "invoke latency", call_timings.invoke, chatmodels_settings
+        chatmodels_record_figure,
+        "invoke latency",
+        call_timings.invoke,
+        chatmodels_settings,
+        call_timings.pressure,
     )
 
 
@@ -207,7 +240,11 @@ def test_stream_latency(
     if not call_timings.stream:
         pytest.fail("every stream ended without a chunk; expected at least one chunk per stream")
     _tail_verdict(
-        chatmodels_record_figure, "stream latency", call_timings.stream, chatmodels_settings
+        chatmodels_record_figure,
+        "stream latency",
+        call_timings.stream,
+        chatmodels_settings,
+        call_timings.pressure,
     )
 
 
@@ -239,6 +276,13 @@ def test_time_to_first_chunk(
             higher_is_better=True,
             detail=f"median over {len(call_timings.chunk_rates)} streams of "
             f"{statistics.median(call_timings.chunks):g} chunks",
+        )
+    if first.p50 > limit and call_timings.pressure is not None:
+        unless_saturated(
+            call_timings.pressure,
+            first.p50 > GROSS * limit,
+            f"the first chunk took {first.p50 * MS:.2f} ms against a limit of {limit * MS:.2f} ms "
+            f"(a miss over {GROSS:g}x would still fail)",
         )
     assert first.p50 <= limit, (
         f"the first chunk took {first.p50 * MS:.2f} ms (median of {first.count} streams) while "

@@ -13,7 +13,9 @@ of 1x and the baseline's speedup at 16 callers, capped at the PERF-005 budget (2
 of what its profile allows (``perfstats.scaling_floor``: only waits overlap). A global lock
 around a 5 ms call gives about 1x where the baseline gives about 16x, and fails. When the
 baseline itself reaches under 2x, or load stretches one in-process call past ``LOADED`` times
-its own latency, the machine or the server is saturated: inconclusive. A
+its own latency, the machine or the server is saturated: inconclusive; so is, against a
+server on a machine whose CPU pressure is high (``perfstats.CpuPressure``), a shortfall that
+is not gross. A
 call that hardly waits (a fast in-process model, latency under ``WAITS_LITTLE`` times its CPU)
 cannot gain from callers under the GIL, and how much CPU a busy machine gives the process
 swings its throughput; its CPU per call at 16 callers over one may grow at most ``CONTENDED``
@@ -34,10 +36,17 @@ import pytest
 
 from chatmodels.conformance import outcomes
 from chatmodels.conformance.fixtures import RecordFigure
-from chatmodels.conformance.perfstats import CallProfile, PerfPlan, profile_calls, scaling_floor
+from chatmodels.conformance.perfstats import (
+    CallProfile,
+    CpuPressure,
+    PerfPlan,
+    profile_calls,
+    scaling_floor,
+)
 from chatmodels.conformance.settings import Settings
 from chatmodels.conformance.subject import Subject
 from chatmodels.conformance.suites._bounded import run_async
+from chatmodels.conformance.suites._evidence import unless_saturated
 from chatmodels.conformance.suites._scaling_baseline import AsyncCall, Baseline, baseline_for
 from chatmodels.provider import ChatModel
 
@@ -54,6 +63,10 @@ SATURATED = 2.0
 CONTENDED = 4.0
 #: Below this single-call latency, a raw HTTP client's hand-offs cost as much as the call.
 HTTP_MIN_LATENCY = 0.001
+#: Against a server on a saturated machine (``perfstats.CpuPressure``) a shortfall still fails
+#: when callers gained at most ``NO_GAIN`` while the raw client beside them reached
+#: ``GROSS_BASELINE``; a smaller one is inconclusive, as the server's share of CPU set it.
+NO_GAIN, GROSS_BASELINE = 1.25, 6.0
 #: A single caller's latency over this many times the call's own (CPU + least wait) means the
 #: machine, not the call, set the pace: an in-process wait's serialisation cannot be told.
 LOADED = 4.0
@@ -194,6 +207,7 @@ def _judge(
     how: str,
     budget: float,
     record_figure: RecordFigure,
+    pressure: CpuPressure,
 ) -> None:
     by_n = {level.concurrency: level for level in levels}
     one = by_n[1]
@@ -250,6 +264,14 @@ def _judge(
             f"{base_speedup:.2f}x at {JUDGED} callers in the same run, so the machine or the "
             f"server is saturated and the provider's {speedup:.2f}x cannot be judged; expected "
             f"the baseline to reach {SATURATED:g}x"
+        )
+    if speedup < floor and baseline.kind == "http":
+        gross = speedup <= NO_GAIN and base_speedup >= GROSS_BASELINE
+        unless_saturated(
+            pressure,
+            gross,
+            f"{how}: {speedup:.2f}x at {JUDGED} callers against a floor of {floor:.2f}x "
+            f"(baseline {base_speedup:.2f}x)",
         )
     assert speedup >= floor, (
         f"{how}: throughput at {JUDGED} callers is {speedup:.2f}x that of one caller "
@@ -384,7 +406,10 @@ def test_thread_scaling(
 
     _warm_up(call)
     profile = profile_calls(call, half)
-    with baseline_for(chatmodels_subject, PROMPT, profile, JUDGED) as baseline:
+    with (
+        CpuPressure() as pressure,
+        baseline_for(chatmodels_subject, PROMPT, profile, JUDGED) as baseline,
+    ):
         what = baseline.what
 
         def level(n: int) -> Callable[[], Level]:
@@ -399,7 +424,7 @@ def test_thread_scaling(
         many, base_many = _side_by_side(level(JUDGED), base_level(JUDGED))
     levels = [one, four, many, level(LEVELS[3])()]
     base = (base_one, base_many)
-    _judge(levels, base, profile, baseline, "threads", budget, chatmodels_record_figure)
+    _judge(levels, base, profile, baseline, "threads", budget, chatmodels_record_figure, pressure)
 
 
 @pytest.mark.requirement("PERF-005")
@@ -453,7 +478,8 @@ def test_asyncio_scaling(
         return levels, (base_one, base_many), profile, baseline
 
     # One watchdog thread for the whole measurement, bounded by what is left of the run budget.
-    levels, base, profile, baseline = run_async(
-        measure, "the asyncio scaling measurement", math.inf
-    )
-    _judge(levels, base, profile, baseline, "asyncio", budget, chatmodels_record_figure)
+    with CpuPressure() as pressure:
+        levels, base, profile, baseline = run_async(
+            measure, "the asyncio scaling measurement", math.inf
+        )
+    _judge(levels, base, profile, baseline, "asyncio", budget, chatmodels_record_figure, pressure)
