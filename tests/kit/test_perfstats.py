@@ -13,6 +13,7 @@ from chatmodels.conformance.perfstats import (
     ABBA,
     Block,
     CallProfile,
+    CpuPressure,
     Estimate,
     PerfPlan,
     UnloadedClock,
@@ -256,3 +257,54 @@ class TestPerfPlan:
         """The spec asks for at least 30 paired samples."""
         with pytest.raises(ValueError, match=r"at least 30.*10"):
             PerfPlan.from_settings(Settings(CATALOGUE, {"perf_samples": "10"}))
+
+
+def _psi(path, stalled_us: int) -> None:
+    path.write_text(
+        f"some avg10=0.00 avg60=0.00 avg300=0.00 total={stalled_us}\n"
+        "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+    )
+
+
+class TestCpuPressure:
+    def test_the_share_is_stalled_time_over_the_window(self, tmp_path) -> None:
+        """Half a window's worth of PSI stall time is a share of about one half."""
+        psi = tmp_path / "cpu"
+        _psi(psi, 1_000_000)
+        with CpuPressure(str(psi)) as pressure:
+            started = time.perf_counter()
+            time.sleep(0.2)
+            _psi(psi, 1_000_000 + int((time.perf_counter() - started) * 0.5e6))
+        assert pressure.share is not None
+        assert 0.35 < pressure.share <= 0.5
+        assert pressure.saturated
+
+    def test_a_quiet_machine_excuses_nothing(self, tmp_path) -> None:
+        """Without stall time a missed rule stands as a failure."""
+        psi = tmp_path / "cpu"
+        _psi(psi, 5)
+        with CpuPressure(str(psi)) as pressure:
+            time.sleep(0.01)
+        assert pressure.share == 0.0
+        assert pressure.excuse(gross=False, what="p99 is 20 ms against 10 ms") is None
+
+    def test_a_saturated_machine_excuses_only_a_miss_that_is_not_gross(self, tmp_path) -> None:
+        """Under pressure a small miss is excused with the figure; a gross one still fails."""
+        psi = tmp_path / "cpu"
+        _psi(psi, 0)
+        with CpuPressure(str(psi)) as pressure:
+            time.sleep(0.05)
+            _psi(psi, 10_000_000)
+        excuse = pressure.excuse(gross=False, what="p99 is 20 ms against 10 ms")
+        assert excuse is not None
+        assert excuse.startswith("p99 is 20 ms against 10 ms, but some task")
+        assert "100%" in excuse
+        assert pressure.excuse(gross=True, what="p99 is 900 ms against 10 ms") is None
+
+    def test_without_psi_the_share_is_unknown_and_nothing_is_excused(self, tmp_path) -> None:
+        """Where the kernel has no /proc/pressure/cpu the verdict is judged as before."""
+        with CpuPressure(str(tmp_path / "missing")) as pressure:
+            pass
+        assert pressure.share is None
+        assert not pressure.saturated
+        assert pressure.excuse(gross=False, what="anything") is None
