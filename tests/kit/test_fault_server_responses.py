@@ -72,6 +72,13 @@ class TestAnswers:
         assert answer["status"] == "completed"
         assert answer["usage"]["total_tokens"] > 0
 
+    def test_unknown_model_gets_404_in_the_envelope(self, client):
+        """A model the server does not serve is a 404 with the error envelope, as on the other
+        endpoints, not a 500."""
+        answer = client.post("/responses", json={**TEXT, "model": "no-such-model"})
+        assert answer.status_code == 404, answer.text
+        assert answer.json()["error"]["code"] == "model_not_found"
+
     def test_structured_answer_fits_and_echo_validates(self, client):
         """A json_schema request gets JSON fitting the schema; the echoed format follows the
         spec, whose response object keeps no schema."""

@@ -52,9 +52,9 @@ class ResponsesEndpoint:
             call = parse_responses_request(raw)
         except BadRequest as exc:
             return bad_request(exc)
-        model = self._model_for(call.model)
         created = int(time.time())
         try:
+            model = self._model_for(call.model)
             if not call.stream:
                 result = model.invoke(call.messages, call.options)
                 payload = response_json(result, call.echo, created=created)
