@@ -53,7 +53,8 @@ from chatmodels.provider import ChatModel
 PROMPT = "Say hello."
 LEVELS = (1, 4, 16, 64)
 JUDGED = 16
-#: How long callers may still be inside a call after the window closes: fixed + per caller.
+#: How long callers may still be inside a call after the window closes: fixed, plus per caller
+#: the larger of a floor and twice one call's latency.
 GRACE_SECONDS, GRACE_PER_CALLER = 5.0, 0.05
 WARM_UP_CALLS = 5
 #: A baseline that reaches less than this at 16 callers means a saturated machine or server.
@@ -95,14 +96,21 @@ class Level:
         )
 
 
-def _grace(concurrency: int) -> float:
-    return GRACE_SECONDS + GRACE_PER_CALLER * concurrency
+def _grace(concurrency: int, call_seconds: float) -> float:
+    """Time for calls in flight to return: a server that answers one at a time drains a queue."""
+    return GRACE_SECONDS + max(GRACE_PER_CALLER, 2 * call_seconds) * concurrency
 
 
 def _thread_level(
-    call: Callable[[], object], concurrency: int, window: float, what: str = "invoke()"
+    call: Callable[[], object],
+    concurrency: int,
+    window: float,
+    what: str = "invoke()",
+    *,
+    call_seconds: float,
 ) -> Level:
     """Run *concurrency* threads making *call* in a loop for *window* seconds."""
+    grace = _grace(concurrency, call_seconds)
     barrier = threading.Barrier(concurrency + 1)
     counts = [0] * concurrency
     errors: list[str] = []
@@ -110,7 +118,7 @@ def _thread_level(
 
     def worker(index: int) -> None:
         try:
-            barrier.wait(timeout=_grace(concurrency))
+            barrier.wait(timeout=grace)
         except threading.BrokenBarrierError:
             return
         end = box["end"]
@@ -132,8 +140,8 @@ def _thread_level(
         thread.start()
     cpu = time.process_time()
     box["end"] = time.perf_counter() + window
-    barrier.wait(timeout=_grace(concurrency))
-    give_up = box["end"] + _grace(concurrency)
+    barrier.wait(timeout=grace)
+    give_up = box["end"] + grace
     for thread in threads:
         thread.join(timeout=max(0.0, give_up - time.perf_counter()))
     cpu = time.process_time() - cpu
@@ -141,7 +149,7 @@ def _thread_level(
     if stuck:
         pytest.fail(
             f"{stuck} of {concurrency} threads were still inside {what} "
-            f"{_grace(concurrency):.1f}s after the measuring window closed; expected every "
+            f"{grace:.1f}s after the measuring window closed; expected every "
             "call to return"
         )
     if errors:
@@ -150,9 +158,15 @@ def _thread_level(
 
 
 async def _async_level(
-    call: AsyncCall, concurrency: int, window: float, what: str = "ainvoke()"
+    call: AsyncCall,
+    concurrency: int,
+    window: float,
+    what: str = "ainvoke()",
+    *,
+    call_seconds: float,
 ) -> Level:
     """Run *concurrency* tasks awaiting *call* in a loop for *window* seconds."""
+    grace = _grace(concurrency, call_seconds)
     end = time.perf_counter() + window
 
     async def worker() -> int:
@@ -167,11 +181,11 @@ async def _async_level(
     try:
         counts = await asyncio.wait_for(
             asyncio.gather(*(worker() for _ in range(concurrency))),
-            timeout=window + _grace(concurrency),
+            timeout=window + grace,
         )
     except asyncio.TimeoutError:
         pytest.fail(
-            f"{concurrency} tasks were still inside {what} {_grace(concurrency):.1f}s after "
+            f"{concurrency} tasks were still inside {what} {grace:.1f}s after "
             "the measuring window closed; expected every call to return"
         )
     except Exception as exc:
@@ -413,10 +427,13 @@ def test_thread_scaling(
         what = baseline.what
 
         def level(n: int) -> Callable[[], Level]:
-            return lambda: _thread_level(call, n, half)
+            return lambda: _thread_level(call, n, half, call_seconds=profile.latency)
 
         def base_level(n: int) -> Callable[[], Level]:
-            return lambda: _of_baseline(what, lambda: _thread_level(baseline.call, n, half, what))
+            return lambda: _of_baseline(
+                what,
+                lambda: _thread_level(baseline.call, n, half, what, call_seconds=profile.latency),
+            )
 
         _of_baseline(what, lambda: _warm_up(baseline.call))
         one, base_one = _side_by_side(level(1), base_level(1))
@@ -465,10 +482,12 @@ def test_asyncio_scaling(
                         await base_call()
 
                 def level(n: int) -> Callable[[], Awaitable[Level]]:
-                    return lambda: _async_level(call, n, half)
+                    return lambda: _async_level(call, n, half, call_seconds=profile.latency)
 
                 def base_level(n: int) -> Callable[[], Awaitable[Level]]:
-                    return lambda: _of_async_baseline(what, _async_level(base_call, n, half, what))
+                    return lambda: _of_async_baseline(
+                        what, _async_level(base_call, n, half, what, call_seconds=profile.latency)
+                    )
 
                 await _of_async_baseline(what, warm())
                 one, base_one = await _aside_by_side(level(1), base_level(1))
