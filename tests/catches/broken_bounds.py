@@ -6,32 +6,17 @@ provider may raise); ``tests/kit/test_bounded.py`` runs the suites against them 
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar
+from collections.abc import Iterator
 
 from chatmodels.messages import ChatChunk, ChatResult, Message
 from chatmodels.options import ChatOptions
-from chatmodels.providers.reference import REFERENCE_METADATA, ReferenceChatModel, ReferenceProvider
+from chatmodels.providers.reference import ReferenceChatModel
+from scaffold import reference_provider
 
 #: Set by nobody: a wait on it lasts for ever.
 _NEVER = threading.Event()
-
-
-def _provider(model_class: type[ReferenceChatModel]) -> type[ReferenceProvider]:
-    declared = dataclasses.replace(REFERENCE_METADATA)
-
-    class Provider(ReferenceProvider):
-        metadata = declared
-        chat_model_class: ClassVar[type[ReferenceChatModel]] = model_class
-
-        def __init__(self, options: Mapping[str, Any] | None = None) -> None:
-            super().__init__({"latency": 0.0, **(options or {})})
-
-    Provider.__name__ = Provider.__qualname__ = model_class.__name__ + "Provider"
-    return Provider
 
 
 class BlockedLoop(ReferenceChatModel):
@@ -102,11 +87,11 @@ class PanickingAinvoke(ReferenceChatModel):
         raise ProviderPanic("the provider gave up")
 
 
-BlockedLoopProvider = _provider(BlockedLoop)
-SlowAinvokeProvider = _provider(SlowAinvoke)
-SyncHangProvider = _provider(SyncHang)
-EndlessStreamProvider = _provider(EndlessStream)
-HangingCloseProvider = _provider(HangingClose)
-InterruptingInvokeProvider = _provider(InterruptingInvoke)
-ExitingInvokeProvider = _provider(ExitingInvoke)
-PanickingAinvokeProvider = _provider(PanickingAinvoke)
+BlockedLoopProvider = reference_provider(BlockedLoop, latency=0.0)
+SlowAinvokeProvider = reference_provider(SlowAinvoke, latency=0.0)
+SyncHangProvider = reference_provider(SyncHang, latency=0.0)
+EndlessStreamProvider = reference_provider(EndlessStream, latency=0.0)
+HangingCloseProvider = reference_provider(HangingClose, latency=0.0)
+InterruptingInvokeProvider = reference_provider(InterruptingInvoke, latency=0.0)
+ExitingInvokeProvider = reference_provider(ExitingInvoke, latency=0.0)
+PanickingAinvokeProvider = reference_provider(PanickingAinvoke, latency=0.0)

@@ -20,6 +20,7 @@ from chatmodels.errors import ChatCancelledError
 from chatmodels.messages import ChatChunk, ChatResult, Message
 from chatmodels.options import ChatOptions, OptionsLike
 from chatmodels.providers.reference import ReferenceChatModel, ReferenceProvider
+from scaffold import catching
 
 _LEAKED_THREAD_LIFE = 5.0
 _STRANDED = 10.0
@@ -59,6 +60,7 @@ class _EmptiesUnderLoadModel(_Counted):
         return result
 
 
+@catching("CONC-001")
 class EmptiesAnswersUnderLoad(ReferenceProvider):
     """invoke returns an empty answer whenever another invoke is in flight."""
 
@@ -95,6 +97,7 @@ class _SharedBufferModel(ReferenceChatModel):
             yield chunk
 
 
+@catching("CONC-002")
 class SharesResponseBuffer(ReferenceProvider):
     """Every call parks its answer in one model-wide attribute and reads it back after waiting."""
 
@@ -113,6 +116,12 @@ class _RaisesUnderContentionModel(_Counted):
             return super()._invoke(messages, options)
 
 
+@catching(
+    "CONC-003",
+    also={"CONC-001", "CONC-006"},
+    because="the failed calls return no answer (CONC-001) and fail in flight during close "
+    "(CONC-006)",
+)
 class RaisesRuntimeErrorUnderContention(ReferenceProvider):
     """invoke raises a bare RuntimeError whenever another invoke is in flight."""
 
@@ -128,6 +137,7 @@ class _BlockingModel(ReferenceChatModel):
         await asyncio.sleep(0)
 
 
+@catching("CONC-004")
 class BlocksEventLoop(ReferenceProvider):
     """Async calls wait with time.sleep, stalling every other task on the loop."""
 
@@ -158,6 +168,7 @@ class _DeafToCancelModel(ReferenceChatModel):
             await super()._await(seconds, budget)
 
 
+@catching("CONC-005")
 class IgnoresCancellation(ReferenceProvider):
     """Async waits swallow CancelledError, so a cancelled stream runs on to its end."""
 
@@ -214,6 +225,7 @@ class _ForgetfulModel(ReferenceChatModel):
         await self._aclose()
 
 
+@catching("CONC-007")
 class KeepsAnsweringAfterClose(ReferenceProvider):
     """close() releases resources but later calls still go out and answer."""
 
@@ -232,6 +244,11 @@ class _ThreadLeakModel(ReferenceChatModel):
         return super()._answer(messages, options)
 
 
+@catching(
+    "CONC-008",
+    also={"CONC-014"},
+    because="its stream threads outlive closed streams too, which is CONC-014",
+)
 class LeaksThreadPerCall(ReferenceProvider):
     """Every call starts a helper thread that lingers for 5 s."""
 
@@ -256,6 +273,7 @@ class _FileLeakModel(ReferenceChatModel):
             os.close(fd)
 
 
+@catching("CONC-009")
 class LeaksFileDescriptorPerCall(ReferenceProvider):
     """Every call opens a descriptor that is only released when the model closes."""
 
@@ -271,6 +289,9 @@ class _SocketLeakModel(ReferenceChatModel):
         return super()._answer(messages, options)
 
 
+# ResourceWarning is ignored for the run, as Python does by default, so only the suite test
+# that records warnings on purpose sees it.
+@catching("CONC-010", args=("-W", "ignore::ResourceWarning"))
 class LeaksSocketPerCall(ReferenceProvider):
     """Every call opens a socket and drops it without closing it."""
 
@@ -289,6 +310,8 @@ class _UnawaitedModel(ReferenceChatModel):
         return await super()._ainvoke(messages, options)
 
 
+# RuntimeWarning is ignored for the run, so only the suite test that records warnings sees it.
+@catching("CONC-011", args=("-W", "ignore::RuntimeWarning"))
 class LeavesCoroutineUnawaited(ReferenceProvider):
     """ainvoke creates a coroutine and drops it without awaiting it."""
 
@@ -298,6 +321,7 @@ class LeavesCoroutineUnawaited(ReferenceProvider):
 # -- CONC-012 ----------------------------------------------------------------------------
 
 
+@catching("CONC-012")
 class NotReentrantProvider(ReferenceProvider):
     """Construction sets a class-wide flag without a lock and refuses to overlap with itself."""
 
@@ -319,6 +343,7 @@ class NotReentrantProvider(ReferenceProvider):
 # -- CONC-013 ----------------------------------------------------------------------------
 
 
+@catching("CONC-013")
 class RacyModelCreation(ReferenceProvider):
     """create_chat_model parks the new model on the provider, so racing creators share one."""
 

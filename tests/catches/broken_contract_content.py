@@ -10,11 +10,11 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from broken_contract_features import _provider
 from chatmodels.messages import ChatChunk, ChatResult, Message
 from chatmodels.options import ChatOptions, OptionsLike
 from chatmodels.provider import Capability
 from chatmodels.providers.reference import REFERENCE_METADATA, ReferenceChatModel
+from scaffold import broken
 
 
 def _without_images(messages: Any) -> Any:
@@ -41,6 +41,9 @@ class _InvokeIgnoresSchema(ReferenceChatModel):
         return super()._invoke(messages, options)
 
 
+InvokeIgnoresSchema = broken(_InvokeIgnoresSchema, catches="SCHEMA-001")
+
+
 class _StreamDropsStructuredChunk(ReferenceChatModel):
     def _chunks(self, result: ChatResult, options: ChatOptions) -> list[ChatChunk]:
         chunks = super()._chunks(result, options)
@@ -49,8 +52,8 @@ class _StreamDropsStructuredChunk(ReferenceChatModel):
         return chunks
 
 
-InvokeIgnoresSchema = _provider(_InvokeIgnoresSchema)
-StreamDropsStructuredChunk = _provider(_StreamDropsStructuredChunk)
+StreamDropsStructuredChunk = broken(_StreamDropsStructuredChunk, catches="SCHEMA-002")
+
 
 # -- VISION ------------------------------------------------------------------------------
 
@@ -62,6 +65,9 @@ class _DropsImages(ReferenceChatModel):
         return super()._answer(_without_images(messages), options)
 
 
+DropsImages = broken(_DropsImages, catches="VISION-001", only="VISION,META")
+
+
 class _SilentlyDropsImages(ReferenceChatModel):
     """Does not declare vision, and drops images instead of refusing them."""
 
@@ -69,11 +75,13 @@ class _SilentlyDropsImages(ReferenceChatModel):
         return super()._prepare(op, _without_images(messages), options)
 
 
-DropsImages = _provider(_DropsImages)
-SilentlyDropsImages = _provider(
+SilentlyDropsImages = broken(
     _SilentlyDropsImages,
+    catches="META-002",
+    only="VISION,META",
     capabilities=REFERENCE_METADATA.capabilities - {Capability.VISION},
 )
+
 
 # -- REASON ------------------------------------------------------------------------------
 
@@ -90,6 +98,9 @@ class _ReasoningInContent(ReferenceChatModel):
         return dataclasses.replace(result, message=message)
 
 
+ReasoningInContent = broken(_ReasoningInContent, catches="REASON-001")
+
+
 class _ReasoningTokensUnreported(ReferenceChatModel):
     """Shows reasoning but leaves usage.reasoning_tokens unset."""
 
@@ -102,5 +113,4 @@ class _ReasoningTokensUnreported(ReferenceChatModel):
         )
 
 
-ReasoningInContent = _provider(_ReasoningInContent)
-ReasoningTokensUnreported = _provider(_ReasoningTokensUnreported)
+ReasoningTokensUnreported = broken(_ReasoningTokensUnreported, catches="REASON-002")

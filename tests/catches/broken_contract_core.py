@@ -1,6 +1,6 @@
 """Deliberately broken providers for the contract suite, part one: one failure mode each.
 
-Each model subclasses the reference model and overrides one step; ``_provider`` wraps it in a
+Each model subclasses the reference model and overrides one step; ``broken`` wraps it in a
 provider factory for the ``chatmodels_provider`` fixture. Latency is 0 to keep runs fast.
 """
 
@@ -25,24 +25,8 @@ from chatmodels.messages import (
 )
 from chatmodels.options import ChatOptions, OptionsLike
 from chatmodels.provider import BatchResult, Capability
-from chatmodels.providers.reference import REFERENCE_METADATA, ReferenceChatModel, ReferenceProvider
-
-
-def _provider(
-    model_class: type[ReferenceChatModel], latency: float = 0.0, **metadata_changes: Any
-) -> type[ReferenceProvider]:
-    """A provider factory whose models are *model_class*, with *latency* unless set."""
-    declared = dataclasses.replace(REFERENCE_METADATA, **metadata_changes)
-
-    class Provider(ReferenceProvider):
-        metadata = declared
-        chat_model_class: ClassVar[type[ReferenceChatModel]] = model_class
-
-        def __init__(self, options: Mapping[str, Any] | None = None) -> None:
-            super().__init__({"latency": latency, **(options or {})})
-
-    Provider.__name__ = Provider.__qualname__ = model_class.__name__ + "Provider"
-    return Provider
+from chatmodels.providers.reference import REFERENCE_METADATA, ReferenceChatModel
+from scaffold import broken
 
 
 def _with_text(result: ChatResult, text: str, **changes: Any) -> ChatResult:
@@ -59,12 +43,20 @@ class EmptyAnswer(ReferenceChatModel):
         return _with_text(super()._answer(messages, options), "")
 
 
+EmptyAnswerProvider = broken(EmptyAnswer, catches="CORE-001", latency=0.0)
+
+
 class ToolCallsFinishWithoutCalls(ReferenceChatModel):
     """Maps every finish reason to 'tool_calls', even for plain text answers."""
 
     def _answer(self, messages: Sequence[Message], options: ChatOptions) -> ChatResult:
         result = super()._answer(messages, options)
         return dataclasses.replace(result, finish_reason=FinishReason.TOOL_CALLS)
+
+
+ToolCallsFinishWithoutCallsProvider = broken(
+    ToolCallsFinishWithoutCalls, catches="CORE-002", latency=0.0
+)
 
 
 class UnnamedModel(ReferenceChatModel):
@@ -74,11 +66,17 @@ class UnnamedModel(ReferenceChatModel):
         return dataclasses.replace(super()._answer(messages, options), model="")
 
 
+UnnamedModelProvider = broken(UnnamedModel, catches="CORE-003", latency=0.0)
+
+
 class NoResponseId(ReferenceChatModel):
     """Never assigns a response id."""
 
     def _new_response_id(self) -> str:
         return ""
+
+
+NoResponseIdProvider = broken(NoResponseId, catches="CORE-004", latency=0.0)
 
 
 # -- ASYNC -----------------------------------------------------------------------------
@@ -89,6 +87,15 @@ class AsyncDropsUsage(ReferenceChatModel):
 
     async def _ainvoke(self, messages: tuple[Message, ...], options: ChatOptions) -> ChatResult:
         return dataclasses.replace(await super()._ainvoke(messages, options), usage=None)
+
+
+AsyncDropsUsageProvider = broken(
+    AsyncDropsUsage,
+    catches="ASYNC-001",
+    also={"ASYNC-003"},
+    because="abatch is built on ainvoke, so it loses usage too",
+    latency=0.0,
+)
 
 
 class AsyncStreamDropsLastDelta(ReferenceChatModel):
@@ -106,6 +113,11 @@ class AsyncStreamDropsLastDelta(ReferenceChatModel):
         return chunks()
 
 
+AsyncStreamDropsLastDeltaProvider = broken(
+    AsyncStreamDropsLastDelta, catches="ASYNC-002", latency=0.0
+)
+
+
 class AbatchIgnoresOptions(ReferenceChatModel):
     """abatch forwards the items but not the options."""
 
@@ -119,6 +131,9 @@ class AbatchIgnoresOptions(ReferenceChatModel):
         return await super().abatch(inputs, None, max_concurrency=max_concurrency)
 
 
+AbatchIgnoresOptionsProvider = broken(AbatchIgnoresOptions, catches="ASYNC-003", latency=0.0)
+
+
 class RefusesSyncInAsyncioThreads(ReferenceChatModel):
     """Mistakes asyncio's executor threads for the event loop and refuses sync calls there."""
 
@@ -129,11 +144,19 @@ class RefusesSyncInAsyncioThreads(ReferenceChatModel):
         return super()._invoke(messages, options)
 
 
+RefusesSyncInAsyncioThreadsProvider = broken(
+    RefusesSyncInAsyncioThreads, catches="ASYNC-004", latency=0.0
+)
+
+
 class BlockingAinvoke(ReferenceChatModel):
     """Runs the blocking sync call straight inside the coroutine."""
 
     async def _ainvoke(self, messages: tuple[Message, ...], options: ChatOptions) -> ChatResult:
         return self._invoke(messages, options)
+
+
+BlockingAinvokeProvider = broken(BlockingAinvoke, catches="ASYNC-005", latency=0.01)
 
 
 # -- STREAM ----------------------------------------------------------------------------
@@ -148,6 +171,9 @@ class StripsDeltas(ReferenceChatModel):
         ]
 
 
+StripsDeltasProvider = broken(StripsDeltas, catches="STREAM-001", latency=0.0)
+
+
 class RepeatsFinishReason(ReferenceChatModel):
     """Puts the finish reason on every chunk."""
 
@@ -158,11 +184,24 @@ class RepeatsFinishReason(ReferenceChatModel):
         ]
 
 
+RepeatsFinishReasonProvider = broken(RepeatsFinishReason, catches="STREAM-002", latency=0.0)
+
+
 class TrailingChunkAfterFinish(ReferenceChatModel):
     """Sends an empty chunk after the finish chunk, as a raw '[DONE]' would."""
 
     def _chunks(self, result: ChatResult, options: ChatOptions) -> list[ChatChunk]:
         return [*super()._chunks(result, options), ChatChunk(response_id=result.response_id)]
+
+
+TrailingChunkAfterFinishProvider = broken(
+    TrailingChunkAfterFinish,
+    catches="STREAM-002",
+    also={"STREAM-003", "STREAM-005"},
+    because="the finish reason and usage are no longer on the last chunk, and the last chunk "
+    "is empty",
+    latency=0.0,
+)
 
 
 class UsageOnEveryChunk(ReferenceChatModel):
@@ -172,6 +211,9 @@ class UsageOnEveryChunk(ReferenceChatModel):
         return [
             dataclasses.replace(c, usage=result.usage) for c in super()._chunks(result, options)
         ]
+
+
+UsageOnEveryChunkProvider = broken(UsageOnEveryChunk, catches="STREAM-003", latency=0.0)
 
 
 class StreamUsageOffByOne(ReferenceChatModel):
@@ -185,6 +227,9 @@ class StreamUsageOffByOne(ReferenceChatModel):
         return [*chunks[:-1], dataclasses.replace(chunks[-1], usage=extra)]
 
 
+StreamUsageOffByOneProvider = broken(StreamUsageOffByOne, catches="STREAM-003", latency=0.0)
+
+
 class NewIdPerChunk(ReferenceChatModel):
     """Gives every chunk a fresh response id."""
 
@@ -195,6 +240,9 @@ class NewIdPerChunk(ReferenceChatModel):
         ]
 
 
+NewIdPerChunkProvider = broken(NewIdPerChunk, catches="STREAM-004", latency=0.0)
+
+
 class EmptyKeepAliveChunks(ReferenceChatModel):
     """Forwards the transport's empty keep-alive chunks between real ones."""
 
@@ -203,6 +251,9 @@ class EmptyKeepAliveChunks(ReferenceChatModel):
         for chunk in super()._chunks(result, options):
             chunks += [ChatChunk(response_id=result.response_id), chunk]
         return chunks
+
+
+EmptyKeepAliveChunksProvider = broken(EmptyKeepAliveChunks, catches="STREAM-005", latency=0.0)
 
 
 class AbandonedStreamHoldsConnection(ReferenceChatModel):
@@ -255,6 +306,11 @@ class AbandonedStreamHoldsConnection(ReferenceChatModel):
         return chunks()
 
 
+AbandonedStreamHoldsConnectionProvider = broken(
+    AbandonedStreamHoldsConnection, catches="STREAM-006", latency=0.0
+)
+
+
 class ToolDeltaIndexPerFragment(ReferenceChatModel):
     """Gives every tool-call fragment its own index, so one call merges into several."""
 
@@ -268,6 +324,11 @@ class ToolDeltaIndexPerFragment(ReferenceChatModel):
                 fragment += 1
             chunks.append(dataclasses.replace(chunk, tool_call_deltas=tuple(deltas)))
         return chunks
+
+
+ToolDeltaIndexPerFragmentProvider = broken(
+    ToolDeltaIndexPerFragment, catches="STREAM-007", latency=0.0
+)
 
 
 # -- BATCH -----------------------------------------------------------------------------
@@ -308,11 +369,17 @@ class BatchInCompletionOrder(_OwnBatch):
             return [f.result() for f in as_completed(futures)]
 
 
+BatchInCompletionOrderProvider = broken(BatchInCompletionOrder, catches="BATCH-001", latency=0.0)
+
+
 class BatchFailsFast(_OwnBatch):
     """Lets the first failing item's error escape the whole batch."""
 
     def _run_batch(self, inputs: list[Any], options: OptionsLike) -> BatchResult:
         return [self.invoke(item, options) for item in inputs]
+
+
+BatchFailsFastProvider = broken(BatchFailsFast, catches="BATCH-002", latency=0.0)
 
 
 class EmptyBatchCrashes(_OwnBatch):
@@ -321,6 +388,9 @@ class EmptyBatchCrashes(_OwnBatch):
     def _run_batch(self, inputs: list[Any], options: OptionsLike) -> BatchResult:
         with ThreadPoolExecutor(max_workers=len(inputs)) as pool:
             return list(pool.map(lambda item: self._one(item, options), inputs))
+
+
+EmptyBatchCrashesProvider = broken(EmptyBatchCrashes, catches="BATCH-003", latency=0.0)
 
 
 # -- MSG -------------------------------------------------------------------------------
@@ -344,10 +414,22 @@ class RejectsAssistantTurns(_RejectsRole):
     rejected = Role.ASSISTANT
 
 
+RejectsAssistantTurnsProvider = broken(RejectsAssistantTurns, catches="MSG-001", latency=0.0)
+
+
 class RejectsSystemMessages(_RejectsRole):
     """Declares system messages, then refuses them."""
 
     rejected = Role.SYSTEM
+
+
+RejectsSystemMessagesProvider = broken(
+    RejectsSystemMessages,
+    catches="MSG-002",
+    also={"MSG-008"},
+    because="refusing system messages also keeps them from the model, which MSG-008 checks",
+    latency=0.0,
+)
 
 
 class SplitsUtf8InStreams(ReferenceChatModel):
@@ -367,6 +449,9 @@ class SplitsUtf8InStreams(ReferenceChatModel):
         return [*mangled[:-1], last]
 
 
+SplitsUtf8InStreamsProvider = broken(SplitsUtf8InStreams, catches="MSG-003", latency=0.0)
+
+
 class IndexesEmptyConversation(ReferenceChatModel):
     """Reads the last message before validating, so an empty list is an IndexError."""
 
@@ -376,6 +461,9 @@ class IndexesEmptyConversation(ReferenceChatModel):
         if not isinstance(messages, str):
             _ = messages[-1]
         return super()._prepare(op, messages, options)
+
+
+IndexesEmptyConversationProvider = broken(IndexesEmptyConversation, catches="MSG-004", latency=0.0)
 
 
 class EmptyContentIsValueError(ReferenceChatModel):
@@ -390,6 +478,9 @@ class EmptyContentIsValueError(ReferenceChatModel):
             msg = "empty content"
             raise ValueError(msg)
         return super()._prepare(op, messages, options)
+
+
+EmptyContentIsValueErrorProvider = broken(EmptyContentIsValueError, catches="MSG-005", latency=0.0)
 
 
 class UnknownRoleIsKeyError(ReferenceChatModel):
@@ -408,6 +499,9 @@ class UnknownRoleIsKeyError(ReferenceChatModel):
         return super()._prepare(op, messages, options)
 
 
+UnknownRoleIsKeyErrorProvider = broken(UnknownRoleIsKeyError, catches="MSG-006", latency=0.0)
+
+
 class VagueInputLimit(ReferenceChatModel):
     """Refuses long input without saying what the limit is."""
 
@@ -421,6 +515,9 @@ class VagueInputLimit(ReferenceChatModel):
             raise
 
 
+VagueInputLimitProvider = broken(VagueInputLimit, catches="MSG-007", latency=0.0)
+
+
 # -- OPT -------------------------------------------------------------------------------
 
 
@@ -429,6 +526,9 @@ class IgnoresMaxTokens(ReferenceChatModel):
 
     def _answer(self, messages: Sequence[Message], options: ChatOptions) -> ChatResult:
         return super()._answer(messages, dataclasses.replace(options, max_tokens=None))
+
+
+IgnoresMaxTokensProvider = broken(IgnoresMaxTokens, catches="OPT-001", latency=0.0)
 
 
 class KeepsStopSequence(ReferenceChatModel):
@@ -442,6 +542,9 @@ class KeepsStopSequence(ReferenceChatModel):
             return result
         at, stop = min(found)
         return _with_text(result, text[: at + len(stop)])
+
+
+KeepsStopSequenceProvider = broken(KeepsStopSequence, catches="OPT-002", latency=0.0)
 
 
 class _RewritesOptions(ReferenceChatModel):
@@ -471,6 +574,9 @@ class ClampsOptions(_RewritesOptions):
         return options
 
 
+ClampsOptionsProvider = broken(ClampsOptions, catches="OPT-003", latency=0.0)
+
+
 class IgnoresUnknownExtra(_RewritesOptions):
     """Silently drops extra options it does not understand."""
 
@@ -479,12 +585,23 @@ class IgnoresUnknownExtra(_RewritesOptions):
         return options
 
 
+IgnoresUnknownExtraProvider = broken(IgnoresUnknownExtra, catches="OPT-004", latency=0.0)
+
+
 class IgnoresUndeclaredJsonMode(_RewritesOptions):
     """Does not declare json_mode, yet answers JSON-mode requests with plain text."""
 
     def _rewrite(self, options: dict[str, Any]) -> dict[str, Any]:
         options.pop("response_format", None)
         return options
+
+
+IgnoresUndeclaredJsonModeProvider = broken(
+    IgnoresUndeclaredJsonMode,
+    catches="OPT-004",
+    capabilities=REFERENCE_METADATA.capabilities - {Capability.JSON_MODE},
+    latency=0.0,
+)
 
 
 # -- USAGE -----------------------------------------------------------------------------
@@ -504,6 +621,9 @@ class TotalOffByOne(ReferenceChatModel):
         return _with_usage(result, Usage(u.input_tokens, u.output_tokens, u.total_tokens + 1))
 
 
+TotalOffByOneProvider = broken(TotalOffByOne, catches="USAGE-001", latency=0.0)
+
+
 class FixedInputTokens(ReferenceChatModel):
     """Counts messages instead of tokens on the input side."""
 
@@ -511,6 +631,9 @@ class FixedInputTokens(ReferenceChatModel):
         result = super()._answer(messages, options)
         assert result.usage is not None
         return _with_usage(result, Usage(len(messages), result.usage.output_tokens))
+
+
+FixedInputTokensProvider = broken(FixedInputTokens, catches="USAGE-002", latency=0.0)
 
 
 class ZeroOutputTokens(ReferenceChatModel):
@@ -522,45 +645,7 @@ class ZeroOutputTokens(ReferenceChatModel):
         return _with_usage(result, Usage(result.usage.input_tokens, 0))
 
 
-EmptyAnswerProvider = _provider(EmptyAnswer)
-ToolCallsFinishWithoutCallsProvider = _provider(ToolCallsFinishWithoutCalls)
-UnnamedModelProvider = _provider(UnnamedModel)
-NoResponseIdProvider = _provider(NoResponseId)
-AsyncDropsUsageProvider = _provider(AsyncDropsUsage)
-AsyncStreamDropsLastDeltaProvider = _provider(AsyncStreamDropsLastDelta)
-AbatchIgnoresOptionsProvider = _provider(AbatchIgnoresOptions)
-RefusesSyncInAsyncioThreadsProvider = _provider(RefusesSyncInAsyncioThreads)
-BlockingAinvokeProvider = _provider(BlockingAinvoke, latency=0.01)
-StripsDeltasProvider = _provider(StripsDeltas)
-RepeatsFinishReasonProvider = _provider(RepeatsFinishReason)
-TrailingChunkAfterFinishProvider = _provider(TrailingChunkAfterFinish)
-UsageOnEveryChunkProvider = _provider(UsageOnEveryChunk)
-StreamUsageOffByOneProvider = _provider(StreamUsageOffByOne)
-NewIdPerChunkProvider = _provider(NewIdPerChunk)
-EmptyKeepAliveChunksProvider = _provider(EmptyKeepAliveChunks)
-AbandonedStreamHoldsConnectionProvider = _provider(AbandonedStreamHoldsConnection)
-ToolDeltaIndexPerFragmentProvider = _provider(ToolDeltaIndexPerFragment)
-BatchInCompletionOrderProvider = _provider(BatchInCompletionOrder)
-BatchFailsFastProvider = _provider(BatchFailsFast)
-EmptyBatchCrashesProvider = _provider(EmptyBatchCrashes)
-RejectsAssistantTurnsProvider = _provider(RejectsAssistantTurns)
-RejectsSystemMessagesProvider = _provider(RejectsSystemMessages)
-SplitsUtf8InStreamsProvider = _provider(SplitsUtf8InStreams)
-IndexesEmptyConversationProvider = _provider(IndexesEmptyConversation)
-EmptyContentIsValueErrorProvider = _provider(EmptyContentIsValueError)
-UnknownRoleIsKeyErrorProvider = _provider(UnknownRoleIsKeyError)
-VagueInputLimitProvider = _provider(VagueInputLimit)
-IgnoresMaxTokensProvider = _provider(IgnoresMaxTokens)
-KeepsStopSequenceProvider = _provider(KeepsStopSequence)
-ClampsOptionsProvider = _provider(ClampsOptions)
-IgnoresUnknownExtraProvider = _provider(IgnoresUnknownExtra)
-IgnoresUndeclaredJsonModeProvider = _provider(
-    IgnoresUndeclaredJsonMode,
-    capabilities=REFERENCE_METADATA.capabilities - {Capability.JSON_MODE},
-)
-TotalOffByOneProvider = _provider(TotalOffByOne)
-FixedInputTokensProvider = _provider(FixedInputTokens)
-ZeroOutputTokensProvider = _provider(ZeroOutputTokens)
+ZeroOutputTokensProvider = broken(ZeroOutputTokens, catches="USAGE-003", latency=0.0)
 
 
 class IgnoresModelOverride(ReferenceChatModel):
@@ -570,4 +655,4 @@ class IgnoresModelOverride(ReferenceChatModel):
         return self._model
 
 
-IgnoresModelOverrideProvider = _provider(IgnoresModelOverride)
+IgnoresModelOverrideProvider = broken(IgnoresModelOverride, catches="OPT-005", latency=0.0)

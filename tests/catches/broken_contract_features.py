@@ -23,15 +23,7 @@ from chatmodels.providers.reference import (
     ReferenceChatModel,
     ReferenceProvider,
 )
-
-
-def _provider(model_class: type[ReferenceChatModel], **metadata: Any) -> type[ReferenceProvider]:
-    """A ReferenceProvider subclass making *model_class*, with metadata fields replaced."""
-    attrs: dict[str, Any] = {"chat_model_class": model_class}
-    if metadata:
-        attrs["metadata"] = dataclasses.replace(REFERENCE_METADATA, **metadata)
-    return type(model_class.__name__ + "Provider", (ReferenceProvider,), attrs)
-
+from scaffold import broken, catching
 
 # -- TOOLS -------------------------------------------------------------------------------
 
@@ -47,10 +39,16 @@ class _DropsRequiredArgument(ReferenceChatModel):
         return dataclasses.replace(call, arguments=json.dumps(arguments))
 
 
+BadToolArguments = broken(_DropsRequiredArgument, catches="TOOLS-001")
+
+
 class _ToolCallsFinishWithStop(ReferenceChatModel):
     def _answer(self, messages: Sequence[Message], options: ChatOptions) -> ChatResult:
         result = super()._answer(messages, options)
         return dataclasses.replace(result, finish_reason=FinishReason.STOP)
+
+
+ToolCallsFinishWithStop = broken(_ToolCallsFinishWithStop, catches="TOOLS-002")
 
 
 class _IgnoresNamedToolChoice(ReferenceChatModel):
@@ -60,11 +58,17 @@ class _IgnoresNamedToolChoice(ReferenceChatModel):
         return super()._tool_call(messages, options)
 
 
+IgnoresNamedToolChoice = broken(_IgnoresNamedToolChoice, catches="TOOLS-003")
+
+
 class _IgnoresToolChoiceNone(ReferenceChatModel):
     def _tool_call(self, messages: Sequence[Message], options: ChatOptions) -> ToolCall | None:
         if options.tool_choice == "none":
             options = dataclasses.replace(options, tool_choice="auto")
         return super()._tool_call(messages, options)
+
+
+IgnoresToolChoiceNone = broken(_IgnoresToolChoiceNone, catches="TOOLS-004")
 
 
 class _CallsAnsweredToolAgain(ReferenceChatModel):
@@ -74,6 +78,9 @@ class _CallsAnsweredToolAgain(ReferenceChatModel):
         return super()._tool_call(messages, options)
 
 
+CallsAnsweredToolAgain = broken(_CallsAnsweredToolAgain, catches="TOOLS-005")
+
+
 class _TreatsRequiredAsAuto(ReferenceChatModel):
     def _tool_call(self, messages: Sequence[Message], options: ChatOptions) -> ToolCall | None:
         if options.tool_choice == "required":
@@ -81,12 +88,8 @@ class _TreatsRequiredAsAuto(ReferenceChatModel):
         return super()._tool_call(messages, options)
 
 
-BadToolArguments = _provider(_DropsRequiredArgument)
-ToolCallsFinishWithStop = _provider(_ToolCallsFinishWithStop)
-IgnoresNamedToolChoice = _provider(_IgnoresNamedToolChoice)
-IgnoresToolChoiceNone = _provider(_IgnoresToolChoiceNone)
-CallsAnsweredToolAgain = _provider(_CallsAnsweredToolAgain)
-TreatsRequiredAsAuto = _provider(_TreatsRequiredAsAuto)
+TreatsRequiredAsAuto = broken(_TreatsRequiredAsAuto, catches="TOOLS-006")
+
 
 # -- JSON --------------------------------------------------------------------------------
 
@@ -97,6 +100,9 @@ class _IgnoresJsonMode(ReferenceChatModel):
         return super()._invoke(messages, text_options)
 
 
+IgnoresJsonMode = broken(_IgnoresJsonMode, catches="JSON-001")
+
+
 class _StreamDropsFirstJsonChunk(ReferenceChatModel):
     def _chunks(self, result: ChatResult, options: ChatOptions) -> list[ChatChunk]:
         chunks = super()._chunks(result, options)
@@ -105,8 +111,8 @@ class _StreamDropsFirstJsonChunk(ReferenceChatModel):
         return chunks
 
 
-IgnoresJsonMode = _provider(_IgnoresJsonMode)
-StreamDropsJsonChunk = _provider(_StreamDropsFirstJsonChunk)
+StreamDropsJsonChunk = broken(_StreamDropsFirstJsonChunk, catches="JSON-002")
+
 
 # -- ERR ---------------------------------------------------------------------------------
 
@@ -124,12 +130,18 @@ class _BareKeyErrorOnUnknownRole(ReferenceChatModel):
         return super()._prepare(op, messages, options)
 
 
+BareKeyErrorOnUnknownRole = broken(_BareKeyErrorOnUnknownRole, catches="ERR-001")
+
+
 class _RetryableInvalidInput(ReferenceChatModel):
     def _prepare(self, op: str, messages: Any, options: OptionsLike) -> Any:
         try:
             return super()._prepare(op, messages, options)
         except InvalidInputError as exc:
             raise InvalidInputError(exc.message, op=exc.op, retryable=True) from None
+
+
+RetryableInvalidInput = broken(_RetryableInvalidInput, catches="ERR-002")
 
 
 class _LeaksApiKey(ReferenceChatModel):
@@ -143,6 +155,7 @@ class _LeaksApiKey(ReferenceChatModel):
             raise InvalidInputError(msg, op=exc.op) from None
 
 
+@catching("ERR-003")
 class LeaksApiKey(ReferenceProvider):
     """Accepts a secret api_key option and prints it in its error messages."""
 
@@ -162,9 +175,6 @@ class LeaksApiKey(ReferenceProvider):
     chat_model_class = _LeaksApiKey
 
 
-BareKeyErrorOnUnknownRole = _provider(_BareKeyErrorOnUnknownRole)
-RetryableInvalidInput = _provider(_RetryableInvalidInput)
-
 # -- HEALTH ------------------------------------------------------------------------------
 
 
@@ -174,13 +184,16 @@ class _HangingHealthCheck(ReferenceChatModel):
         return super()._health_check()
 
 
+HangingHealthCheck = broken(_HangingHealthCheck, catches="HEALTH-001", health_timeout=0.2)
+
+
 class _MalformedHealthStatus(ReferenceChatModel):
     def _health_check(self) -> HealthStatus:
         return HealthStatus("ok", -1)  # type: ignore[arg-type]
 
 
-HangingHealthCheck = _provider(_HangingHealthCheck, health_timeout=0.2)
-MalformedHealthStatus = _provider(_MalformedHealthStatus)
+MalformedHealthStatus = broken(_MalformedHealthStatus, catches="HEALTH-002")
+
 
 # -- META --------------------------------------------------------------------------------
 
@@ -188,6 +201,9 @@ MalformedHealthStatus = _provider(_MalformedHealthStatus)
 class _DeclaresUsageWithoutIt(ReferenceChatModel):
     def _answer(self, messages: Sequence[Message], options: ChatOptions) -> ChatResult:
         return dataclasses.replace(super()._answer(messages, options), usage=None)
+
+
+DeclaresUsageWithoutIt = broken(_DeclaresUsageWithoutIt, catches="META-001")
 
 
 class _SilentlyIgnoresJsonMode(ReferenceChatModel):
@@ -200,12 +216,14 @@ class _SilentlyIgnoresJsonMode(ReferenceChatModel):
         return super()._prepare(op, messages, options)
 
 
-DeclaresUsageWithoutIt = _provider(_DeclaresUsageWithoutIt)
-SilentlyIgnoresJsonMode = _provider(
+SilentlyIgnoresJsonMode = broken(
     _SilentlyIgnoresJsonMode,
+    catches="META-002",
     capabilities=REFERENCE_METADATA.capabilities - {Capability.JSON_MODE},
 )
-EmptyVersion = _provider(ReferenceChatModel, version="")
+
+
+EmptyVersion = broken(ReferenceChatModel, catches="META-003", version="")
 
 # -- LIFE --------------------------------------------------------------------------------
 
@@ -220,6 +238,9 @@ class _CloseTwiceRaises(ReferenceChatModel):
         await super().aclose()
 
 
+CloseTwiceRaises = broken(_CloseTwiceRaises, catches="LIFE-001")
+
+
 class _UsableAfterClose(ReferenceChatModel):
     def _prepare(self, op: str, messages: Any, options: OptionsLike) -> Any:
         closed, self._closed = self._closed, False
@@ -229,9 +250,21 @@ class _UsableAfterClose(ReferenceChatModel):
             self._closed = closed
 
 
+UsableAfterClose = broken(
+    _UsableAfterClose,
+    catches="LIFE-002",
+    also={"LIFE-003", "LIFE-004"},
+    because="the context-manager checks detect closing by a 'closed' error, which this model "
+    "never raises",
+)
+
+
 class _WithDoesNotClose(ReferenceChatModel):
     def __exit__(self, *exc_info: object) -> None:
         return None
+
+
+WithDoesNotClose = broken(_WithDoesNotClose, catches="LIFE-003")
 
 
 class _AsyncWithDoesNotClose(ReferenceChatModel):
@@ -239,10 +272,8 @@ class _AsyncWithDoesNotClose(ReferenceChatModel):
         return None
 
 
-CloseTwiceRaises = _provider(_CloseTwiceRaises)
-UsableAfterClose = _provider(_UsableAfterClose)
-WithDoesNotClose = _provider(_WithDoesNotClose)
-AsyncWithDoesNotClose = _provider(_AsyncWithDoesNotClose)
+AsyncWithDoesNotClose = broken(_AsyncWithDoesNotClose, catches="LIFE-004")
+
 
 # -- CANCEL ------------------------------------------------------------------------------
 
@@ -255,6 +286,9 @@ class _BlockingAsyncSleep(ReferenceChatModel):
         time.sleep(pause)
         if expired:
             raise self._timeout_error(budget)
+
+
+BlockingAsyncSleep = broken(_BlockingAsyncSleep, catches="CANCEL-001")
 
 
 class _StuckAfterCancel(ReferenceChatModel):
@@ -278,8 +312,8 @@ class _StuckAfterCancel(ReferenceChatModel):
         return super()._invoke(messages, options)
 
 
-BlockingAsyncSleep = _provider(_BlockingAsyncSleep)
-StuckAfterCancel = _provider(_StuckAfterCancel)
+StuckAfterCancel = broken(_StuckAfterCancel, catches="CANCEL-002")
+
 
 # -- TIMEOUT -----------------------------------------------------------------------------
 
@@ -289,13 +323,16 @@ class _SyncIgnoresTimeout(ReferenceChatModel):
         time.sleep(seconds)
 
 
+SyncIgnoresTimeout = broken(_SyncIgnoresTimeout, catches="TIMEOUT-001")
+
+
 class _AsyncIgnoresTimeout(ReferenceChatModel):
     async def _await(self, seconds: float, budget: Any) -> None:
         await asyncio.sleep(seconds)
 
 
-SyncIgnoresTimeout = _provider(_SyncIgnoresTimeout)
-AsyncIgnoresTimeout = _provider(_AsyncIgnoresTimeout)
+AsyncIgnoresTimeout = broken(_AsyncIgnoresTimeout, catches="TIMEOUT-002")
+
 
 # -- FUZZ --------------------------------------------------------------------------------
 
@@ -309,6 +346,9 @@ class _InvokeEncodesAscii(ReferenceChatModel):
         return super()._invoke(messages, options)
 
 
+InvokeEncodesAscii = broken(_InvokeEncodesAscii, catches="FUZZ-001")
+
+
 class _InvokeAssertsTemperature(ReferenceChatModel):
     """Passes temperature to an SDK that raises a bare ValueError above 1, untranslated."""
 
@@ -317,6 +357,9 @@ class _InvokeAssertsTemperature(ReferenceChatModel):
             msg = f"temperature {options.temperature} out of range"
             raise ValueError(msg)
         return super()._invoke(messages, options)
+
+
+InvokeAssertsTemperature = broken(_InvokeAssertsTemperature, catches="FUZZ-002")
 
 
 class _StreamEncodesAscii(ReferenceChatModel):
@@ -329,9 +372,8 @@ class _StreamEncodesAscii(ReferenceChatModel):
         return chunks
 
 
-InvokeEncodesAscii = _provider(_InvokeEncodesAscii)
-InvokeAssertsTemperature = _provider(_InvokeAssertsTemperature)
-StreamEncodesAscii = _provider(_StreamEncodesAscii)
+StreamEncodesAscii = broken(_StreamEncodesAscii, catches="FUZZ-003")
+
 
 # -- TOOLS: 2026 tool cases -------------------------------------------------------------
 
@@ -351,6 +393,9 @@ class _StreamMergesParallelCalls(ReferenceChatModel):
         ]
 
 
+StreamMergesParallelCalls = broken(_StreamMergesParallelCalls, catches="TOOLS-007")
+
+
 class _EmptyArgumentsForNoParameterTool(ReferenceChatModel):
     """Sends '' as the arguments of a tool that declares no properties."""
 
@@ -361,6 +406,9 @@ class _EmptyArgumentsForNoParameterTool(ReferenceChatModel):
         return call
 
 
+EmptyArgumentsForNoParameterTool = broken(_EmptyArgumentsForNoParameterTool, catches="TOOLS-008")
+
+
 class _AsciiEscapedArguments(ReferenceChatModel):
     """Re-encodes tool arguments with json.dumps' default ensure_ascii=True."""
 
@@ -369,6 +417,4 @@ class _AsciiEscapedArguments(ReferenceChatModel):
         return dataclasses.replace(call, arguments=json.dumps(json.loads(call.arguments)))
 
 
-StreamMergesParallelCalls = _provider(_StreamMergesParallelCalls)
-EmptyArgumentsForNoParameterTool = _provider(_EmptyArgumentsForNoParameterTool)
-AsciiEscapedArguments = _provider(_AsciiEscapedArguments)
+AsciiEscapedArguments = broken(_AsciiEscapedArguments, catches="TOOLS-009")

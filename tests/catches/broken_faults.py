@@ -21,6 +21,7 @@ from chatmodels.messages import ChatChunk, ChatResult, FinishReason, Message
 from chatmodels.options import ChatOptions, OptionsLike
 from chatmodels.providers._openai_wire import parse_completion
 from chatmodels.providers.openai import OpenAIChatModel, OpenAIProvider
+from scaffold import catching
 
 
 class _Broken(OpenAIProvider):
@@ -65,6 +66,7 @@ class _AllClientErrorsInvalidInput(OpenAIChatModel):
         return super()._completion(response, body, op)
 
 
+@catching("FAULT-001")
 class AllClientErrorsInvalidInput(_Broken):
     """Maps 401, 403 and 404 to invalid_input, like a 400."""
 
@@ -80,6 +82,12 @@ class _RateLimitKeyError(OpenAIChatModel):
         return super()._completion(response, body, op)
 
 
+@catching(
+    "FAULT-002",
+    also={"FAULT-007", "FAULT-014", "FAULT-016"},
+    because="the bare KeyError also escapes the Retry-After retry, the load test and the "
+    "one-off 429",
+)
 class RateLimitKeyError(_Broken):
     """Reads a rate-limit header the server does not send, so 429 escapes as a bare KeyError."""
 
@@ -94,6 +102,11 @@ class _ServerErrorsNotRetryable(OpenAIChatModel):
         return super()._completion(response, body, op)
 
 
+@catching(
+    "FAULT-003",
+    also={"FAULT-016"},
+    because="not retryable means the single 503 of FAULT-016 is not retried either",
+)
 class ServerErrorsNotRetryable(_Broken):
     """Marks 5xx errors as not retryable."""
 
@@ -107,6 +120,7 @@ class _DisconnectAsServerError(OpenAIChatModel):
         return super()._map(exc, op)
 
 
+@catching("FAULT-004")
 class DisconnectAsServerError(_Broken):
     """Reports a connection reset as a server_error."""
 
@@ -120,6 +134,7 @@ class _MalformedJsonEscapes(OpenAIChatModel):
         return super()._completion(response, body, op)
 
 
+@catching("FAULT-005")
 class MalformedJsonEscapes(_Broken):
     """Parses 2xx bodies with json.loads and no checks: a bad body raises JSONDecodeError."""
 
@@ -138,6 +153,7 @@ class _RetriesServerErrorsForever(OpenAIChatModel):
         return super()._retry_wait(attempt, error, deadline)
 
 
+@catching("FAULT-006")
 class RetriesServerErrorsForever(_Broken):
     """Retries 5xx without a bound (50 times here, so the test ends), ignoring max_retries."""
 
@@ -152,6 +168,7 @@ class _IgnoresRetryAfter(OpenAIChatModel):
         return super()._retry_wait(attempt, stripped, deadline)
 
 
+@catching("FAULT-007")
 class IgnoresRetryAfter(_Broken):
     """Retries on its own backoff, never waiting for Retry-After."""
 
@@ -167,6 +184,7 @@ class _RetriesEverything(OpenAIChatModel):
         return None
 
 
+@catching("FAULT-008")
 class RetriesEverything(_Broken):
     """Retries every error, a 400 or a 401 included."""
 
@@ -180,6 +198,7 @@ class _NoTimeout(OpenAIChatModel):
         return 3600.0, time.monotonic() + 3600.0
 
 
+@catching("FAULT-009")
 class NoTimeout(_Broken):
     """Ignores its timeout option: every attempt may take an hour."""
 
@@ -193,6 +212,7 @@ class _NeverRetries(OpenAIChatModel):
         return None
 
 
+@catching("FAULT-016")
 class NeverRetries(_Broken):
     """Surfaces every transient fault at once, whatever max_retries says."""
 
@@ -215,6 +235,7 @@ class _CutStreamComplete(OpenAIChatModel):
             yield ChatChunk(finish_reason=FinishReason.STOP)  # "the server closed: that is the end"
 
 
+@catching("FAULT-010")
 class CutStreamComplete(_Broken):
     """Ends a stream cut after its first chunks as if it were complete."""
 
@@ -234,6 +255,7 @@ class _InvokeReturnsPartial(OpenAIChatModel):
         return ChatResult(Message.assistant(text), FinishReason.STOP, self._model, response_id)
 
 
+@catching("FAULT-010")
 class InvokeReturnsPartial(_Broken):
     """Invokes by streaming, and returns what arrived when the stream breaks."""
 
@@ -260,6 +282,7 @@ class _StaleConnectionAfterReset(OpenAIChatModel):
         return super()._attempt_window(options, deadline, op)
 
 
+@catching("FAULT-011")
 class StaleConnectionAfterReset(_Broken):
     """Puts the reset connection back in its pool, so the next call fails on it too."""
 
@@ -275,6 +298,7 @@ class _TrimsConversationOnRetry(_RetryAware):
         return super()._invoke_once(body, options, deadline)
 
 
+@catching("FAULT-012")
 class TrimsConversationOnRetry(_Broken):
     """Retries with the conversation cut to its first message, answering the wrong question."""
 
@@ -290,6 +314,7 @@ class _RejectsHugeBodies(OpenAIChatModel):
         return data
 
 
+@catching("FAULT-013")
 class RejectsHugeBodies(_Broken):
     """Refuses bodies over 1 MiB with a bare OverflowError."""
 
@@ -320,6 +345,7 @@ class _SharedRetryBody(_RetryAware):
         return await super()._ainvoke_once(body, options, deadline)
 
 
+@catching("FAULT-014")
 class SharedRetryBody(_Broken):
     """Keeps the request to retry on the model, so concurrent retries resend another's."""
 
@@ -333,6 +359,7 @@ class _RetryBackoffHangs(OpenAIChatModel):
         return 60.0  # a backoff that ignores the call's deadline; daemon threads outlive it
 
 
+@catching("FAULT-014")
 class RetryBackoffHangs(_Broken):
     """Backs off a minute before each retry, whatever the deadline: calls that retry hang."""
 
@@ -346,6 +373,7 @@ class _LeaksApiKey(OpenAIChatModel):
         return make_error(error.code, msg, op=op, provider="openai", cause=exc)
 
 
+@catching("FAULT-015")
 class LeaksApiKey(_Broken):
     """Quotes the request's Authorization header in transport errors."""
 

@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 
-from broken_contract_features import _provider
 from broken_faults import _Broken
 from broken_telemetry import Attributes, ShimCapture
 from chatmodels import _semconv as sc
@@ -23,6 +22,7 @@ from chatmodels.options import ChatOptions
 from chatmodels.provider import HealthState, HealthStatus
 from chatmodels.providers.openai import OpenAIChatModel
 from chatmodels.providers.reference import ReferenceChatModel
+from scaffold import broken, reference_provider
 
 # -- ERR and CONC-003 through the fault hook ------------------------------------------------
 
@@ -37,6 +37,9 @@ class _RateLimitAsKeyError(ReferenceChatModel):
         return fault
 
 
+RateLimitAsKeyError = reference_provider(_RateLimitAsKeyError)
+
+
 class _RetryableAuthentication(ReferenceChatModel):
     """Marks a rejected key retryable, so retry middleware hammers the API with it."""
 
@@ -47,8 +50,7 @@ class _RetryableAuthentication(ReferenceChatModel):
         return fault
 
 
-RateLimitAsKeyError = _provider(_RateLimitAsKeyError)
-RetryableAuthentication = _provider(_RetryableAuthentication)
+RetryableAuthentication = reference_provider(_RetryableAuthentication)
 
 
 # -- STREAM-008 ------------------------------------------------------------------------------
@@ -63,7 +65,7 @@ class _SwitchesModelMidStream(ReferenceChatModel):
         return chunks
 
 
-SwitchesModelMidStream = _provider(_SwitchesModelMidStream)
+SwitchesModelMidStream = broken(_SwitchesModelMidStream, catches="STREAM-008", only="STREAM,CORE")
 
 
 # -- HEALTH-003 / HEALTH-004 -----------------------------------------------------------------
@@ -76,7 +78,7 @@ class _HealthyAfterClose(ReferenceChatModel):
         return HealthStatus(HealthState.HEALTHY, 0.0)
 
 
-HealthyAfterClose = _provider(_HealthyAfterClose)
+HealthyAfterClose = broken(_HealthyAfterClose, catches="HEALTH-003", only="HEALTH,LIFE")
 
 
 class _HealthyWithoutProbing(OpenAIChatModel):
@@ -105,7 +107,7 @@ class _DropsSystemMessages(ReferenceChatModel):
         return super()._answer(kept, options)
 
 
-DropsSystemMessages = _provider(_DropsSystemMessages)
+DropsSystemMessages = reference_provider(_DropsSystemMessages)
 
 
 # -- OTEL-018 --------------------------------------------------------------------------------
@@ -162,10 +164,11 @@ class _ProducerOutlivesConsumer(ReferenceChatModel):
         return relay()
 
 
+ProducerOutlivesConsumer = reference_provider(_ProducerOutlivesConsumer)
+
+
 #: Strong references to the producer tasks, as a provider's task set would keep them.
 _PRODUCERS: set[asyncio.Future[None]] = set()
-
-ProducerOutlivesConsumer = _provider(_ProducerOutlivesConsumer)
 
 
 class _SyncProducerOutlivesConsumer(_ProducerOutlivesConsumer):
@@ -174,4 +177,4 @@ class _SyncProducerOutlivesConsumer(_ProducerOutlivesConsumer):
     _astream = ReferenceChatModel._astream
 
 
-SyncProducerOutlivesConsumer = _provider(_SyncProducerOutlivesConsumer)
+SyncProducerOutlivesConsumer = reference_provider(_SyncProducerOutlivesConsumer)

@@ -23,6 +23,7 @@ from langchain_openai import ChatOpenAI
 from pydantic import Field
 
 from chatmodels.providers.langchain import LangChainProvider
+from scaffold import broken
 
 #: The echo fake is deterministic and reports usage; LangChain cannot say so by itself.
 ECHO_OPTIONS = {"deterministic": "true", "capabilities": "+usage"}
@@ -163,10 +164,36 @@ class _BareRateLimitOpenAI(ChatOpenAI):
             raise RuntimeError(msg) from None
 
 
+#: A FAULT run re-points the provider at the kit's server; this address only has to parse, so
+#: the preflight (which would call it) is off.
+HTTP_OPTIONS = (
+    "--chatmodels-option",
+    "base_url=http://127.0.0.1:9/v1",
+    "--chatmodels-option",
+    "model=reference-echo",
+    "--chatmodels-setting",
+    "preflight_timeout=0",
+    # langchain-openai leaks sockets (a waived ChatOpenAI defect, CONC-009/010); when GC finds
+    # one at unconfigure, the inner run's unraisable-exception check would crash the run.
+    "-p",
+    "no:unraisableexception",
+)
+
 Echo = LangChainProvider.from_class(EchoFake, **ECHO_OPTIONS)
-CrossTalk = LangChainProvider.from_class(_CrossTalkFake, **ECHO_OPTIONS)
-StreamDiffersFromInvoke = LangChainProvider.from_class(_StreamDiffersFake, **ECHO_OPTIONS)
-UsageDoesNotAddUp = LangChainProvider.from_class(_UsageOffByOneFake, **ECHO_OPTIONS)
-BareRateLimit = LangChainProvider.from_class(
-    _BareRateLimitOpenAI, api_key="sk-fake", stream_usage=True, deterministic="true"
+CrossTalk = broken(LangChainProvider.from_class(_CrossTalkFake, **ECHO_OPTIONS), catches="CONC-002")
+StreamDiffersFromInvoke = broken(
+    LangChainProvider.from_class(_StreamDiffersFake, **ECHO_OPTIONS), catches="STREAM-001"
+)
+UsageDoesNotAddUp = broken(
+    LangChainProvider.from_class(_UsageOffByOneFake, **ECHO_OPTIONS), catches="USAGE-001"
+)
+BareRateLimit = broken(
+    LangChainProvider.from_class(
+        _BareRateLimitOpenAI, api_key="sk-fake", stream_usage=True, deterministic="true"
+    ),
+    catches="FAULT-002",
+    also={"FAULT-007", "FAULT-014", "FAULT-016"},
+    because="as with the openai provider's RateLimitKeyError, the bare error also escapes the "
+    "Retry-After retry, the load test and the one-off 429",
+    args=HTTP_OPTIONS,
 )

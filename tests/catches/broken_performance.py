@@ -20,16 +20,12 @@ from chatmodels.providers.reference import (
     ReferenceProvider,
 )
 from chatmodels.telemetry import InstrumentedChatModel
+from scaffold import broken, catching, reference_provider
 
 WRAPPER_BUSY_SECONDS = 200e-6
 
 
-def _provider(model_class: type[ReferenceChatModel]) -> type[ReferenceProvider]:
-    return type(
-        f"{model_class.__name__}Provider", (ReferenceProvider,), {"chat_model_class": model_class}
-    )
-
-
+@catching("PERF-001", only="PERF-001")
 class SlowResolution(ReferenceProvider):
     """Does 3 ms of start-up work (a file read, a handshake) every time it is built."""
 
@@ -38,6 +34,7 @@ class SlowResolution(ReferenceProvider):
         super().__init__(options)
 
 
+@catching("PERF-002", only="PERF-002")
 class SlowCreation(ReferenceProvider):
     """Connects eagerly: 20 ms inside every create_chat_model."""
 
@@ -121,12 +118,12 @@ class _LoopBlockingModel(ReferenceChatModel):
         return self._invoke(messages, options)
 
 
-StallingCalls = _provider(_StallingModel)
-SlowFirstChunk = _provider(_SlowFirstChunkModel)
-SerialisesCallers = _provider(_SerialisingModel)
-SerialisesFastCalls = _provider(_FastSerialisingModel)
-SpinsForALock = _provider(_SpinLockingModel)
-BlocksTheLoop = _provider(_LoopBlockingModel)
+StallingCalls = broken(_StallingModel, catches="PERF-003", only="PERF-003")
+SlowFirstChunk = broken(_SlowFirstChunkModel, catches="PERF-004", only="PERF-004")
+SerialisesCallers = reference_provider(_SerialisingModel)
+SerialisesFastCalls = reference_provider(_FastSerialisingModel)
+SpinsForALock = reference_provider(_SpinLockingModel)
+BlocksTheLoop = reference_provider(_LoopBlockingModel)
 
 
 def _busy_wait(seconds: float) -> None:

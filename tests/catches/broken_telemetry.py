@@ -28,6 +28,7 @@ from chatmodels.options import OptionsLike
 from chatmodels.provider import BatchResult, Capability, ChatModel
 from chatmodels.providers.reference import REFERENCE_METADATA, ReferenceChatModel, ReferenceProvider
 from chatmodels.telemetry import InstrumentedChatModel, instrument
+from scaffold import catching
 
 Attributes = dict[str, Any]
 
@@ -181,6 +182,7 @@ def _renamed(attrs: Attributes, old: str, new: str) -> Attributes:
 # -- OTEL-001 ------------------------------------------------------------------------------
 
 
+@catching("OTEL-001", only="OTEL-001,OTEL-002,OTEL-008")
 class MisnamedSpansCapture(ShimCapture):
     """Names spans after the library instead of 'chat {model}'."""
 
@@ -188,6 +190,7 @@ class MisnamedSpansCapture(ShimCapture):
         return "chatmodels.invoke"
 
 
+@catching("OTEL-001", only="OTEL-001,OTEL-002")
 class InternalSpansCapture(ShimCapture):
     """Starts inference spans with kind INTERNAL."""
 
@@ -198,6 +201,7 @@ class InternalSpansCapture(ShimCapture):
 # -- OTEL-002 ------------------------------------------------------------------------------
 
 
+@catching("OTEL-002", only="OTEL-001,OTEL-002,OTEL-003,OTEL-010")
 class SaysGenAiSystemCapture(ShimCapture):
     """Uses the deprecated gen_ai.system key instead of gen_ai.provider.name."""
 
@@ -205,6 +209,12 @@ class SaysGenAiSystemCapture(ShimCapture):
         return _renamed(attrs, sc.GEN_AI_PROVIDER_NAME, "gen_ai.system")
 
 
+@catching(
+    "OTEL-002",
+    also={"OTEL-003", "OTEL-009"},
+    because="strings are also not the values the caller got, on the span and per concurrent caller",
+    only="OTEL-002,OTEL-003,OTEL-009",
+)
 class UsageAsStringsCapture(ShimCapture):
     """Records token counts as strings."""
 
@@ -218,6 +228,7 @@ class UsageAsStringsCapture(ShimCapture):
 # -- OTEL-003 / OTEL-004 ----------------------------------------------------------------------
 
 
+@catching("OTEL-003", only="OTEL-002,OTEL-003,OTEL-011")
 class SwapsUsageCapture(ShimCapture):
     """Puts input tokens under the output key and back on spans (metrics stay right)."""
 
@@ -228,6 +239,7 @@ class SwapsUsageCapture(ShimCapture):
         return attrs
 
 
+@catching("OTEL-004", only="OTEL-002,OTEL-004,OTEL-009")
 class TopPAsTopKCapture(ShimCapture):
     """Records the request's top_p under gen_ai.request.top_k."""
 
@@ -238,6 +250,7 @@ class TopPAsTopKCapture(ShimCapture):
 # -- OTEL-005 ------------------------------------------------------------------------------
 
 
+@catching("OTEL-005", only="OTEL-005,OTEL-006,OTEL-010")
 class NoErrorStatusCapture(ShimCapture):
     """Records the exception event but never sets status ERROR."""
 
@@ -250,6 +263,7 @@ class _MarksSuccessOk(InstrumentedChatModel):
         super()._end_ok(span, *args)
 
 
+@catching("OTEL-005", only="OTEL-005,OTEL-006")
 class MarksSuccessOkCapture(ShimCapture):
     """Sets status OK on successful calls, where the conventions leave it UNSET."""
 
@@ -277,12 +291,14 @@ class _EndsNoSpanOnClose(InstrumentedChatModel):
         return _LeakyStream(inner, state)
 
 
+@catching("OTEL-006", only="OTEL-006,OTEL-007,OTEL-013")
 class EndsNoSpanOnEarlyCloseCapture(ShimCapture):
     """Closes the provider's stream on close() but never ends the span."""
 
     wrapper = _EndsNoSpanOnClose
 
 
+@catching("OTEL-007", only="OTEL-006,OTEL-007,OTEL-013")
 class TimeToFirstChunkInMsCapture(ShimCapture):
     """Reports time to first chunk in milliseconds, on spans and in the metric."""
 
@@ -319,6 +335,7 @@ class _BatchOnBareThreads(InstrumentedChatModel):
             return list(pool.map(one, inputs))
 
 
+@catching("OTEL-008", only="OTEL-001,OTEL-005,OTEL-008")
 class LosesParentInBatchCapture(ShimCapture):
     """Runs batch items on pool threads without the caller's context."""
 
@@ -338,6 +355,7 @@ class _SharedRequestAttributes(InstrumentedChatModel):
         super()._end_ok(span, *args)
 
 
+@catching("OTEL-009", only="OTEL-002,OTEL-004,OTEL-009")
 class SharedRequestAttributesCapture(ShimCapture):
     """Keeps the current request's attributes on the instance, written at the span's end."""
 
@@ -347,6 +365,7 @@ class SharedRequestAttributesCapture(ShimCapture):
 # -- OTEL-010 .. OTEL-014 ------------------------------------------------------------------
 
 
+@catching("OTEL-010", only="OTEL-010,OTEL-011,OTEL-012")
 class DropsFailedDurationsCapture(ShimCapture):
     """Records durations of successful calls only."""
 
@@ -356,6 +375,7 @@ class DropsFailedDurationsCapture(ShimCapture):
         return [(value, attrs)]
 
 
+@catching("OTEL-011", only="OTEL-010,OTEL-011,OTEL-012")
 class DoubleCountsTokensCapture(ShimCapture):
     """Records every token count twice."""
 
@@ -364,6 +384,7 @@ class DoubleCountsTokensCapture(ShimCapture):
         return [(value, attrs)] * times
 
 
+@catching("OTEL-012", only="OTEL-010,OTEL-012,OTEL-013")
 class DefaultBucketsCapture(ShimCapture):
     """Creates the histograms without the conventions' advisory boundaries."""
 
@@ -383,12 +404,14 @@ class _TimesFirstChunkOfInvoke(InstrumentedChatModel):
         super()._succeed(span, result, started)
 
 
+@catching("OTEL-013", only="OTEL-007,OTEL-012,OTEL-013")
 class StreamingMetricsOnInvokeCapture(ShimCapture):
     """Records a time to first chunk for calls that did not stream."""
 
     wrapper = _TimesFirstChunkOfInvoke
 
 
+@catching("OTEL-014", only="OTEL-002,OTEL-014")
 class CapturesContentCapture(ShimCapture):
     """Captures prompts and answers without being asked."""
 
@@ -398,6 +421,7 @@ class CapturesContentCapture(ShimCapture):
 # -- OTEL-016 ------------------------------------------------------------------------------
 
 
+@catching("OTEL-016", only="OTEL-015,OTEL-016")
 class SetsGlobalTracerCapture(ShimCapture):
     """Installs its tracer provider as the process's global one when instrumenting."""
 
@@ -473,12 +497,14 @@ class NoInstrumentedMethodProvider(_TelemetryProvider):
     chat_model_class = _NoHookModel
 
 
+@catching("OTEL-015", only="OTEL-001,OTEL-015")
 class AssumesSdkSpansProvider(_TelemetryProvider):
     """Its instrumentation reads span.attributes, which no-op spans lack."""
 
     chat_model_class = _AssumesSdkModel
 
 
+@catching("OTEL-016", only="OTEL-015,OTEL-016")
 class SetsGlobalMeterProvider(_TelemetryProvider):
     """Installs the meter provider it is given as the global one."""
 

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+import broken_performance
+from scaffold import Case, declared, params
+
 
 def provider_conftest(name: str) -> str:
     """A conftest that certifies broken_performance's *name* (copied next to it)."""
@@ -21,26 +24,22 @@ def chatmodels_provider():
 """
 
 
-def _caught(requirement_id: str, provider: str, why: str):
-    return pytest.param(requirement_id, provider, id=why, marks=pytest.mark.catches(requirement_id))
+#: Every deliberately slow provider broken_performance declares, each run on its own.
+CASES = declared(broken_performance)
+
+
+def copy_broken_performance(where: Path) -> None:
+    """Put broken_performance.py, and the scaffold it declares with, beside a subprocess run."""
+    for name in ("broken_performance.py", "scaffold.py"):
+        shutil.copy(Path(__file__).with_name(name), where)
 
 
 class TestCatchesPerformance:
-    @pytest.mark.parametrize(
-        ("requirement_id", "provider"),
-        [
-            _caught("PERF-001", "SlowResolution", "3ms-provider-construction"),
-            _caught("PERF-002", "SlowCreation", "20ms-create_chat_model"),
-            _caught("PERF-003", "StallingCalls", "every-8th-call-stalls-100ms"),
-            _caught("PERF-004", "SlowFirstChunk", "first-chunk-25ms-late"),
-        ],
-    )
-    def test_slow_provider_is_caught(self, run_conformance, requirement_id, provider):
+    @pytest.mark.parametrize("case", params(CASES))
+    def test_slow_provider_is_caught(self, run_conformance, case: Case) -> None:
         """Each deliberately slow provider fails exactly the requirement it breaks."""
-        run = run_conformance(
-            f"broken_performance:{provider}", "--chatmodels-requirements", requirement_id
-        )
-        run.assert_caught(requirement_id)
+        run = run_conformance(case.target, "--chatmodels-requirements", case.selected, *case.args)
+        case.check(run)
 
     @pytest.mark.catches("PERF-005")
     def test_serialising_provider_is_caught(self, run_conformance):
@@ -97,7 +96,7 @@ class TestCatchesPerformance:
         SDK's span and histograms add the rest. The runs are subprocesses, as users run them.
         """
         pytester.makeconftest(provider_conftest("InstrumentsItselfSlowly"))
-        shutil.copy(Path(__file__).with_name("broken_performance.py"), pytester.path)
+        copy_broken_performance(pytester.path)
         verdicts = []
         for _ in range(5):
             statuses, _figures = run_cli(
@@ -154,7 +153,7 @@ class TestPerformanceHonesty:
     def test_cheap_own_instrumentation_passes(self, pytester):
         """At 20 ms per call, instrumentation as cheap as the library's passes PERF-006."""
         pytester.makeconftest(provider_conftest("InstrumentsItself"))
-        shutil.copy(Path(__file__).with_name("broken_performance.py"), pytester.path)
+        copy_broken_performance(pytester.path)
         statuses, figures = run_cli(
             pytester, "--chatmodels-requirements", "PERF-006", "--chatmodels-option", "latency=0.02"
         )
@@ -164,7 +163,7 @@ class TestPerformanceHonesty:
     def test_one_millisecond_calls_do_not_pass_the_overhead_budget(self, pytester):
         """At 1 ms per call the SDK's fixed cost per span exceeds 5%: never reported as a pass."""
         pytester.makeconftest(provider_conftest("InstrumentsItself"))
-        shutil.copy(Path(__file__).with_name("broken_performance.py"), pytester.path)
+        copy_broken_performance(pytester.path)
         statuses, _ = run_cli(
             pytester,
             "--chatmodels-requirements",

@@ -9,45 +9,18 @@ from collections.abc import Iterator
 import pytest
 from opentelemetry.test.globals_test import reset_metrics_globals, reset_trace_globals
 
+import broken_telemetry
+from broken_telemetry import ShimCapture
 from chatmodels.conformance.requirements import CATALOGUE
+from scaffold import Case, caught, declared, params
 from test_catches_gaps import CAUGHT_HERE
 
 OURS = {r.id for r in CATALOGUE if r.area == "OTEL"}
 catches = pytest.mark.catches
 
-#: (catches mark, broken capture in broken_telemetry, requirements run, documented extra failures)
-CAPTURE_CASES = [
-    (catches("OTEL-001"), "MisnamedSpansCapture", "OTEL-001,OTEL-002,OTEL-008", set()),
-    (catches("OTEL-001"), "InternalSpansCapture", "OTEL-001,OTEL-002", set()),
-    (catches("OTEL-002"), "SaysGenAiSystemCapture", "OTEL-001,OTEL-002,OTEL-003,OTEL-010", set()),
-    # Strings are also not the values the caller got, on the span and per concurrent caller.
-    (
-        catches("OTEL-002"),
-        "UsageAsStringsCapture",
-        "OTEL-002,OTEL-003,OTEL-009",
-        {"OTEL-003", "OTEL-009"},
-    ),
-    (catches("OTEL-003"), "SwapsUsageCapture", "OTEL-002,OTEL-003,OTEL-011", set()),
-    (catches("OTEL-004"), "TopPAsTopKCapture", "OTEL-002,OTEL-004,OTEL-009", set()),
-    (catches("OTEL-005"), "NoErrorStatusCapture", "OTEL-005,OTEL-006,OTEL-010", set()),
-    (catches("OTEL-005"), "MarksSuccessOkCapture", "OTEL-005,OTEL-006", set()),
-    (catches("OTEL-006"), "EndsNoSpanOnEarlyCloseCapture", "OTEL-006,OTEL-007,OTEL-013", set()),
-    (catches("OTEL-007"), "TimeToFirstChunkInMsCapture", "OTEL-006,OTEL-007,OTEL-013", set()),
-    (catches("OTEL-008"), "LosesParentInBatchCapture", "OTEL-001,OTEL-005,OTEL-008", set()),
-    (catches("OTEL-009"), "SharedRequestAttributesCapture", "OTEL-002,OTEL-004,OTEL-009", set()),
-    (catches("OTEL-010"), "DropsFailedDurationsCapture", "OTEL-010,OTEL-011,OTEL-012", set()),
-    (catches("OTEL-011"), "DoubleCountsTokensCapture", "OTEL-010,OTEL-011,OTEL-012", set()),
-    (catches("OTEL-012"), "DefaultBucketsCapture", "OTEL-010,OTEL-012,OTEL-013", set()),
-    (catches("OTEL-013"), "StreamingMetricsOnInvokeCapture", "OTEL-007,OTEL-012,OTEL-013", set()),
-    (catches("OTEL-014"), "CapturesContentCapture", "OTEL-002,OTEL-014", set()),
-    (catches("OTEL-016"), "SetsGlobalTracerCapture", "OTEL-015,OTEL-016", set()),
-]
-
-#: (catches mark, broken provider declaring telemetry, requirements run, documented extras)
-PROVIDER_CASES = [
-    (catches("OTEL-015"), "AssumesSdkSpansProvider", "OTEL-001,OTEL-015", set()),
-    (catches("OTEL-016"), "SetsGlobalMeterProvider", "OTEL-015,OTEL-016", set()),
-]
+#: Every broken capture (the library's instrumentation, broken) and broken provider (its own
+#: instrumentation, broken) that broken_telemetry declares, each with the requirements run.
+CASES = declared(broken_telemetry)
 
 GENAI = ("--chatmodels-setting", "otel_semconv=genai-0.1.0")
 SEMCONV = ("--chatmodels-setting", "otel_semconv=semconv-1.41.1")
@@ -102,31 +75,15 @@ def _restore_otel_globals() -> Iterator[None]:
     reset_metrics_globals()
 
 
-def _case(mark: pytest.MarkDecorator, broken: str, only: str, also: set[str]) -> object:
-    return pytest.param(mark.args[0], broken, only, also, id=broken, marks=mark)
-
-
 class TestCatchesTelemetry:
-    @pytest.mark.parametrize(
-        ("requirement_id", "broken", "only", "also"), [_case(*c) for c in CAPTURE_CASES]
-    )
-    def test_broken_instrumentation_is_caught(
-        self, pytester, run_conformance, requirement_id, broken, only, also
-    ):
-        """The library's instrumentation, broken one way, fails its requirement and no other."""
-        pytester.makeconftest(CONFTEST.format(name=broken))
-        run = run_conformance(None, "--chatmodels-requirements", only)
-        run.assert_caught(requirement_id, also=also)
-
-    @pytest.mark.parametrize(
-        ("requirement_id", "broken", "only", "also"), [_case(*c) for c in PROVIDER_CASES]
-    )
-    def test_broken_own_instrumentation_is_caught(
-        self, run_conformance, requirement_id, broken, only, also
-    ):
-        """A provider's own instrumentation, broken one way, fails its requirement and no other."""
-        run = run_conformance(f"broken_telemetry:{broken}", "--chatmodels-requirements", only)
-        run.assert_caught(requirement_id, also=also)
+    @pytest.mark.parametrize("case", params(CASES))
+    def test_broken_instrumentation_is_caught(self, pytester, run_conformance, case: Case) -> None:
+        """An instrumentation, broken one way, fails its requirement and no other."""
+        target: str | None = case.target
+        if issubclass(getattr(broken_telemetry, case.name), ShimCapture):
+            pytester.makeconftest(CONFTEST.format(name=case.name))
+            target = None  # the reference, reported through the broken capture
+        case.check(run_conformance(target, "--chatmodels-requirements", case.selected))
 
     @catches("OTEL-001")
     def test_telemetry_provider_without_the_protocol_is_caught(self, run_conformance):
@@ -154,8 +111,8 @@ class TestCatchesTelemetry:
 
     def test_every_requirement_has_a_catching_case(self):
         """Each OTEL requirement has at least one broken instrumentation that fails it."""
-        cases = CAPTURE_CASES + PROVIDER_CASES + EDITION_CASES
-        assert {c[0].args[0] for c in cases} == OURS - CAUGHT_HERE
+        editions = {c[0].args[0] for c in EDITION_CASES}
+        assert caught(CASES) | editions == OURS - CAUGHT_HERE
 
     @pytest.mark.parametrize("setting", [SEMCONV, GENAI], ids=["semconv-1.41.1", "genai-0.1.0"])
     def test_reference_passes_the_whole_suite(self, run_conformance, setting):

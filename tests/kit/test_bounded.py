@@ -121,7 +121,8 @@ def _timed_run(
     The slowest test's own duration is printed too (collection alone takes seconds on a busy
     machine, so the wall time says little about the bounds).
     """
-    shutil.copy(Path(__file__).parents[1] / "catches" / "broken_bounds.py", pytester.path)
+    for name in ("broken_bounds.py", "scaffold.py"):  # broken_bounds builds on the scaffold
+        shutil.copy(Path(__file__).parents[1] / "catches" / name, pytester.path)
     pytester.makeconftest(
         f"""
         import pytest

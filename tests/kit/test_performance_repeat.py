@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 
-from test_catches_performance import provider_conftest, run_cli
+from test_catches_performance import copy_broken_performance, provider_conftest, run_cli
 
 RUNS = 10
 
@@ -23,7 +21,7 @@ class TestPerformanceRepeat:
     def test_overhead_verdict_is_identical_over_ten_runs(self, pytester, latency, expected, capsys):
         """Ten runs of the performance suite give ten identical, expected PERF-006 verdicts."""
         pytester.makeconftest(provider_conftest("InstrumentsItself"))
-        shutil.copy(Path(__file__).parents[1] / "catches" / "broken_performance.py", pytester.path)
+        copy_broken_performance(pytester.path)
         rows = []
         for _index in range(RUNS):
             started = time.perf_counter()
