@@ -165,3 +165,14 @@ def params(cases: Iterable[Case], prefix: str = "") -> list[Any]:
 def caught(cases: Iterable[Case]) -> set[str]:
     """The requirement IDs *cases* catch."""
     return {case.requirement for case in cases}
+
+
+def check_covers(cases: Iterable[Case], expected: Iterable[str], where: str) -> None:
+    """Fail, naming *where* to declare them, unless *cases* catch exactly *expected*."""
+    have, want = caught(cases), set(expected)
+    problems = [
+        f"{i} has no catching broken provider: declare one with catches={i!r} in {where}"
+        for i in sorted(want - have)
+    ] + [f"{i} is declared in {where} but is not this area's: move it" for i in sorted(have - want)]
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)

@@ -6,7 +6,7 @@ import pytest
 
 import broken_contract_core
 from chatmodels.conformance.requirements import CATALOGUE
-from scaffold import Case, caught, declared, params
+from scaffold import Case, check_covers, declared, params
 from test_catches_gaps import CAUGHT_HERE
 
 AREAS = "CORE,ASYNC,STREAM,BATCH,MSG,OPT,USAGE"
@@ -26,7 +26,7 @@ class TestCatchesContractCore:
 
     def test_every_requirement_has_a_catching_case(self):
         """Each requirement of this part of the catalogue has a broken provider declared."""
-        assert caught(CASES) == OURS
+        check_covers(CASES, OURS, "tests/catches/broken_contract_core.py")
 
     def test_reference_passes_every_requirement(self, run_conformance):
         """The reference provider passes every requirement of this part of the suite."""

@@ -8,7 +8,7 @@ import pytest
 
 import broken_contract_features
 from chatmodels.conformance.requirements import CATALOGUE
-from scaffold import Case, caught, declared, params
+from scaffold import Case, check_covers, declared, params
 from test_catches_gaps import CAUGHT_HERE
 
 AREAS = ("TOOLS", "JSON", "ERR", "HEALTH", "META", "LIFE", "CANCEL", "TIMEOUT", "FUZZ")
@@ -36,7 +36,8 @@ class TestCatchesContractFeatures:
 
     def test_every_requirement_has_a_case(self) -> None:
         """Each part-two requirement is matched by one declared broken provider."""
-        assert caught(CASES) == {r.id for r in REQUIREMENTS} - CAUGHT_HERE
+        ours = {r.id for r in REQUIREMENTS} - CAUGHT_HERE
+        check_covers(CASES, ours, "tests/catches/broken_contract_features.py")
 
     def test_reference_passes_part_two(self, run_conformance) -> None:
         """The reference provider passes every part-two requirement."""

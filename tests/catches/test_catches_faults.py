@@ -10,7 +10,7 @@ import pytest
 import broken_faults
 import chatmodels.conformance.faults  # noqa: F401
 from chatmodels.conformance.requirements import CATALOGUE
-from scaffold import Case, caught, declared, params
+from scaffold import Case, check_covers, declared, params
 
 OURS = {r.id for r in CATALOGUE if r.area == "FAULT"}
 
@@ -52,7 +52,7 @@ class TestCatchesFaults:
 
     def test_every_requirement_has_a_catching_case(self):
         """Each FAULT requirement has at least one broken provider that fails it."""
-        assert caught(CASES) == OURS
+        check_covers(CASES, OURS, "tests/catches/broken_faults.py")
 
     def test_openai_passes_the_whole_suite(self, run_conformance):
         """The bundled openai provider passes every fault requirement."""

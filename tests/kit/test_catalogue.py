@@ -24,8 +24,14 @@ ROOT = TESTS.parent
 SPEC = ROOT / "conformance" / "SPEC.md"
 CATALOGUE_DIR = "src/chatmodels/conformance/catalogue"
 REGENERATE = "python tools/regenerate.py"
-#: Where an area's deliberately broken providers live when not in tests/catches/broken_<area>.py.
-_BROKEN_ELSEWHERE = {"wire": "src/chatmodels/conformance/faults/_wire_defects.py"}
+#: Where an area's broken behaviours are declared when not in tests/catches/broken_<area>.py:
+#: the fault server's defect plans, each mapping a defect to the WIRE requirement it breaks.
+_FAULTS = "src/chatmodels/conformance/faults"
+_PLANS = {
+    "wire": f"{_FAULTS}/_wire_defects.py (WIRE_DEFECTS)",
+    "wire_messages": f"{_FAULTS}/_messages_defects.py (MESSAGES_WIRE_DEFECTS)",
+    "wire_responses": f"{_FAULTS}/_responses_defects.py (RESPONSES_WIRE_DEFECTS)",
+}
 
 
 def _area_modules() -> dict[str, str]:
@@ -53,11 +59,15 @@ def _missing_suite_test(requirement_id: str) -> str:
 
 def _missing_catch(requirement_id: str) -> str:
     area = _where(requirement_id)
-    broken = _BROKEN_ELSEWHERE.get(area, f"tests/catches/broken_{area}.py")
+    if area in _PLANS:
+        return (
+            f"{requirement_id} has no catching defect: add a defect that breaks exactly it to "
+            f"{_PLANS[area]}, mapped to {requirement_id!r}, and make the server play it"
+        )
     return (
-        f"{requirement_id} has no catching broken provider: add one that fails exactly it to "
-        f"{broken}, and a case marked @pytest.mark.catches({requirement_id!r}) to "
-        f"tests/catches/test_catches_{area}.py"
+        f"{requirement_id} has no catching broken provider: in tests/catches/broken_{area}.py, "
+        f"declare one that fails exactly it: `XProvider = broken(X, catches={requirement_id!r})` "
+        "(CONTRIBUTING.md, step 3)"
     )
 
 
@@ -157,7 +167,12 @@ class TestCatalogue:
             "ERR", "HEALTH", "META", "LIFE", "CANCEL", "TIMEOUT", "FUZZ",
         }  # fmt: skip
         count = sum(1 for r in CATALOGUE if r.area in contract)
-        assert count >= 45, f"only {count} contract requirements; keep at least 45"
+        if count < 45:
+            pytest.fail(
+                f"only {count} contract requirements; keep at least 45 in {CATALOGUE_DIR}/"
+                "contract_*.py",
+                pytrace=False,
+            )
 
     def test_every_requirement_has_a_suite_test(
         self, suite_items: list[tuple[str, list[str]]]
@@ -171,7 +186,12 @@ class TestCatalogue:
         self, suite_items: list[tuple[str, list[str]]]
     ) -> None:
         """Each collected suite test carries one requirement marker with a catalogue ID."""
-        assert suite_items, "no suite test was collected with --chatmodels-conformance --co"
+        if not suite_items:
+            pytest.fail(
+                "no suite test was collected with --chatmodels-conformance --co: check "
+                "src/chatmodels/conformance/suites/ and session.py's collection",
+                pytrace=False,
+            )
         bad = []
         for nodeid, ids in suite_items:
             if len(ids) != 1:
@@ -262,5 +282,11 @@ class TestCatalogue:
         out = subprocess.run(
             [sys.executable, "-c", script, *names], capture_output=True, text=True, timeout=120
         )
-        assert out.returncode == 0, out.stderr
-        assert out.stdout.split() == [w for n in names for w in (n, str(len(CATALOGUE)))]
+        if out.returncode or out.stdout.split() != [
+            w for n in names for w in (n, str(len(CATALOGUE)))
+        ]:
+            pytest.fail(
+                f"a module of {CATALOGUE_DIR} cannot be imported first, or leaves the catalogue "
+                f"incomplete; import only catalogue/_types.py there:\n{out.stdout}{out.stderr}",
+                pytrace=False,
+            )
