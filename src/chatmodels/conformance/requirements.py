@@ -3,7 +3,8 @@
 Each area keeps its entries in ``chatmodels.conformance.catalogue.<area>``; this module
 merges them, in a fixed order, into ``CATALOGUE``, built when the module is imported. The
 types live in ``catalogue/_types.py``. Changing an ID, a level or a capability without
-bumping ``SUITE_VERSION`` fails the project's golden test.
+bumping ``SUITE_VERSION`` fails the project's catalogue test, which compares the version
+digest that ``conformance/SPEC.md`` records.
 """
 
 from __future__ import annotations
