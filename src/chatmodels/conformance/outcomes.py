@@ -37,7 +37,7 @@ LEVEL_PROPERTY = "requirement_level"
 FIGURE_PROPERTY = "chatmodels_figure"
 #: A close() that raised in the kit's fixture teardown, on the phase's report.
 TEARDOWN_PROPERTY = "chatmodels_teardown_failure"
-#: What a waived test really did (pytest shows it as xfail or strict XPASS), as JSON.
+#: What a waived test really did (pytest shows it as xfail or XPASS), as JSON.
 WAIVED_PROPERTY = "chatmodels_waived_outcome"
 
 #: The requirement a close() that raises breaks, wherever the kit sees it raise.
