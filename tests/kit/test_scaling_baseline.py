@@ -46,6 +46,32 @@ class TestBaseline:
         assert path in baseline.what
         assert [(r.path, r.status) for r in server.requests] == [(path, 200)]
 
+    @pytest.mark.parametrize(
+        ("name", "make", "limit"),
+        [
+            ("openai", OpenAIProvider, "max_tokens"),
+            ("responses", ResponsesProvider, "max_output_tokens"),
+            ("anthropic", AnthropicProvider, "max_tokens"),
+        ],
+    )
+    def test_http_baseline_asks_for_the_providers_call_defaults(self, server, name, make, limit):
+        """A baseline asks for as long an answer as the provider (a real model rambles
+        without max_tokens, and its calls then outlast the provider's)."""
+        options = {
+            "base_url": server.url,
+            "model": "reference-echo",
+            "default.max_tokens": "7",
+            "default.temperature": "0",
+        }
+        subject = _subject(name, make(options), options)
+        server.reset_log()
+        with baseline_for(subject, "hello", CallProfile(cpu=0.001, wait=0.01), 16) as baseline:
+            baseline.call()
+        [request] = server.requests
+        assert request.status == 200
+        assert request.body[limit] == 7
+        assert request.body["temperature"] == 0
+
     def test_in_process_provider_gets_the_reference_baseline(self):
         """A provider without a base_url is compared with the reference provider waiting."""
         subject = _subject("reference", ReferenceProvider({}), {})

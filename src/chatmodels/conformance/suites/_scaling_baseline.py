@@ -25,8 +25,10 @@ import httpx
 
 from chatmodels.conformance.perfstats import WAITS_LITTLE, CallProfile
 from chatmodels.conformance.subject import Subject
+from chatmodels.options import ChatOptions
 from chatmodels.provider import Capability
 from chatmodels.providers._anthropic_settings import ANTHROPIC_VERSION
+from chatmodels.providers._http_declared import parse_call_defaults
 from chatmodels.providers.reference import ReferenceProvider
 
 AsyncCall = Callable[[], Awaitable[object]]
@@ -49,22 +51,33 @@ class Baseline:
 
 
 def _http_target(subject: Subject, prompt: str) -> tuple[str, dict[str, str], Any] | None:
-    """The URL, auth headers and body of one raw request in the protocol the provider speaks."""
+    """The URL, auth headers and body of one raw request in the protocol the provider speaks.
+
+    The provider's call defaults (``default.max_tokens``, ``default.temperature``) go with it,
+    so the baseline asks for as long an answer as the provider does.
+    """
     base_url = subject.options.get("base_url")
     capabilities = subject.metadata.capabilities
     model = subject.options.get("model") or subject.model
     if not base_url:
         return None
+    defaults = parse_call_defaults(subject.options, provider="baseline") or ChatOptions()
+    limit = defaults.max_tokens
+    turn = [{"role": "user", "content": prompt}]
     if Capability.OPENAI_COMPATIBLE in capabilities:
         path = "/chat/completions"
-        body: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": prompt}]}
+        body: dict[str, Any] = {"model": model, "messages": turn}
+        body.update({"max_tokens": limit} if limit else {})
     elif Capability.ANTHROPIC_COMPATIBLE in capabilities:
         path = "/messages"
-        body = {"model": model, "max_tokens": 64, "messages": [{"role": "user", "content": prompt}]}
+        body = {"model": model, "max_tokens": limit or 64, "messages": turn}
     elif Capability.RESPONSES_COMPATIBLE in capabilities:
         path, body = "/responses", {"model": model, "input": prompt}
+        body.update({"max_output_tokens": limit} if limit else {})
     else:
         return None
+    if defaults.temperature is not None:
+        body["temperature"] = defaults.temperature
     headers = {"Accept": "application/json"}
     key = subject.options.get("api_key")
     if key and Capability.ANTHROPIC_COMPATIBLE in capabilities:
