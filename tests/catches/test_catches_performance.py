@@ -134,6 +134,18 @@ def run_cli(pytester, *args: str) -> tuple[dict[str, str], dict[str, dict[str, f
 
 
 class TestPerformanceHonesty:
+    def test_calls_longer_than_the_window_are_inconclusive_naming_the_setting(
+        self, run_conformance
+    ):
+        """A 100 ms call fits no 3 calls in a 125 ms window: PERF-005 says so and names the
+        setting to raise, instead of failing for "no call completed"."""
+        run = run_conformance(
+            None, "--chatmodels-requirements", "PERF-005", "--chatmodels-option", "latency=0.1"
+        )
+        assert run.statuses == {"PERF-005": "inconclusive"}, run.output
+        message = " ".join(run.messages["PERF-005"])
+        assert "perf_throughput_seconds=" in message, message
+
     def test_reference_passes_and_the_kit_cost_is_a_kit_figure(self, pytester):
         """The reference passes every PERF check it is asked; the wrapper's cost is a kit figure.
 

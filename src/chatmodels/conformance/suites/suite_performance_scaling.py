@@ -53,6 +53,8 @@ from chatmodels.provider import ChatModel
 PROMPT = "Say hello."
 LEVELS = (1, 4, 16, 64)
 JUDGED = 16
+#: The fewest calls one caller must fit in a level's window for its throughput to mean much.
+WINDOW_CALLS = 3
 #: How long callers may still be inside a call after the window closes: fixed, plus per caller
 #: the larger of a floor and twice one call's latency.
 GRACE_SECONDS, GRACE_PER_CALLER = 5.0, 0.05
@@ -352,6 +354,19 @@ def _judge_hardly_waiting(
     )
 
 
+def _window_holds_calls(profile: CallProfile, window: float) -> None:
+    """Inconclusive when one caller cannot finish ``WINDOW_CALLS`` calls in a level's window."""
+    if profile.latency * WINDOW_CALLS <= window:
+        return
+    needed = 2 * WINDOW_CALLS * profile.latency
+    pytest.skip(
+        f"{outcomes.INCONCLUSIVE}one call takes {profile.latency * 1e3:.0f} ms, so a "
+        f"{window:.2f}s measuring window holds fewer than {WINDOW_CALLS} calls of one caller "
+        f"and throughput cannot be compared; set --chatmodels-setting "
+        f"perf_throughput_seconds={needed:.1f} or more to judge it"
+    )
+
+
 def _warm_up(call: Callable[[], object]) -> None:
     for _ in range(WARM_UP_CALLS):
         call()
@@ -420,6 +435,7 @@ def test_thread_scaling(
 
     _warm_up(call)
     profile = profile_calls(call, half)
+    _window_holds_calls(profile, half)
     with (
         CpuPressure() as pressure,
         baseline_for(chatmodels_subject, PROMPT, profile, JUDGED) as baseline,
@@ -473,6 +489,7 @@ def test_asyncio_scaling(
         for _ in range(WARM_UP_CALLS):
             await call()
         profile = await profiled()
+        _window_holds_calls(profile, half)
         with baseline_for(chatmodels_subject, PROMPT, profile, JUDGED) as baseline:
             what = baseline.what
             async with baseline.async_calls() as base_call:
