@@ -140,6 +140,19 @@ class TestWaivers:
         assert report.unexpected_passes == ("CORE-002",)
         assert report.verdict == VERDICT_NONE
 
+    def test_an_intermittent_waiver_expects_a_pass_too(self) -> None:
+        """A waiver whose reason starts "intermittent:" covers a race that some runs miss: a
+        pass is a pass, not a stale waiver, and a failure is still waived."""
+        waivers = {"CORE-002": "intermittent: the server cuts a stream when a second arrives"}
+        passed = rs.report(waivers=waivers)
+        result = passed.get("CORE-002")
+        assert result is not None
+        assert (result.status, result.unexpected_pass) == ("passed", False)
+        assert passed.unexpected_passes == ()
+        assert passed.verdict == VERDICT_SHOULD
+        failed = rs.report({"CORE-002": "failed"}, waivers=waivers)
+        assert failed.get("CORE-002").status == "waived"  # type: ignore[union-attr]
+
     def test_waived_inconclusive_becomes_waived(self) -> None:
         """A waiver covers an inconclusive result as it covers a failure."""
         report = rs.report({"STREAM-002": "inconclusive"}, waivers={"STREAM-002": "slow"})
