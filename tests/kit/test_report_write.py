@@ -38,6 +38,21 @@ class TestWriteReports:
         assert "spec" not in write_reports(rs.report(), tmp_path / "other")
         assert not (tmp_path / "other" / "SPEC.md").exists()
 
+    def test_a_spec_that_cannot_be_rendered_does_not_lose_the_report(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """SPEC.md is an aid: when rendering it raises, every other file is still written."""
+        from chatmodels.conformance import spec
+        from chatmodels.conformance.requirements import CATALOGUE
+
+        def broken() -> str:
+            raise SystemError("AST constructor recursion depth mismatch")
+
+        monkeypatch.setattr(spec, "render_spec", broken)
+        paths = write_reports(build_report(CATALOGUE, [], rs.run_info()), tmp_path)
+        assert sorted(paths) == ["badge", "html", "json", "md"]
+        assert load_report(paths["json"]).catalogue_digest == CATALOGUE.digest()
+
     def test_no_partial_file_is_ever_visible(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:

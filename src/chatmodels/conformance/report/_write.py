@@ -66,8 +66,17 @@ def write_reports(report: Report, directory: Path) -> dict[str, Path]:
 
 
 def _spec_for(report: Report) -> str | None:
-    """SPEC.md, which the HTML links each requirement to, when the report used this catalogue."""
+    """SPEC.md, which the HTML links each requirement to, when the report used this catalogue.
+
+    SPEC.md is an aid: if it cannot be rendered (it parses the suites' source), the report is
+    written without it rather than lost.
+    """
     from chatmodels.conformance.requirements import CATALOGUE
     from chatmodels.conformance.spec import render_spec
 
-    return render_spec() if report.catalogue_digest == CATALOGUE.digest() else None
+    if report.catalogue_digest != CATALOGUE.digest():
+        return None
+    try:
+        return render_spec()
+    except Exception:  # e.g. CPython 3.11.7's "AST constructor recursion depth mismatch"
+        return None
