@@ -56,15 +56,17 @@ class TestCatchesPerformance:
     def test_fast_serialising_provider_is_caught(self, run_conformance):
         """A global lock around a 0.5 ms wait is caught too: a fast call that still waits.
 
-        On a machine so loaded that one call takes over 4x its own latency, a wait this short
-        cannot be told from load: inconclusive, naming it, and never a pass.
+        On a machine so loaded that one call takes over 4x its own latency, or that a speedup
+        barely over the floor cannot be trusted (PSI), a wait this short cannot be told from
+        load: inconclusive, naming it, and never a pass.
         """
         run = run_conformance(
             "broken_performance:SerialisesFastCalls", "--chatmodels-requirements", "PERF-005"
         )
-        messages = run.messages["PERF-005"]
+        messages = run.messages.get("PERF-005", [])
         if run.statuses["PERF-005"] == "inconclusive":
-            assert all("machine load, not the provider" in m for m in messages), messages
+            load = ("machine load, not the provider", "Linux PSI")
+            assert all(any(why in m for why in load) for m in messages), messages
             return
         run.assert_caught("PERF-005")
         assert any("appear serialised" in m for m in messages), messages

@@ -620,7 +620,7 @@ class TestOptions:
     def test_defaults(self) -> None:
         """Without options the documented defaults apply."""
         assert ReferenceProvider().config == ReferenceConfig(
-            latency=0.02, chunk_latency=0, chunk_tokens=2, fault_rate=0, seed=0
+            latency=0.005, chunk_latency=0, chunk_tokens=2, fault_rate=0, seed=0
         )
         assert ReferenceProvider({"fault_code": "network"}).config.fault_rate == 1.0
 

@@ -16,7 +16,7 @@ __all__ = ["DEFAULT_CONFIG", "OPTION_NAMES", "ReferenceConfig", "parse_config"]
 class ReferenceConfig:
     """How the simulated model behaves: its delays, stream chunking, faults and input limit."""
 
-    latency: float = 0.02
+    latency: float = 0.005
     chunk_latency: float = 0.0
     chunk_tokens: int = 2
     fault_code: ErrorCode | None = None

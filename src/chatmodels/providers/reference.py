@@ -61,7 +61,7 @@ Rules (tests and conformance suites rely on each):
   carries its id and name. Every chunk carries the model and the response
   id; the last chunk carries the finish reason and usage. No chunk is empty unless the whole
   answer is, in which case one empty final chunk is sent.
-- **Latency.** Every call waits ``latency`` seconds (default 0.02, a fast local model) before
+- **Latency.** Every call waits ``latency`` seconds (default 0.005, a fast local model) before
   its result or first chunk, and ``chunk_latency`` (default 0) between chunks. Sync paths use
   ``time.sleep``; async paths ``asyncio.sleep``, so they never block the loop and can be
   cancelled at any await. Closing a stream early (``close()``/``aclose()``) frees it at once.
