@@ -124,8 +124,8 @@ def text_of(content: str | list[str | dict[Any, Any]]) -> str:
 
 
 def _arguments(args: object) -> str:
-    """Tool-call arguments as JSON text, the same for a whole answer and a folded stream."""
-    return args if isinstance(args, str) else json.dumps(args)
+    """Tool-call arguments as JSON text (characters, not \\u escapes), whole or streamed."""
+    return args if isinstance(args, str) else json.dumps(args, ensure_ascii=False)
 
 
 def _tool_calls(message: AIMessage) -> tuple[ToolCall, ...]:

@@ -228,6 +228,10 @@ def _answer_view(result: object) -> object:
     return (result.text, result.tool_calls)
 
 
+#: A user message unlike SHORT_INPUT: an answer that depends on its input differs between them.
+_OTHER_INPUT = "Name three colours of the rainbow, nothing else."
+
+
 @pytest.mark.requirement("MSG-008")
 def test_system_message_reaches_the_model(
     chatmodels_chat_model: ChatModel, chatmodels_provider_metadata: ProviderMetadata
@@ -261,6 +265,14 @@ def test_system_message_reaches_the_model(
     again = unrepeatable(bare, lambda: model.invoke([user]), "invoke()", _answer_view)
     if again is not None:
         inconclusive(again)
+    other: ChatResult = call_within(
+        lambda: model.invoke([Message.user(_OTHER_INPUT)]), "invoke() of another user message"
+    )
+    if _answer_view(other) == _answer_view(bare):
+        inconclusive(
+            f"{unusable}, and the answers do not depend on the input: another user message got "
+            f"the same answer ({bare.text[:80]!r}), so a system message's effect cannot be seen"
+        )
     assert _answer_view(ruled) != _answer_view(bare), (
         f"{unusable}; and the answer with a long system message equals the answer without it "
         f"({bare.text[:80]!r}); expected the instructions to change a deterministic answer"
