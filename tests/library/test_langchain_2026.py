@@ -29,6 +29,16 @@ class TestLangChain2026:
         ]
         assert to_langchain([Message.user("plain")])[0].content == "plain"
 
+    def test_non_ascii_tool_arguments_stay_characters(self) -> None:
+        """LangChain parses tool arguments into a dict; turned back into JSON text they keep
+        Zürich as it is, not as a \\u escape (TOOLS-009)."""
+        message = AIMessage(
+            content="",
+            tool_calls=[{"id": "c1", "name": "weather", "args": {"city": "Zürich 東京"}}],
+        )
+        result = result_from_message(message, model="m", op="invoke")
+        assert result.tool_calls[0].arguments == '{"city": "Zürich 東京"}'
+
     def test_usage_details_are_read(self) -> None:
         """Reasoning and cache-read token details map to the Usage details."""
         message = AIMessage(
