@@ -190,6 +190,18 @@ def call_timings(
     return timings
 
 
+def _unless_loaded(pressure: CpuPressure | None, observed: float, limit: float, what: str) -> None:
+    """A miss of *limit* against a server is inconclusive on a saturated machine, unless gross."""
+    if observed <= limit or pressure is None:
+        return
+    unless_saturated(
+        pressure,
+        observed > GROSS * limit,
+        f"{what}: {observed * MS:.2f} ms against a limit of {limit * MS:.2f} ms "
+        f"(a miss over {GROSS:g}x would still fail)",
+    )
+
+
 def _tail_verdict(
     record_figure: RecordFigure,
     what: str,
@@ -203,13 +215,7 @@ def _tail_verdict(
     found = spread(values)
     limit = max(budget * found.p50, found.p50 + slack)
     _record_spread(record_figure, what, found, budget_p99=limit * MS)
-    if found.p99 > limit and pressure is not None:
-        unless_saturated(
-            pressure,
-            found.p99 > GROSS * limit,
-            f"{what} p99 is {found.p99 * MS:.2f} ms against a limit of {limit * MS:.2f} ms "
-            f"(a miss over {GROSS:g}x would still fail)",
-        )
+    _unless_loaded(pressure, found.p99, limit, f"{what} p99")
     assert found.p99 <= limit, (
         f"{what} p99 is {found.p99 * MS:.2f} ms against a median of {found.p50 * MS:.2f} ms "
         f"(p95 {found.p95 * MS:.2f} ms, {found.count} calls); expected p99 <= "
@@ -277,13 +283,7 @@ def test_time_to_first_chunk(
             detail=f"median over {len(call_timings.chunk_rates)} streams of "
             f"{statistics.median(call_timings.chunks):g} chunks",
         )
-    if first.p50 > limit and call_timings.pressure is not None:
-        unless_saturated(
-            call_timings.pressure,
-            first.p50 > GROSS * limit,
-            f"the first chunk took {first.p50 * MS:.2f} ms against a limit of {limit * MS:.2f} ms "
-            f"(a miss over {GROSS:g}x would still fail)",
-        )
+    _unless_loaded(call_timings.pressure, first.p50, limit, "the first chunk")
     assert first.p50 <= limit, (
         f"the first chunk took {first.p50 * MS:.2f} ms (median of {first.count} streams) while "
         f"a whole invoke answer took {invoke * MS:.2f} ms; expected at most {budget:g} x invoke "
